@@ -1,0 +1,63 @@
+import { v7 as uuidv7, validate as uuidValidate, version as uuidVersion } from 'uuid';
+import { z } from 'zod';
+
+/**
+ * The envelope every event travels in. Attribute names follow CloudEvents 1.0; `correlationid`,
+ * `causationid`, `region` and `schemaversion` are extension attributes (lower-case alphanumerics,
+ * as CloudEvents requires).
+ */
+export interface EventEnvelope<TType extends string = string, TData = unknown> {
+  specversion: '1.0';
+  /** UUIDv7: unique, and roughly ordered by creation time. */
+  id: string;
+  /** The producing service, as a URI reference (`/realname/device-gateway`). */
+  source: string;
+  /** The event type, e.g. `realname.device.PunchRecorded`. */
+  type: TType;
+  /** The stream (aggregate) id the event belongs to; also the Kafka key. */
+  subject: string;
+  /** When the fact happened (RFC 3339, UTC). */
+  time: string;
+  datacontenttype: 'application/json';
+  /** `urn:realname:schema:<type>:<version>`. */
+  dataschema: string;
+  schemaversion: number;
+  /** The id shared by everything one outside request caused. */
+  correlationid: string;
+  /** The id of the message (event, command or request) that directly caused this one. */
+  causationid: string;
+  /** Administrative division code (GB/T 2260, six digits) the fact belongs to. */
+  region: string;
+  data: TData;
+}
+
+export const REGION_CODE = /^\d{6}$/;
+
+export function newEventId(): string {
+  return uuidv7();
+}
+
+export function isUuidV7(id: string): boolean {
+  return uuidValidate(id) && uuidVersion(id) === 7;
+}
+
+export function dataSchemaUri(type: string, version: number): string {
+  return `urn:realname:schema:${type}:${version}`;
+}
+
+/** Runtime schema of the envelope attributes (the data is validated by the event's own schema). */
+export const envelopeSchema = z.object({
+  specversion: z.literal('1.0'),
+  id: z.string().refine(isUuidV7, 'must be a UUIDv7'),
+  source: z.string().min(1),
+  type: z.string().min(1),
+  subject: z.string().min(1),
+  time: z.string().datetime({ offset: true }),
+  datacontenttype: z.literal('application/json'),
+  dataschema: z.string().min(1),
+  schemaversion: z.number().int().positive(),
+  correlationid: z.string().min(1),
+  causationid: z.string().min(1),
+  region: z.string().regex(REGION_CODE, 'must be a six-digit administrative division code'),
+  data: z.unknown(),
+});

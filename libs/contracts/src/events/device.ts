@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { REGION_CODE } from '../envelope';
+import { Topics } from '../topics';
+import { defineEvent, EventData } from './define';
+
+export const PunchDirection = z.enum(['in', 'out', 'unknown']);
+export type PunchDirection = z.infer<typeof PunchDirection>;
+
+/** A device reported that a person passed or was recognised. Stream: the device (`device-<deviceId>`). */
+export const PunchRecorded = defineEvent({
+  type: 'realname.device.PunchRecorded',
+  version: 1,
+  topic: Topics.devicePunches.name,
+  schema: z.object({
+    deviceId: z.string().min(1),
+    projectId: z.string().min(1),
+    region: z.string().regex(REGION_CODE),
+    /** The device's own id for the record; with deviceId it identifies the punch. */
+    deviceRecordId: z.string().min(1),
+    /** Who the device says it was: its person id / PIN. Resolved to a worker by attendance. */
+    personId: z.string().min(1),
+    /** The time exactly as the device sent it. */
+    deviceTime: z.string().min(1),
+    /** The instant, parsed with the device's time zone (RFC 3339, UTC). */
+    punchedAt: z.string().datetime(),
+    /** IANA time zone of the device, e.g. Asia/Shanghai. */
+    timeZone: z.string().min(1),
+    /** When the gateway received it (RFC 3339, UTC). */
+    receivedAt: z.string().datetime(),
+    /** receivedAt - punchedAt in milliseconds; large values reveal clock skew or offline buffering. */
+    skewMs: z.number().int(),
+    direction: PunchDirection,
+    verifyMode: z.string().min(1),
+    /** The device protocol family and version that delivered it. */
+    protocol: z.string().min(1),
+    /** The stored raw request this punch came from. */
+    rawRequestId: z.string().uuid(),
+    photoRef: z.string().optional(),
+  }),
+});
+export type PunchRecordedData = EventData<typeof PunchRecorded>;

@@ -1,0 +1,177 @@
+import { Database, identifier, Sql } from './database';
+import { EVENT_COLUMNS, rowToEvent, StoredEvent } from './event-store';
+
+export interface PollerOptions {
+  /** The checkpoint's name; one per independent reader (`outbox:kafka`, `sink:clickhouse`). */
+  name: string;
+  batchSize?: number;
+  /** Pause when there was nothing to read. */
+  idleMs?: number;
+  /** Only these event types (others are passed over and never revisited). */
+  eventTypes?: string[];
+  /** Called after a batch failed; the batch is retried after a pause. */
+  onError?: (err: unknown) => void;
+}
+
+interface Checkpoint {
+  transactionId: string;
+  globalPosition: string;
+}
+
+/**
+ * Reads the events of one schema in commit-safe order and hands them to `handle` in batches, moving a
+ * checkpoint only after the batch was handled (at least once).
+ *
+ * Safety: a row is read only when its transaction id is below the xmin of the current snapshot, i.e.
+ * every transaction that could still commit with a smaller id has finished. Rows are ordered by
+ * (transaction_id, global_position) and the checkpoint is that pair, so a transaction that started
+ * early and committed late is read after it commits, never skipped.
+ *
+ * Only one poller per checkpoint runs at a time across replicas (a session advisory lock); the others
+ * wait as hot standbys.
+ */
+export class CommittedEventPoller {
+  private readonly schema: string;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private inFlight = false;
+  /** Whether this replica holds the poller's lock. */
+  leader = false;
+
+  constructor(
+    private readonly db: Database,
+    schema: string,
+    private readonly opts: PollerOptions,
+    private readonly handle: (events: StoredEvent[]) => Promise<void>,
+  ) {
+    this.schema = identifier(schema);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in hand is handled and checkpointed. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Reads one batch now (used by tests and by the loop). Returns how many events were handled. */
+  async pollOnce(): Promise<number> {
+    const cp = await this.readCheckpoint(this.db);
+    const events = await this.readBatch(cp);
+    if (events.length === 0) return 0;
+    this.inFlight = true;
+    try {
+      await this.handle(events);
+      const last = events[events.length - 1];
+      await this.writeCheckpoint(cp, { transactionId: String(last.transactionId), globalPosition: String(last.globalPosition) });
+    } finally {
+      this.inFlight = false;
+    }
+    return events.length;
+  }
+
+  /** Events committed but not yet handled (counted up to `cap`). */
+  async backlog(cap = 100_000): Promise<number> {
+    const cp = await this.readCheckpoint(this.db);
+    const typeFilter = this.opts.eventTypes ? `AND event_type = ANY($4::text[])` : '';
+    const params: unknown[] = [cp.transactionId, cp.globalPosition, cap];
+    if (this.opts.eventTypes) params.push(this.opts.eventTypes);
+    const [row] = await this.db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM (SELECT 1 FROM ${this.schema}.events
+         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${typeFilter} LIMIT $3) b`,
+      params,
+    );
+    return Number(row.n);
+  }
+
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  private async run(): Promise<void> {
+    const session = await this.db.session();
+    const lockKey = `poller:${this.schema}:${this.opts.name}`;
+    try {
+      while (this.running) {
+        if (!this.leader) {
+          const [row] = await session.sql.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [lockKey]);
+          this.leader = row.ok;
+          if (!this.leader) {
+            await this.sleep(1000);
+            continue;
+          }
+        }
+        let handled = 0;
+        try {
+          handled = await this.pollOnce();
+        } catch (err) {
+          this.opts.onError?.(err);
+          await this.sleep(Math.max(500, this.opts.idleMs ?? 100));
+          continue;
+        }
+        if (handled < (this.opts.batchSize ?? 500)) await this.sleep(this.opts.idleMs ?? 100);
+      }
+    } finally {
+      if (this.leader) {
+        await session.sql.query(`SELECT pg_advisory_unlock(hashtext($1))`, [lockKey]).catch(() => undefined);
+        this.leader = false;
+      }
+      await session.release();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async readCheckpoint(sql: Sql): Promise<Checkpoint> {
+    const [row] = await sql.query<{ transaction_id: string; global_position: string }>(
+      `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position
+       FROM ${this.schema}.checkpoints WHERE name = $1`,
+      [this.opts.name],
+    );
+    return row ? { transactionId: row.transaction_id, globalPosition: row.global_position } : { transactionId: '0', globalPosition: '0' };
+  }
+
+  private async readBatch(cp: Checkpoint): Promise<StoredEvent[]> {
+    const typeFilter = this.opts.eventTypes ? `AND event_type = ANY($4::text[])` : '';
+    const params: unknown[] = [cp.transactionId, cp.globalPosition, this.opts.batchSize ?? 500];
+    if (this.opts.eventTypes) params.push(this.opts.eventTypes);
+    const rows = await this.db.query<Parameters<typeof rowToEvent>[0]>(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events
+       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ${typeFilter}
+       ORDER BY transaction_id, global_position
+       LIMIT $3`,
+      params,
+    );
+    return rows.map(rowToEvent);
+  }
+
+  /** Compare-and-set: if another replica moved the checkpoint meanwhile, this write fails loudly. */
+  private async writeCheckpoint(prev: Checkpoint, next: Checkpoint): Promise<void> {
+    const n = await this.db.execute(
+      `INSERT INTO ${this.schema}.checkpoints (name, transaction_id, global_position, updated_at)
+       VALUES ($1, $4::xid8, $5, now())
+       ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
+         global_position = EXCLUDED.global_position, updated_at = now()
+       WHERE checkpoints.transaction_id = $2::xid8 AND checkpoints.global_position = $3`,
+      [this.opts.name, prev.transactionId, prev.globalPosition, next.transactionId, next.globalPosition],
+    );
+    if (n !== 1) throw new Error(`checkpoint ${this.opts.name} was moved by another poller`);
+  }
+}

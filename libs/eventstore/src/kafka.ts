@@ -1,0 +1,61 @@
+import { Kafka, logLevel, Producer } from 'kafkajs';
+import type { TopicSpec } from '@realname/contracts';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  /** Receives kafkajs' own log lines (warnings and errors only). */
+  log?: (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
+}
+
+export function createKafka(opts: KafkaOptions): Kafka {
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    // Keep retrying through a broker restart instead of giving up after the default ~20 s.
+    retry: { initialRetryTime: 300, retries: 30, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        opts.log?.(level === logLevel.ERROR ? 'error' : 'warn', String(message), extra);
+      },
+  });
+}
+
+/** Creates the topics that do not exist yet (broker auto-creation is off on purpose). */
+export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: -1,
+          configEntries: t.retentionMs ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : [],
+        })),
+      });
+    }
+    return missing.map((t) => t.name);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A producer that keeps order per partition and never duplicates on its own retries
+ * (idempotent, one request in flight, all in-sync replicas acknowledge).
+ */
+export async function connectOrderedProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  return producer;
+}

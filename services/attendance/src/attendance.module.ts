@@ -1,0 +1,131 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { Registry } from 'prom-client';
+import { deadLetterTopic, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
+import { createKafka, Database, ensureTopics, EventStore, IdempotentConsumer, migrate, OutboxRelay } from '@realname/eventstore';
+import { JsonLogger, LOGGER, METRICS_REGISTRY, PlatformModule, Readiness, SERVICE_CONFIG } from '@realname/platform';
+import { AnalyticsQueries } from './analytics/analytics-queries';
+import { connectClickHouse, migrateClickHouse } from './analytics/clickhouse';
+import { ClickHouseSink } from './analytics/clickhouse-sink';
+import { AttendanceGrpcController } from './api/attendance.grpc.controller';
+import { PunchesController } from './api/punches.controller';
+import type { AttendanceConfig } from './config';
+import { attendanceMigrations } from './migrations';
+import { PunchQueries } from './punches/punch-queries';
+import { RecordPunchHandler } from './punches/record-punch.handler';
+
+const CLICKHOUSE = Symbol('CLICKHOUSE');
+
+/** The consumer of device punches, the outbox relay and the ClickHouse sink, started and stopped in order. */
+@Injectable()
+class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
+  private consumer?: IdempotentConsumer;
+  private relay?: OutboxRelay;
+  private sink?: ClickHouseSink;
+
+  constructor(
+    private readonly db: Database,
+    @Inject(CLICKHOUSE) private readonly clickhouse: ClickHouseClient,
+    private readonly readiness: Readiness,
+    @Inject(SERVICE_CONFIG) private readonly config: AttendanceConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const c = this.config;
+    const kafka = createKafka({
+      brokers: c.KAFKA_BROKERS,
+      clientId: 'attendance',
+      log: (level, message, extra) => this.logger.event(level, `kafka: ${message}`, extra),
+    });
+    const prefix = c.KAFKA_TOPIC_PREFIX;
+    const punches = withTopicPrefix(prefix, Topics.devicePunches);
+    const dlq = withTopicPrefix(prefix, deadLetterTopic(c.KAFKA_GROUP_ID));
+    await ensureTopics(kafka, [punches, withTopicPrefix(prefix, Topics.attendanceRecords), dlq]);
+    const handler = new RecordPunchHandler(new EventStore(this.db, c.DATABASE_SCHEMA), c.DATABASE_SCHEMA);
+
+    this.sink = new ClickHouseSink(this.db, this.clickhouse, {
+      schema: c.DATABASE_SCHEMA,
+      database: c.CLICKHOUSE_DATABASE,
+      batchSize: c.CLICKHOUSE_BATCH_SIZE,
+      flushMs: c.CLICKHOUSE_FLUSH_MS,
+      registry: this.registry,
+      onError: (err) => this.logger.event('warn', 'clickhouse sink: insert failed, will retry', { error: String(err) }),
+    });
+    this.sink.start();
+    this.relay = new OutboxRelay(this.db, {
+      schema: c.DATABASE_SCHEMA,
+      kafka,
+      topicFor: (type) => {
+        const topic = topicOf(type);
+        return topic && prefix + topic;
+      },
+      registry: this.registry,
+      onError: (err) => this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
+    });
+    await this.relay.start();
+    this.consumer = new IdempotentConsumer(this.db, {
+      kafka,
+      groupId: c.KAFKA_GROUP_ID,
+      topics: [punches.name],
+      deadLetterTopic: dlq.name,
+      schema: c.DATABASE_SCHEMA,
+      handler: async (tx, event) => {
+        await handler.handle(tx, event);
+      },
+      partitionsConsumedConcurrently: 3,
+      registry: this.registry,
+      log: (level, message, extra) => this.logger.event(level, message, extra),
+    });
+    await this.consumer.start();
+    this.readiness.register('postgres', () => this.db.ping());
+    this.readiness.register('clickhouse', async () => (await this.clickhouse.ping()).success);
+  }
+
+  /** Stops taking messages first, then lets the relay and sink finish their batch, then closes pools. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.relay?.stop();
+    await this.sink?.stop();
+    await this.clickhouse.close();
+    await this.db.close();
+    this.logger.event('info', 'stopped');
+  }
+}
+
+@Module({})
+export class AttendanceModule {
+  static forRoot(config: AttendanceConfig, shared: { logger: JsonLogger; registry: Registry }): DynamicModule {
+    return {
+      module: AttendanceModule,
+      imports: [PlatformModule.forRoot({ service: 'attendance', config, logger: shared.logger, registry: shared.registry })],
+      controllers: [PunchesController, AttendanceGrpcController],
+      providers: [
+        {
+          provide: Database,
+          useFactory: async () => {
+            const db = await Database.connect({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'attendance' });
+            await migrate(db, config.DATABASE_SCHEMA, attendanceMigrations);
+            return db;
+          },
+        },
+        {
+          provide: CLICKHOUSE,
+          useFactory: async () => {
+            const client = connectClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD });
+            await migrateClickHouse(client, config.CLICKHOUSE_DATABASE);
+            return client;
+          },
+        },
+        { provide: PunchQueries, useFactory: (db: Database) => new PunchQueries(db, config.DATABASE_SCHEMA), inject: [Database] },
+        {
+          provide: AnalyticsQueries,
+          useFactory: (ch: ClickHouseClient) => new AnalyticsQueries(ch, config.CLICKHOUSE_DATABASE),
+          inject: [CLICKHOUSE],
+        },
+        AttendanceRuntime,
+      ],
+    };
+  }
+}

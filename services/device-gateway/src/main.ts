@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { runService } from '@realname/platform';
+import { GatewayConfigSchema } from './config';
+import { GatewayModule } from './gateway.module';
+import { OPEN_PROTOCOL_PREFIX } from './open-protocol/open-protocol.controller';
+
+void runService({
+  name: 'device-gateway',
+  configSchema: GatewayConfigSchema,
+  module: (config, shared) => GatewayModule.forRoot(config, shared),
+  http: (c) => ({ host: c.GATEWAY_HTTP_HOST, port: c.GATEWAY_HTTP_PORT }),
+  logLevel: (c) => c.LOG_LEVEL,
+  rawBodyPaths: [OPEN_PROTOCOL_PREFIX],
+  openapi: {
+    title: 'Device gateway',
+    description: 'Attendance devices push punches here; administrators register devices.',
+    version: '1',
+  },
+}).catch((err) => {
+  process.stderr.write(`device-gateway failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
