@@ -36,6 +36,7 @@ export class CommittedEventPoller {
   private loop?: Promise<void>;
   private wake?: () => void;
   private inFlight = false;
+  private drainUntil = 0;
   /** Whether this replica holds the poller's lock. */
   leader = false;
 
@@ -51,11 +52,16 @@ export class CommittedEventPoller {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = this.superviseRun();
   }
 
-  /** Stops after the batch in hand is handled and checkpointed. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the batch in hand is handled and checkpointed. With `drainMs`, a leader first keeps
+   * handling batches until nothing is left or the time is up (graceful shutdown publishes what the
+   * service has already acknowledged).
+   */
+  async stop(drainMs = 0): Promise<void> {
+    this.drainUntil = Date.now() + drainMs;
     this.running = false;
     this.wake?.();
     await this.loop;
@@ -95,11 +101,25 @@ export class CommittedEventPoller {
     return this.inFlight;
   }
 
+  /** Keeps the loop alive through database outages (a lost session, a failed lock query). */
+  private async superviseRun(): Promise<void> {
+    do {
+      try {
+        await this.run();
+      } catch (err) {
+        this.opts.onError?.(err);
+        if (this.running) await this.sleep(1000);
+      }
+    } while (this.running);
+  }
+
   private async run(): Promise<void> {
     const session = await this.db.session();
     const lockKey = `poller:${this.schema}:${this.opts.name}`;
     try {
-      while (this.running) {
+      for (;;) {
+        const draining = !this.running;
+        if (draining && (!this.leader || Date.now() >= this.drainUntil)) break;
         if (!this.leader) {
           const [row] = await session.sql.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [lockKey]);
           this.leader = row.ok;
@@ -113,10 +133,14 @@ export class CommittedEventPoller {
           handled = await this.pollOnce();
         } catch (err) {
           this.opts.onError?.(err);
-          await this.sleep(Math.max(500, this.opts.idleMs ?? 100));
+          await this.sleep(draining ? 100 : Math.max(500, this.opts.idleMs ?? 100));
           continue;
         }
-        if (handled < (this.opts.batchSize ?? 500)) await this.sleep(this.opts.idleMs ?? 100);
+        if (draining) {
+          if (handled === 0) break;
+        } else if (handled < (this.opts.batchSize ?? 500)) {
+          await this.sleep(this.opts.idleMs ?? 100);
+        }
       }
     } finally {
       if (this.leader) {

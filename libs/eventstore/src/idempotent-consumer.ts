@@ -29,6 +29,8 @@ export interface IdempotentConsumerOptions {
   maxAttempts?: number;
   retryDelayMs?: number;
   partitionsConsumedConcurrently?: number;
+  /** How long the group waits for a silent member (a killed process) before reassigning its partitions. */
+  sessionTimeoutMs?: number;
   registry?: Registry;
   log?: (level: 'warn' | 'error', message: string, extra: Record<string, unknown>) => void;
 }
@@ -88,7 +90,7 @@ export class IdempotentConsumer {
     this.consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 200,
     });

@@ -64,8 +64,9 @@ export class OutboxRelay {
     this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    await this.poller.stop();
+  /** Publishes what is already committed (up to drainMs), then disconnects. */
+  async stop(drainMs = 5_000): Promise<void> {
+    await this.poller.stop(drainMs);
     await this.producer?.disconnect();
     this.producer = undefined;
   }

@@ -7,10 +7,11 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createClient } from '@clickhouse/client';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
 import { ATTENDANCE_V1_PROTO, PROTO_LOADER_OPTIONS, protoPath } from '@realname/proto';
-import { eventually, freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
+import { eventually, freePort, runToExit, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
 
 jest.setTimeout(240_000);
 
@@ -111,6 +112,7 @@ beforeAll(async () => {
     ATTENDANCE_GRPC_URL: grpcUrl,
     DATABASE_SCHEMA: `att_${run}`,
     KAFKA_GROUP_ID: `attendance-${run}`,
+    KAFKA_SESSION_TIMEOUT_MS: '8000',
     CLICKHOUSE_URL: infra.clickhouseUrl,
     CLICKHOUSE_DATABASE: chDatabase,
   };
@@ -275,5 +277,52 @@ describe('attendance killed in the middle of a stream', () => {
       { timeoutMs: 60_000, what: 'ClickHouse to hold every punch exactly once' },
     );
     await ch.close();
+  });
+});
+
+describe('gateway stopped with SIGTERM while devices are uploading', () => {
+  it('answers the requests in hand, publishes every acknowledged punch, and exits', async () => {
+    const before = await restTotal();
+    const batches = Array.from({ length: 40 }, (_, i) => punches(500_000 + i * 50, 50, 20));
+    let acknowledged = 0;
+    let refused = 0;
+    const uploads = batches.map(async (b, i) => {
+      await new Promise((r) => setTimeout(r, i * 10));
+      try {
+        const r = await postSigned(JSON.stringify({ punches: b }));
+        if (r.status === 200) acknowledged += (r.json.results as { status: string }[]).filter((x) => x.status === 'accepted').length;
+        else refused++;
+      } catch {
+        refused++; // the server no longer took connections: a device keeps the batch and resends later
+      }
+    });
+    await new Promise((r) => setTimeout(r, 120));
+    const stopping = gateway.stop();
+    await Promise.all(uploads);
+    const exit = await gateway.exited;
+    await stopping;
+    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+    expect(acknowledged).toBeGreaterThan(0);
+    expect(acknowledged + refused * 50).toBe(2000);
+
+    // Without restarting the gateway: everything it acknowledged reached attendance.
+    await eventually(async () => (await restTotal()) - before === acknowledged, {
+      timeoutMs: 60_000,
+      what: `${acknowledged} acknowledged punches in attendance`,
+    });
+    const log = readFileSync(gateway.logFile, 'utf8');
+    expect(log).toContain('shutting down: finishing work in hand');
+  });
+});
+
+describe('a service with bad configuration', () => {
+  it('refuses to start and lists every bad variable', async () => {
+    const r = await runToExit('attendance', {
+      DATABASE_URL: 'not a url',
+      KAFKA_BROKERS: 'localhost',
+      ATTENDANCE_HTTP_PORT: '70000',
+    });
+    expect(r.code).toBe(78);
+    for (const v of ['DATABASE_URL', 'KAFKA_BROKERS', 'ATTENDANCE_HTTP_PORT', 'CLICKHOUSE_URL']) expect(r.output).toContain(`- ${v}:`);
   });
 });

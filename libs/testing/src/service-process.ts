@@ -22,8 +22,8 @@ export interface RunningService {
   name: string;
   process: ChildProcess;
   logFile: string;
-  /** Resolves when the process has exited. */
-  exited: Promise<number | null>;
+  /** Resolves when the process has exited: its exit code, or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM and wait (graceful). */
   stop(): Promise<void>;
   /** SIGKILL and wait: the process gets no chance to finish anything. */
@@ -48,10 +48,12 @@ export async function startService(name: string, env: Record<string, string>, re
   });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once('exit', (code, signal) => res({ code, signal })),
+  );
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
-  void exited.then((c) => (exitCode = c));
+  void exited.then((e) => (exitCode = e.code));
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready; see ${logFile}`);
     try {
@@ -70,5 +72,20 @@ export async function startService(name: string, env: Record<string, string>, re
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
+  // The test runner may end first; never leave a service behind.
+  process.once('exit', () => child.kill('SIGKILL'));
   return { name, process: child, logFile, exited, stop: () => waitExit('SIGTERM'), kill: () => waitExit('SIGKILL') };
+}
+
+/** Runs a built service expecting it to refuse to start; returns its exit code and what it printed. */
+export async function runToExit(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+  const child = spawn(process.execPath, [main], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+  clearTimeout(timer);
+  return { code, output };
 }

@@ -75,6 +75,7 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
         await handler.handle(tx, event);
       },
       partitionsConsumedConcurrently: 3,
+      sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
       registry: this.registry,
       log: (level, message, extra) => this.logger.event(level, message, extra),
     });

@@ -15,6 +15,8 @@ export const AttendanceConfigSchema = z.object({
   /** Prepended to every topic name, for environments sharing one cluster (e.g. `staging.`). */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen').default(''),
   KAFKA_GROUP_ID: z.string().min(1).default('attendance'),
+  /** A crashed replica's partitions move to the others after this long (the broker allows 6000-300000). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CLICKHOUSE_URL: env.url(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: secret(z.string().default('')),

@@ -67,8 +67,9 @@ export class ClickHouseSink {
     this.poller.start();
   }
 
-  stop(): Promise<void> {
-    return this.poller.stop();
+  /** Inserts what is already committed (up to drainMs), then stops. */
+  stop(drainMs = 5_000): Promise<void> {
+    return this.poller.stop(drainMs);
   }
 
   private async insert(events: StoredEvent[]): Promise<void> {

@@ -1,0 +1,149 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session } from 'chdb';
+import { projectDailySql, ProjectDailyRow, RegionDailyRow, regionDailySql, toDayCounts, toRegionDays } from './analytics-queries';
+import { chDateTime, MIGRATIONS_DIR } from './clickhouse';
+
+/**
+ * The local stack runs ClickHouse 18.16 (clickhouse-sink.int-spec.ts); provinces deploy current releases.
+ * This runs every migration and the exact SQL text of every analytics query on a current engine embedded
+ * in-process by the `chdb` package (no server, no download at run time).
+ */
+describe('ClickHouse SQL on a current engine (chdb)', () => {
+  const database = 'attendance_modern';
+  let dir: string;
+  let session: Session;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'attendance-chdb-'));
+    session = new Session(dir);
+  });
+  afterAll(() => {
+    session?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rows = <T>(sql: string): T[] =>
+    session
+      .query(sql, 'JSONEachRow')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as T);
+
+  /** The migration files exactly as migrateClickHouse applies them: in order, `{{db}}` substituted, one statement each. */
+  function applyMigrations(): string[] {
+    const applied: string[] = [];
+    for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort()) {
+      session.query(readFileSync(join(MIGRATIONS_DIR, file), 'utf8').replaceAll('{{db}}', database));
+      applied.push(file.replace(/\.sql$/, ''));
+    }
+    return applied;
+  }
+
+  /** One row with the column shape ClickHouseSink inserts (JSONEachRow, inserted_at left to its DEFAULT). */
+  function punch(eventId: string, projectId: string, personId: string, region: string, day: string, time = '01:00:00') {
+    return {
+      event_id: eventId,
+      punch_event_id: `punch-${eventId}`,
+      region,
+      project_id: projectId,
+      person_id: personId,
+      day,
+      punched_at: chDateTime(`${day}T${time}.000Z`),
+      direction: 'in',
+      device_id: 'gate-1',
+      device_record_id: eventId,
+      verify_mode: 'face',
+      received_at: chDateTime(`${day}T${time}.500Z`),
+    };
+  }
+
+  async function insert(values: ReturnType<typeof punch>[]): Promise<void> {
+    await session.insert({ table: `${database}.punches`, values: values.map((v) => JSON.stringify(v)).join('\n'), format: 'JSONEachRow' });
+  }
+
+  it('runs a current ClickHouse release', () => {
+    const [{ v }] = rows<{ v: string }>('SELECT version() AS v');
+    expect(Number(v.split('.')[0])).toBeGreaterThanOrEqual(24);
+  });
+
+  it('applies every migration, and applying them again does no harm', () => {
+    session.query(`CREATE DATABASE IF NOT EXISTS ${database}`);
+    // The migrator's own bookkeeping table (clickhouse.ts) must exist on current releases too.
+    session.query(
+      `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (id String, applied_at DateTime('UTC') DEFAULT now()) ENGINE = TinyLog`,
+    );
+    expect(applyMigrations()).toEqual(['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv']);
+    expect(applyMigrations()).toHaveLength(3);
+    expect(rows(`SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`)).toEqual([
+      { name: 'punches', engine: 'ReplacingMergeTree' },
+      { name: 'punches_daily_by_region', engine: 'SummingMergeTree' },
+      { name: 'punches_daily_by_region_mv', engine: 'MaterializedView' },
+      { name: 'schema_migrations', engine: 'TinyLog' },
+    ]);
+  });
+
+  it('answers the analytics queries; a row inserted twice counts once', async () => {
+    // Keep the duplicate in its own part so that only FINAL can collapse it.
+    session.query(`SYSTEM STOP MERGES ${database}.punches`);
+    const once = [
+      punch('e1', 'P1', 'A', '330106', '2026-11-20', '01:00:00'),
+      punch('e2', 'P1', 'B', '330106', '2026-11-20', '01:05:00'),
+      punch('e3', 'P1', 'A', '330106', '2026-11-20', '10:00:00'),
+      punch('e4', 'P1', 'C', '330108', '2026-11-20'),
+      punch('e5', 'P1', 'A', '330106', '2026-11-21', '01:00:00'),
+      punch('e6', 'P1', 'A', '330106', '2026-11-21', '10:00:00'),
+      punch('e7', 'P2', 'D', '330106', '2026-11-20'),
+      punch('e8', 'P3', 'E', '440305', '2026-11-20'),
+      punch('e9', 'P1', 'A', '330106', '2026-12-01'),
+      punch('e10', "O'Brien\\site", 'F', '330106', '2026-11-20'),
+    ];
+    await insert(once);
+    await insert([once[0]]); // at-least-once delivery: e1 again, same event_id
+    const count = (sql: string) => Number(rows<{ n: string | number }>(sql)[0].n);
+    expect(count(`SELECT count() AS n FROM ${database}.punches`)).toBe(once.length + 1);
+    expect(count(`SELECT count() AS n FROM ${database}.punches FINAL`)).toBe(once.length);
+
+    // The exact SQL text AnalyticsQueries sends, read back through the same row mapping. UInt64 counts come
+    // back as JSON numbers here (25.8+ default) where 18.16 quotes them: the mapping takes both.
+    const projectDaily = (projectId: string, from: string, to: string) =>
+      toDayCounts(rows<ProjectDailyRow>(projectDailySql(database, projectId, from, to)));
+    const regionDaily = (prefix: string, from: string, to: string) =>
+      toRegionDays(rows<RegionDailyRow>(regionDailySql(database, prefix, from, to)));
+
+    expect(projectDaily('P1', '2026-11-01', '2026-11-30')).toEqual([
+      { day: '2026-11-20', punches: 4, persons: 3 },
+      { day: '2026-11-21', punches: 2, persons: 1 },
+    ]);
+    expect(projectDaily('P1', '2026-11-21', '2026-12-31')).toEqual([
+      { day: '2026-11-21', punches: 2, persons: 1 },
+      { day: '2026-12-01', punches: 1, persons: 1 },
+    ]);
+    // A project id with a quote and a backslash goes through chString quoting.
+    expect(projectDaily("O'Brien\\site", '2026-11-01', '2026-11-30')).toEqual([{ day: '2026-11-20', punches: 1, persons: 1 }]);
+    expect(projectDaily('P9', '2026-11-01', '2026-11-30')).toEqual([]);
+
+    expect(regionDaily('3301', '2026-11-20', '2026-11-21')).toEqual([
+      { region: '330106', day: '2026-11-20', punches: 5, projects: 3 },
+      { region: '330106', day: '2026-11-21', punches: 2, projects: 1 },
+      { region: '330108', day: '2026-11-20', punches: 1, projects: 1 },
+    ]);
+    expect(regionDaily('44', '2026-11-01', '2026-11-30')).toEqual([{ region: '440305', day: '2026-11-20', punches: 1, projects: 1 }]);
+    expect(regionDaily('', '2026-11-20', '2026-11-20').map((r) => r.region)).toEqual(['330106', '330108', '440305']);
+    expect(regionDaily('5', '2026-11-01', '2026-11-30')).toEqual([]);
+
+    // The materialized view fed the summing table on every insert, the duplicate included (as 0002 documents).
+    expect(
+      rows(
+        `SELECT region, toString(day) AS day_text, toUInt32(sum(punches)) AS punches FROM ${database}.punches_daily_by_region
+         WHERE project_id = 'P1' GROUP BY region, day ORDER BY region, day`,
+      ),
+    ).toEqual([
+      { region: '330106', day_text: '2026-11-20', punches: 4 },
+      { region: '330106', day_text: '2026-11-21', punches: 2 },
+      { region: '330106', day_text: '2026-12-01', punches: 1 },
+      { region: '330108', day_text: '2026-11-20', punches: 1 },
+    ]);
+  });
+});
