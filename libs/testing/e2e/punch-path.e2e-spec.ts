@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
 import { ATTENDANCE_V1_PROTO, PROTO_LOADER_OPTIONS, protoPath } from '@realname/proto';
-import { eventually, freePort, runToExit, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
+import { eventually, freePort, runToExit, RunningService, startService, testInfrastructure, uniqueName } from '../src';
 
 jest.setTimeout(240_000);
 

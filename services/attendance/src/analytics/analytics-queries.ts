@@ -23,7 +23,8 @@ export function projectDailySql(database: string, projectId: string, from: strin
 /** Punches and distinct projects per region (administrative division) and day, for regions starting with a prefix. */
 export function regionDailySql(database: string, regionPrefix: string, from: string, to: string): string {
   chIdentifier(database);
-  if (!/^\d{0,6}$/.test(regionPrefix)) throw new InvalidQuery('region', 'region must be 0-6 digits of a division code, e.g. 33 or 3301');
+  if (!/^\d{0,6}$/.test(regionPrefix))
+    throw new InvalidQuery('region', 'region must be 0-6 digits of a division code, e.g. 33 or 3301');
   checkDay('from', from);
   checkDay('to', to);
   return `SELECT region, toString(day) AS day_text, count() AS punches, uniqExact(project_id) AS projects
@@ -59,7 +60,12 @@ export function toDayCounts(rows: ProjectDailyRow[]): DayCount[] {
 }
 
 export function toRegionDays(rows: RegionDailyRow[]): RegionDay[] {
-  return rows.map((r) => ({ region: r.region, day: r.day_text, punches: Number(r.punches), projects: Number(r.projects) }));
+  return rows.map((r) => ({
+    region: r.region,
+    day: r.day_text,
+    punches: Number(r.punches),
+    projects: Number(r.projects),
+  }));
 }
 
 /** Province-wide questions answered from ClickHouse. */
@@ -73,12 +79,16 @@ export class AnalyticsQueries {
 
   /** Punches and distinct persons per day of one project (exact: FINAL collapses re-inserted rows). */
   async projectDaily(projectId: string, from: string, to: string): Promise<DayCount[]> {
-    return toDayCounts(await this.select<ProjectDailyRow>(projectDailySql(this.database, projectId, from, to)));
+    return toDayCounts(
+      await this.select<ProjectDailyRow>(projectDailySql(this.database, projectId, from, to)),
+    );
   }
 
   /** Punches per region (administrative division) and day, for regions starting with a prefix. */
   async regionDaily(regionPrefix: string, from: string, to: string): Promise<RegionDay[]> {
-    return toRegionDays(await this.select<RegionDailyRow>(regionDailySql(this.database, regionPrefix, from, to)));
+    return toRegionDays(
+      await this.select<RegionDailyRow>(regionDailySql(this.database, regionPrefix, from, to)),
+    );
   }
 
   private async select<T>(query: string): Promise<T[]> {

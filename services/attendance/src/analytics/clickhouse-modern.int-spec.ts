@@ -2,7 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
-import { projectDailySql, ProjectDailyRow, RegionDailyRow, regionDailySql, toDayCounts, toRegionDays } from './analytics-queries';
+import {
+  projectDailySql,
+  ProjectDailyRow,
+  RegionDailyRow,
+  regionDailySql,
+  toDayCounts,
+  toRegionDays,
+} from './analytics-queries';
 import { chDateTime, MIGRATIONS_DIR } from './clickhouse';
 
 /**
@@ -34,7 +41,9 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
   /** The migration files exactly as migrateClickHouse applies them: in order, `{{db}}` substituted, one statement each. */
   function applyMigrations(): string[] {
     const applied: string[] = [];
-    for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort()) {
+    for (const file of readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+      .sort()) {
       session.query(readFileSync(join(MIGRATIONS_DIR, file), 'utf8').replaceAll('{{db}}', database));
       applied.push(file.replace(/\.sql$/, ''));
     }
@@ -42,7 +51,14 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
   }
 
   /** One row with the column shape ClickHouseSink inserts (JSONEachRow, inserted_at left to its DEFAULT). */
-  function punch(eventId: string, projectId: string, personId: string, region: string, day: string, time = '01:00:00') {
+  function punch(
+    eventId: string,
+    projectId: string,
+    personId: string,
+    region: string,
+    day: string,
+    time = '01:00:00',
+  ) {
     return {
       event_id: eventId,
       punch_event_id: `punch-${eventId}`,
@@ -60,7 +76,11 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
   }
 
   async function insert(values: ReturnType<typeof punch>[]): Promise<void> {
-    await session.insert({ table: `${database}.punches`, values: values.map((v) => JSON.stringify(v)).join('\n'), format: 'JSONEachRow' });
+    await session.insert({
+      table: `${database}.punches`,
+      values: values.map((v) => JSON.stringify(v)).join('\n'),
+      format: 'JSONEachRow',
+    });
   }
 
   it('runs a current ClickHouse release', () => {
@@ -76,7 +96,9 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
     );
     expect(applyMigrations()).toEqual(['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv']);
     expect(applyMigrations()).toHaveLength(3);
-    expect(rows(`SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`)).toEqual([
+    expect(
+      rows(`SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`),
+    ).toEqual([
       { name: 'punches', engine: 'ReplacingMergeTree' },
       { name: 'punches_daily_by_region', engine: 'SummingMergeTree' },
       { name: 'punches_daily_by_region_mv', engine: 'MaterializedView' },
@@ -121,7 +143,9 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
       { day: '2026-12-01', punches: 1, persons: 1 },
     ]);
     // A project id with a quote and a backslash goes through chString quoting.
-    expect(projectDaily("O'Brien\\site", '2026-11-01', '2026-11-30')).toEqual([{ day: '2026-11-20', punches: 1, persons: 1 }]);
+    expect(projectDaily("O'Brien\\site", '2026-11-01', '2026-11-30')).toEqual([
+      { day: '2026-11-20', punches: 1, persons: 1 },
+    ]);
     expect(projectDaily('P9', '2026-11-01', '2026-11-30')).toEqual([]);
 
     expect(regionDaily('3301', '2026-11-20', '2026-11-21')).toEqual([
@@ -129,8 +153,14 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
       { region: '330106', day: '2026-11-21', punches: 2, projects: 1 },
       { region: '330108', day: '2026-11-20', punches: 1, projects: 1 },
     ]);
-    expect(regionDaily('44', '2026-11-01', '2026-11-30')).toEqual([{ region: '440305', day: '2026-11-20', punches: 1, projects: 1 }]);
-    expect(regionDaily('', '2026-11-20', '2026-11-20').map((r) => r.region)).toEqual(['330106', '330108', '440305']);
+    expect(regionDaily('44', '2026-11-01', '2026-11-30')).toEqual([
+      { region: '440305', day: '2026-11-20', punches: 1, projects: 1 },
+    ]);
+    expect(regionDaily('', '2026-11-20', '2026-11-20').map((r) => r.region)).toEqual([
+      '330106',
+      '330108',
+      '440305',
+    ]);
     expect(regionDaily('5', '2026-11-01', '2026-11-30')).toEqual([]);
 
     // The materialized view fed the summing table on every insert, the duplicate included (as 0002 documents).

@@ -1,3 +1,4 @@
+import type { ClickHouseClient } from '@clickhouse/client';
 import { AttendanceRecorded, createEvent } from '@realname/contracts';
 import { Database, EventStore, migrate, NO_STREAM } from '@realname/eventstore';
 import { testInfrastructure, uniqueName } from '@realname/testing';
@@ -11,8 +12,7 @@ describe('ClickHouse sink against the real ClickHouse', () => {
   const database = uniqueName('sink').toLowerCase();
   let db: Database;
   let store: EventStore;
-  const ch = () => connectClickHouse({ url: process.env.REALNAME_CLICKHOUSE_URL ?? 'http://127.0.0.1:58123', username: 'default', password: '' });
-  let client: ReturnType<typeof ch>;
+  let client: ClickHouseClient;
 
   beforeAll(async () => {
     const infra = await testInfrastructure();
