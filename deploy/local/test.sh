@@ -37,6 +37,7 @@ fi
 if want static; then
   step "protobuf lint, breaking and staleness" bash proto/proto.sh check
   step "lint (nx run-many -t lint)" npx nx run-many -t lint --outputStyle=static
+  step "formatting (prettier --check)" npx prettier --check . --log-level warn
 fi
 want unit && step "unit tests" jest_level unit unit
 want integration && step "integration tests (real PostgreSQL, Kafka, ClickHouse)" jest_level integration integration --runInBand

@@ -41,7 +41,11 @@ describe('event envelope', () => {
   });
 
   it('keeps the correlation and causation ids it is given', () => {
-    const e = createEvent(PunchRecorded, punchData, { ...opts, correlationId: 'req-1', causationId: 'cmd-1' });
+    const e = createEvent(PunchRecorded, punchData, {
+      ...opts,
+      correlationId: 'req-1',
+      causationId: 'cmd-1',
+    });
     expect([e.correlationid, e.causationid]).toEqual(['req-1', 'cmd-1']);
   });
 
@@ -66,7 +70,9 @@ describe('event envelope', () => {
 
   it('refuses to read an event of another type', () => {
     const e = createEvent(PunchRecorded, punchData, opts);
-    expect(() => parseEvent(AttendanceRecorded, e)).toThrow(/expected realname.attendance.AttendanceRecorded/);
+    expect(() => parseEvent(AttendanceRecorded, e)).toThrow(
+      /expected realname.attendance.AttendanceRecorded/,
+    );
   });
 
   it('maps each event type to its topic', () => {
@@ -110,6 +116,8 @@ describe('upcasting', () => {
   });
 
   it('refuses a definition with a gap in its upcasters', () => {
-    expect(() => defineEvent({ type: 'x', version: 2, schema: z.object({}) })).toThrow(/lacks an upcaster from v1/);
+    expect(() => defineEvent({ type: 'x', version: 2, schema: z.object({}) })).toThrow(
+      /lacks an upcaster from v1/,
+    );
   });
 });

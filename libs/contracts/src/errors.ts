@@ -19,7 +19,9 @@ export class ContractViolation extends Error {
     readonly eventType: string,
     readonly problems: FieldProblem[],
   ) {
-    super(`${eventType} does not match its contract: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+    super(
+      `${eventType} does not match its contract: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    );
     this.name = 'ContractViolation';
   }
 }

@@ -2,17 +2,32 @@ import { isValidTimeZone, localDay, parseDeviceTime, zoneOffsetMinutes } from '.
 
 describe('device time', () => {
   it('reads a bare local time in the device zone', () => {
-    expect(parseDeviceTime('2026-11-21 08:01:02', 'Asia/Shanghai')?.toISOString()).toBe('2026-11-21T00:01:02.000Z');
-    expect(parseDeviceTime('2026-11-21T08:01:02', 'Asia/Urumqi')?.toISOString()).toBe('2026-11-21T02:01:02.000Z');
+    expect(parseDeviceTime('2026-11-21 08:01:02', 'Asia/Shanghai')?.toISOString()).toBe(
+      '2026-11-21T00:01:02.000Z',
+    );
+    expect(parseDeviceTime('2026-11-21T08:01:02', 'Asia/Urumqi')?.toISOString()).toBe(
+      '2026-11-21T02:01:02.000Z',
+    );
   });
 
   it('takes an RFC 3339 time with its own offset, whatever the device zone', () => {
-    expect(parseDeviceTime('2026-11-21T08:01:02+08:00', 'UTC')?.toISOString()).toBe('2026-11-21T00:01:02.000Z');
-    expect(parseDeviceTime('2026-11-21T00:01:02.5Z', 'Asia/Shanghai')?.toISOString()).toBe('2026-11-21T00:01:02.500Z');
+    expect(parseDeviceTime('2026-11-21T08:01:02+08:00', 'UTC')?.toISOString()).toBe(
+      '2026-11-21T00:01:02.000Z',
+    );
+    expect(parseDeviceTime('2026-11-21T00:01:02.5Z', 'Asia/Shanghai')?.toISOString()).toBe(
+      '2026-11-21T00:01:02.500Z',
+    );
   });
 
   it('refuses what is not a time', () => {
-    for (const bad of ['', 'yesterday', '2026-02-31 08:00:00', '2026-13-01 08:00:00', '2026-11-21 25:00:00', '1763683262']) {
+    for (const bad of [
+      '',
+      'yesterday',
+      '2026-02-31 08:00:00',
+      '2026-13-01 08:00:00',
+      '2026-11-21 25:00:00',
+      '1763683262',
+    ]) {
       expect(parseDeviceTime(bad, 'Asia/Shanghai')).toBeUndefined();
     }
   });

@@ -33,7 +33,8 @@ export function isValidTimeZone(timeZone: string): boolean {
 
 function parts(instant: Date, timeZone: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(instant)) if (p.type !== 'literal') out[p.type] = Number(p.value);
+  for (const p of formatter(timeZone).formatToParts(instant))
+    if (p.type !== 'literal') out[p.type] = Number(p.value);
   return out;
 }
 

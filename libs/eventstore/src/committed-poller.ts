@@ -76,7 +76,10 @@ export class CommittedEventPoller {
     try {
       await this.handle(events);
       const last = events[events.length - 1];
-      await this.writeCheckpoint(cp, { transactionId: String(last.transactionId), globalPosition: String(last.globalPosition) });
+      await this.writeCheckpoint(cp, {
+        transactionId: String(last.transactionId),
+        globalPosition: String(last.globalPosition),
+      });
     } finally {
       this.inFlight = false;
     }
@@ -121,7 +124,10 @@ export class CommittedEventPoller {
         const draining = !this.running;
         if (draining && (!this.leader || Date.now() >= this.drainUntil)) break;
         if (!this.leader) {
-          const [row] = await session.sql.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [lockKey]);
+          const [row] = await session.sql.query<{ ok: boolean }>(
+            `SELECT pg_try_advisory_lock(hashtext($1)) AS ok`,
+            [lockKey],
+          );
           this.leader = row.ok;
           if (!this.leader) {
             await this.sleep(1000);
@@ -167,7 +173,9 @@ export class CommittedEventPoller {
        FROM ${this.schema}.checkpoints WHERE name = $1`,
       [this.opts.name],
     );
-    return row ? { transactionId: row.transaction_id, globalPosition: row.global_position } : { transactionId: '0', globalPosition: '0' };
+    return row
+      ? { transactionId: row.transaction_id, globalPosition: row.global_position }
+      : { transactionId: '0', globalPosition: '0' };
   }
 
   private async readBatch(cp: Checkpoint): Promise<StoredEvent[]> {

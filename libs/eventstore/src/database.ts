@@ -30,7 +30,8 @@ export interface DatabaseOptions {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Checks a schema or table name before it is put into SQL text. */
 export function identifier(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new Error(`"${name}" is not a safe SQL identifier (lower-case letters, digits, _)`);
+  if (!IDENTIFIER.test(name))
+    throw new Error(`"${name}" is not a safe SQL identifier (lower-case letters, digits, _)`);
   return name;
 }
 

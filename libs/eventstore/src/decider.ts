@@ -23,6 +23,9 @@ export interface Decider<State, Command, Event, R extends Rejection = Rejection>
   evolve(state: State, event: Event): State;
 }
 
-export function fold<State, Event>(d: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>, events: Event[]): State {
+export function fold<State, Event>(
+  d: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>,
+  events: Event[],
+): State {
   return events.reduce((s, e) => d.evolve(s, e), d.initialState());
 }

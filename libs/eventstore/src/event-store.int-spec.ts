@@ -32,7 +32,9 @@ describe('EventStore against PostgreSQL', () => {
 
   it('refuses an append at a stale expected version', async () => {
     await store.append('s-2', [noted('s-2', 1)], NO_STREAM);
-    await expect(store.append('s-2', [noted('s-2', 2)], NO_STREAM)).rejects.toBeInstanceOf(ConcurrencyConflict);
+    await expect(store.append('s-2', [noted('s-2', 2)], NO_STREAM)).rejects.toBeInstanceOf(
+      ConcurrencyConflict,
+    );
     await expect(store.append('s-2', [noted('s-2', 2)], 5)).rejects.toBeInstanceOf(ConcurrencyConflict);
     expect(await store.streamVersion('s-2')).toBe(1n);
   });
@@ -50,7 +52,11 @@ describe('EventStore against PostgreSQL', () => {
   });
 
   it('with ANY, concurrent writers all land, gap-free and without duplicates', async () => {
-    await Promise.all(Array.from({ length: 12 }, (_, i) => store.append('s-4', [noted('s-4', i), noted('s-4', 100 + i)], ANY)));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        store.append('s-4', [noted('s-4', i), noted('s-4', 100 + i)], ANY),
+      ),
+    );
     const read = await store.readStream('s-4');
     expect(read).toHaveLength(24);
     expect(read.map((e) => e.streamPosition)).toEqual(Array.from({ length: 24 }, (_, i) => BigInt(i + 1)));
@@ -77,7 +83,10 @@ describe('EventStore against PostgreSQL', () => {
   });
 
   it('applies its migrations once, even when two replicas start together', async () => {
-    const again = await Promise.all([migrate(db, schema, eventStoreMigrations), migrate(db, schema, eventStoreMigrations)]);
+    const again = await Promise.all([
+      migrate(db, schema, eventStoreMigrations),
+      migrate(db, schema, eventStoreMigrations),
+    ]);
     expect(again).toEqual([[], []]);
   });
 });

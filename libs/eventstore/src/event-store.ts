@@ -102,7 +102,8 @@ export class EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     for (const e of events) {
-      if (e.subject !== streamId) throw new Error(`event ${e.id} has subject ${e.subject}, not stream ${streamId}`);
+      if (e.subject !== streamId)
+        throw new Error(`event ${e.id} has subject ${e.subject}, not stream ${streamId}`);
     }
     if (!tx) return this.db.transaction((t) => this.append(streamId, events, expected, t));
     // With ANY, a racing writer can take the same positions; retry inside a savepoint a few times.

@@ -34,12 +34,23 @@ describe('idempotent consumer', () => {
 
   function consumerWith(groupId: string, handler: (tx: Sql, e: EventEnvelope) => Promise<void>) {
     return new IdempotentConsumer(db, {
-      kafka, groupId, topics: [topic], schema, handler, maxAttempts: 3, retryDelayMs: 20,
-      log: (level, message, extra) => { if (process.env.DEBUG_TESTS) console.log(level, message, extra); },
+      kafka,
+      groupId,
+      topics: [topic],
+      schema,
+      handler,
+      maxAttempts: 3,
+      retryDelayMs: 20,
+      log: (level, message, extra) => {
+        if (process.env.DEBUG_TESTS) console.log(level, message, extra);
+      },
     });
   }
   const applyToTable = async (tx: Sql, e: EventEnvelope) => {
-    await tx.execute(`INSERT INTO ${schema}.applied (event_id, n) VALUES ($1, $2)`, [e.id, (e.data as { n: number }).n]);
+    await tx.execute(`INSERT INTO ${schema}.applied (event_id, n) VALUES ($1, $2)`, [
+      e.id,
+      (e.data as { n: number }).n,
+    ]);
   };
 
   it('applies each event once although Kafka delivers it again', async () => {
@@ -49,7 +60,10 @@ describe('idempotent consumer', () => {
     await send(events.slice(0, 15)); // the producer resends (e.g. a relay restarted before its checkpoint)
     const c1 = consumerWith(group, applyToTable);
     await c1.start();
-    await eventually(async () => (await count(`SELECT count(DISTINCT event_id) AS n FROM ${schema}.applied`)) === 40, { what: '40 applied' });
+    await eventually(
+      async () => (await count(`SELECT count(DISTINCT event_id) AS n FROM ${schema}.applied`)) === 40,
+      { what: '40 applied' },
+    );
     await c1.stop();
 
     // A new consumer in a fresh group re-reads the whole topic: the inbox still refuses every repeat.
@@ -98,15 +112,20 @@ describe('idempotent consumer', () => {
     await producer.send({ topic, messages: [{ key: 'junk', value: Buffer.from('not json'), headers: {} }] });
     await send([1010, 1011, 1012, 1013, 1014, 1015].map((n) => noted('dlq-stream', n)));
     await c.start();
-    await eventually(async () => (await count(`SELECT count(*) AS n FROM ${schema}.applied WHERE n >= 1000`)) === 5, {
-      timeoutMs: 60_000,
-      what: 'the good messages applied',
-    });
+    await eventually(
+      async () => (await count(`SELECT count(*) AS n FROM ${schema}.applied WHERE n >= 1000`)) === 5,
+      {
+        timeoutMs: 60_000,
+        what: 'the good messages applied',
+      },
+    );
     await eventually(async () => dead.some((d) => d.n === 1013), { what: '1013 in the DLQ' });
     expect(dead.find((d) => d.n === 1013)!.reason).toContain('cannot apply 1013');
     await eventually(async () => dead.some((d) => d.n === -1), { what: 'the non-event in the DLQ' });
     expect(dead.find((d) => d.n === -1)!.reason).toContain('no valid ce_id');
-    const ns = (await db.query<{ n: number }>(`SELECT n FROM ${schema}.applied WHERE n >= 1000 ORDER BY n`)).map((r) => r.n);
+    const ns = (
+      await db.query<{ n: number }>(`SELECT n FROM ${schema}.applied WHERE n >= 1000 ORDER BY n`)
+    ).map((r) => r.n);
     expect(ns).toEqual([1010, 1011, 1012, 1014, 1015]);
     await c.stop();
     await dlqReader.disconnect();

@@ -76,11 +76,37 @@ export class IdempotentConsumer {
     if (r) {
       const labelNames = ['consumer', 'topic'];
       this.metrics = {
-        processed: new Counter({ name: 'consumer_events_processed_total', help: 'Events applied', labelNames, registers: [r] }),
-        duplicates: new Counter({ name: 'consumer_events_duplicate_total', help: 'Redelivered events skipped through the inbox', labelNames, registers: [r] }),
-        deadLettered: new Counter({ name: 'consumer_events_dead_lettered_total', help: 'Events sent to the dead-letter topic', labelNames, registers: [r] }),
-        lag: new Gauge({ name: 'consumer_lag_messages', help: 'Messages behind the partition end, as of the last batch', labelNames: ['consumer', 'topic', 'partition'], registers: [r] }),
-        batchSeconds: new Histogram({ name: 'consumer_batch_duration_seconds', help: 'Time to apply one fetched batch', labelNames, registers: [r], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] }),
+        processed: new Counter({
+          name: 'consumer_events_processed_total',
+          help: 'Events applied',
+          labelNames,
+          registers: [r],
+        }),
+        duplicates: new Counter({
+          name: 'consumer_events_duplicate_total',
+          help: 'Redelivered events skipped through the inbox',
+          labelNames,
+          registers: [r],
+        }),
+        deadLettered: new Counter({
+          name: 'consumer_events_dead_lettered_total',
+          help: 'Events sent to the dead-letter topic',
+          labelNames,
+          registers: [r],
+        }),
+        lag: new Gauge({
+          name: 'consumer_lag_messages',
+          help: 'Messages behind the partition end, as of the last batch',
+          labelNames: ['consumer', 'topic', 'partition'],
+          registers: [r],
+        }),
+        batchSeconds: new Histogram({
+          name: 'consumer_batch_duration_seconds',
+          help: 'Time to apply one fetched batch',
+          labelNames,
+          registers: [r],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        }),
       };
     }
   }
@@ -112,7 +138,13 @@ export class IdempotentConsumer {
     this.producer = undefined;
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const labels = { consumer: this.opts.groupId, topic };
     const end = this.metrics?.batchSeconds.startTimer(labels);
@@ -169,7 +201,13 @@ export class IdempotentConsumer {
       } catch (err) {
         lastError = err;
         if (err instanceof PermanentFailure || err instanceof ContractViolation) break;
-        this.opts.log?.('warn', 'event handler failed, retrying', { topic, partition, offset: m.offset, attempt, error: String(err) });
+        this.opts.log?.('warn', 'event handler failed, retrying', {
+          topic,
+          partition,
+          offset: m.offset,
+          attempt,
+          error: String(err),
+        });
         await new Promise((r) => setTimeout(r, (this.opts.retryDelayMs ?? 200) * 2 ** (attempt - 1)));
       }
     }
@@ -190,7 +228,11 @@ export class IdempotentConsumer {
       'dlq-consumer-group': this.opts.groupId,
       'dlq-failed-at': new Date().toISOString(),
     });
-    await this.producer!.send({ topic: this.deadLetterTopic, acks: -1, messages: [{ key: m.key, value: m.value, headers }] });
+    await this.producer!.send({
+      topic: this.deadLetterTopic,
+      acks: -1,
+      messages: [{ key: m.key, value: m.value, headers }],
+    });
     const id = fromKafkaRecord(m.headers, m.value).id;
     if (/^[0-9a-f-]{36}$/i.test(id)) {
       await this.db.execute(
@@ -199,7 +241,13 @@ export class IdempotentConsumer {
       );
     }
     this.metrics?.deadLettered.inc({ consumer: this.opts.groupId, topic });
-    this.opts.log?.('error', 'event sent to the dead-letter topic', { topic, partition, offset: m.offset, dlq: this.deadLetterTopic, reason });
+    this.opts.log?.('error', 'event sent to the dead-letter topic', {
+      topic,
+      partition,
+      offset: m.offset,
+      dlq: this.deadLetterTopic,
+      reason,
+    });
   }
 
   private async commit(topic: string, partition: number, offset: string): Promise<void> {

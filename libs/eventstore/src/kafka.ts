@@ -55,7 +55,11 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<s
  * (idempotent, one request in flight, all in-sync replicas acknowledge).
  */
 export async function connectOrderedProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   return producer;
 }

@@ -40,25 +40,30 @@ describe('committed-event poller', () => {
     await a.sql.execute('COMMIT');
     await a.release();
 
-    await eventually(async () => (await poller.pollOnce()) === 0 && seen.length === 2, { what: 'both events' });
+    await eventually(async () => (await poller.pollOnce()) === 0 && seen.length === 2, {
+      what: 'both events',
+    });
     expect(seen.map((e) => e.subject)).toEqual(['late-a', 'late-b']);
   });
 
   it('reads each committed event once across restarts, and never a rolled-back one', async () => {
     const seen: string[] = [];
-    const make = () => new CommittedEventPoller(db, schema, { name: 'restarts', batchSize: 7 }, async (events) => {
-      seen.push(...events.map((e) => e.id));
-    });
+    const make = () =>
+      new CommittedEventPoller(db, schema, { name: 'restarts', batchSize: 7 }, async (events) => {
+        seen.push(...events.map((e) => e.id));
+      });
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
       const e = noted(`r-${i}`, i);
       ids.push(e.id);
       await store.append(`r-${i}`, [e], NO_STREAM);
     }
-    await db.transaction(async (tx) => {
-      await store.append('r-rolled-back', [noted('r-rolled-back', 0)], NO_STREAM, tx);
-      throw new Error('abort');
-    }).catch(() => undefined);
+    await db
+      .transaction(async (tx) => {
+        await store.append('r-rolled-back', [noted('r-rolled-back', 0)], NO_STREAM, tx);
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
     const first = make();
     await first.pollOnce();
     await first.pollOnce();
@@ -104,7 +109,8 @@ describe('outbox relay to Kafka', () => {
   it('publishes every event at least once, in stream order per key, across a relay restart', async () => {
     const streams = ['dev-a', 'dev-b', 'dev-c', 'dev-d'];
     const expected = new Map<string, number[]>();
-    const relayFor = () => new OutboxRelay(db, { schema, kafka, batchSize: 25, idleMs: 20, topicFor: () => topic });
+    const relayFor = () =>
+      new OutboxRelay(db, { schema, kafka, batchSize: 25, idleMs: 20, topicFor: () => topic });
 
     let relay = relayFor();
     await relay.start();
@@ -123,7 +129,10 @@ describe('outbox relay to Kafka', () => {
       }
     }
     const total = [...expected.values()].reduce((a, l) => a + l.length, 0);
-    await eventually(async () => new Set(received.map((r) => r.id)).size === total, { timeoutMs: 60_000, what: `${total} events` });
+    await eventually(async () => new Set(received.map((r) => r.id)).size === total, {
+      timeoutMs: 60_000,
+      what: `${total} events`,
+    });
     await relay.stop();
 
     for (const s of streams) {

@@ -37,7 +37,12 @@ export class OutboxRelay {
     this.poller = new CommittedEventPoller(
       db,
       opts.schema,
-      { name: 'outbox:kafka', batchSize: opts.batchSize ?? 1000, idleMs: opts.idleMs ?? 50, onError: opts.onError },
+      {
+        name: 'outbox:kafka',
+        batchSize: opts.batchSize ?? 1000,
+        idleMs: opts.idleMs ?? 50,
+        onError: opts.onError,
+      },
       (events) => this.publish(events),
     );
     if (opts.registry) {

@@ -17,7 +17,10 @@ export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape>> {
   name: string;
   configSchema: S;
   /** The root module, given the validated configuration and the platform's shared pieces. */
-  module: (config: z.infer<S>, shared: { logger: JsonLogger; registry: ReturnType<typeof createMetricsRegistry> }) => DynamicModule;
+  module: (
+    config: z.infer<S>,
+    shared: { logger: JsonLogger; registry: ReturnType<typeof createMetricsRegistry> },
+  ) => DynamicModule;
   http: (config: z.infer<S>) => { host: string; port: number };
   openapi?: { title: string; description: string; version: string };
   grpc?: (config: z.infer<S>) => GrpcServerSpec;
@@ -34,14 +37,23 @@ const SHUTDOWN_GRACE_MS = 25_000;
  * JSON logs with correlation ids, /metrics, /health, problem-details errors, OpenAPI, gRPC with health
  * and reflection, and graceful shutdown on SIGTERM/SIGINT.
  */
-export async function runService<S extends z.ZodObject<z.ZodRawShape>>(def: ServiceDefinition<S>): Promise<INestApplication> {
+export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
+  def: ServiceDefinition<S>,
+): Promise<INestApplication> {
   let config: z.infer<S>;
   try {
     config = loadConfig(def.configSchema);
   } catch (err) {
     if (err instanceof ConfigurationError) {
       process.stderr.write(err.message + '\n');
-      process.stderr.write(JSON.stringify({ level: 'error', service: def.name, msg: 'invalid configuration', problems: err.problems }) + '\n');
+      process.stderr.write(
+        JSON.stringify({
+          level: 'error',
+          service: def.name,
+          msg: 'invalid configuration',
+          problems: err.problems,
+        }) + '\n',
+      );
       process.exit(78); // EX_CONFIG
     }
     throw err;
@@ -82,14 +94,23 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(def: Serv
       ),
       req.originalUrl,
     );
-    res.status(status).type('application/problem+json').send(JSON.stringify({ ...problem, status }));
+    res
+      .status(status)
+      .type('application/problem+json')
+      .send(JSON.stringify({ ...problem, status }));
   });
-  app.useGlobalFilters(new ProblemDetailsFilter((err) => logger.error(err instanceof Error ? err : String(err), 'http')));
+  app.useGlobalFilters(
+    new ProblemDetailsFilter((err) => logger.error(err instanceof Error ? err : String(err), 'http')),
+  );
 
   if (def.openapi) {
     const doc = SwaggerModule.createDocument(
       app,
-      new DocumentBuilder().setTitle(def.openapi.title).setDescription(def.openapi.description).setVersion(def.openapi.version).build(),
+      new DocumentBuilder()
+        .setTitle(def.openapi.title)
+        .setDescription(def.openapi.description)
+        .setVersion(def.openapi.version)
+        .build(),
     );
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/v1/openapi.json' });
   }

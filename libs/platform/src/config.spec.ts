@@ -33,17 +33,31 @@ describe('configuration at boot', () => {
       error = e as ConfigurationError;
     }
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error!.problems.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'REGION', 'VERBOSE']);
-    expect(error!.problems.find((p) => p.variable === 'DATABASE_URL')!.message).toBe('is required but not set');
+    expect(error!.problems.map((p) => p.variable).sort()).toEqual([
+      'DATABASE_URL',
+      'KAFKA_BROKERS',
+      'PORT',
+      'REGION',
+      'VERBOSE',
+    ]);
+    expect(error!.problems.find((p) => p.variable === 'DATABASE_URL')!.message).toBe(
+      'is required but not set',
+    );
     expect(error!.message).toMatch(/5 configuration variable\(s\) are wrong/);
   });
 
   it('treats an empty variable as unset', () => {
-    expect(() => loadConfig(schema, { DATABASE_URL: '', KAFKA_BROKERS: 'a:1', REGION: '330106' })).toThrow(/DATABASE_URL: is required/);
+    expect(() => loadConfig(schema, { DATABASE_URL: '', KAFKA_BROKERS: 'a:1', REGION: '330106' })).toThrow(
+      /DATABASE_URL: is required/,
+    );
   });
 
   it('never shows a secret when the configuration is logged', () => {
-    const c = loadConfig(schema, { DATABASE_URL: 'postgres://u:hunter2@h/db', KAFKA_BROKERS: 'a:1', REGION: '330106' });
+    const c = loadConfig(schema, {
+      DATABASE_URL: 'postgres://u:hunter2@h/db',
+      KAFKA_BROKERS: 'a:1',
+      REGION: '330106',
+    });
     const shown = JSON.stringify(redactConfig(schema, c));
     expect(shown).not.toContain('hunter2');
     expect(shown).toContain('"DATABASE_URL":"***"');

@@ -33,16 +33,23 @@ export function loadConfig<T extends z.ZodObject<z.ZodRawShape>>(
   throw new ConfigurationError(
     result.error.issues.map((issue) => ({
       variable: String(issue.path[0] ?? '(config)'),
-      message: issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required but not set' : issue.message,
+      message:
+        issue.code === 'invalid_type' && issue.received === 'undefined'
+          ? 'is required but not set'
+          : issue.message,
     })),
   );
 }
 
 /** The configuration as it may be logged: secrets replaced by `***`. */
-export function redactConfig<T extends z.ZodObject<z.ZodRawShape>>(schema: T, config: z.infer<T>): Record<string, unknown> {
+export function redactConfig<T extends z.ZodObject<z.ZodRawShape>>(
+  schema: T,
+  config: z.infer<T>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(schema.shape)) {
-    out[key] = (field as z.ZodTypeAny).description === 'secret' ? '***' : (config as Record<string, unknown>)[key];
+    out[key] =
+      (field as z.ZodTypeAny).description === 'secret' ? '***' : (config as Record<string, unknown>)[key];
   }
   return out;
 }
@@ -57,7 +64,8 @@ export const env = {
       .min(1)
       .transform((s) => s.split(',').map((b) => b.trim()))
       .refine((list) => list.every((b) => /^[^:\s]+:\d+$/.test(b)), 'must be host:port[,host:port...]'),
-  region: () => z.string().regex(/^\d{6}$/, 'must be a six-digit administrative division code such as 330100'),
+  region: () =>
+    z.string().regex(/^\d{6}$/, 'must be a six-digit administrative division code such as 330100'),
   bool: (def: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])

@@ -20,7 +20,10 @@ export interface GrpcServerSpec {
  * Options for a Nest gRPC microservice that also serves the standard health-checking protocol
  * (grpc.health.v1) and server reflection. 64-bit integers are decoded as strings, never lossy numbers.
  */
-export function grpcServerOptions(spec: GrpcServerSpec): { options: GrpcOptions; health: HealthImplementation } {
+export function grpcServerOptions(spec: GrpcServerSpec): {
+  options: GrpcOptions;
+  health: HealthImplementation;
+} {
   const statuses: Record<string, ServingStatus> = { '': 'SERVING' };
   for (const s of spec.services) statuses[s] = 'SERVING';
   const health = new HealthImplementation(statuses);

@@ -8,7 +8,13 @@ describe('JSON logs', () => {
     log.debug('not shown below info');
     log.error(new Error('boom'), 'Context');
     expect(lines).toHaveLength(2);
-    expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', service: 'attendance', msg: 'punch recorded', correlationId: 'corr-1', count: '2' });
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 'info',
+      service: 'attendance',
+      msg: 'punch recorded',
+      correlationId: 'corr-1',
+      count: '2',
+    });
     expect(JSON.parse(lines[1])).toMatchObject({ level: 'error', msg: 'boom', context: 'Context' });
   });
 });

@@ -42,10 +42,17 @@ export class JsonLogger implements LoggerService {
   /** Structured entry: `logger.event('info', 'punches accepted', { count: 3 })`. */
   event(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
     if (ORDER[level] < ORDER[this.minLevel]) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, service: this.service, msg };
+    const entry: Record<string, unknown> = {
+      time: new Date().toISOString(),
+      level,
+      service: this.service,
+      msg,
+    };
     const correlationId = currentCorrelationId();
     if (correlationId) entry.correlationId = correlationId;
-    this.write(JSON.stringify({ ...entry, ...fields }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    this.write(
+      JSON.stringify({ ...entry, ...fields }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+    );
   }
 
   private emit(level: Level, message: unknown, rest: unknown[]): void {
@@ -60,7 +67,10 @@ export class JsonLogger implements LoggerService {
       fields.stack = message.stack;
       this.event(level, message.message, fields);
     } else if (typeof message === 'object' && message !== null) {
-      this.event(level, String((message as { msg?: unknown }).msg ?? ''), { ...fields, ...(message as object) });
+      this.event(level, String((message as { msg?: unknown }).msg ?? ''), {
+        ...fields,
+        ...(message as object),
+      });
     } else {
       this.event(level, String(message), fields);
     }

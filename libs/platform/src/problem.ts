@@ -78,15 +78,32 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
     const status = exception.getStatus();
     const response = exception.getResponse();
     const message =
-      typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
-    const slug = status === 404 ? 'not-found' : status === 413 ? 'payload-too-large' : status < 500 ? 'invalid-request' : 'internal';
-    return { type: PROBLEM_BASE + slug, title: exception.message, status, detail: message, instance, correlationId };
+      typeof response === 'string'
+        ? response
+        : String((response as { message?: unknown }).message ?? exception.message);
+    const slug =
+      status === 404
+        ? 'not-found'
+        : status === 413
+          ? 'payload-too-large'
+          : status < 500
+            ? 'invalid-request'
+            : 'internal';
+    return {
+      type: PROBLEM_BASE + slug,
+      title: exception.message,
+      status,
+      detail: message,
+      instance,
+      correlationId,
+    };
   }
   return {
     type: PROBLEM_BASE + 'internal',
     title: 'Internal error',
     status: 500,
-    detail: 'The service failed to handle the request; it has been logged. Retry later, and report the correlation id if it persists.',
+    detail:
+      'The service failed to handle the request; it has been logged. Retry later, and report the correlation id if it persists.',
     instance,
     correlationId,
   };

@@ -11,7 +11,15 @@ import { readFileSync } from 'node:fs';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
 import { ATTENDANCE_V1_PROTO, PROTO_LOADER_OPTIONS, protoPath } from '@realname/proto';
-import { eventually, freePort, runToExit, RunningService, startService, testInfrastructure, uniqueName } from '../src';
+import {
+  eventually,
+  freePort,
+  runToExit,
+  RunningService,
+  startService,
+  testInfrastructure,
+  uniqueName,
+} from '../src';
 
 jest.setTimeout(240_000);
 
@@ -42,7 +50,11 @@ async function postSigned(body: string, opts: { secret?: string; timestamp?: num
     },
     body,
   });
-  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    json: (await res.json()) as Record<string, unknown>,
+  };
 }
 
 /** `count` punches of `persons` people on the test day, record ids from `from`. */
@@ -82,9 +94,12 @@ function grpcClient() {
 
 function call<T>(client: grpc.Client, method: string, req: object): Promise<T> {
   return new Promise((res, rej) =>
-    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[method](req, (e, v) =>
-      e ? rej(e) : res(v),
-    ),
+    (
+      client as unknown as Record<
+        string,
+        (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+      >
+    )[method](req, (e, v) => (e ? rej(e) : res(v))),
   );
 }
 
@@ -94,7 +109,11 @@ beforeAll(async () => {
   gatewayUrl = `http://127.0.0.1:${gwPort}`;
   attendanceUrl = `http://127.0.0.1:${attPort}`;
   grpcUrl = `127.0.0.1:${grpcPort}`;
-  const common = { DATABASE_URL: infra.postgresUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(','), KAFKA_TOPIC_PREFIX: `${run}.` };
+  const common = {
+    DATABASE_URL: infra.postgresUrl,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+  };
   gateway = await startService(
     'device-gateway',
     {
@@ -102,7 +121,9 @@ beforeAll(async () => {
       GATEWAY_HTTP_PORT: String(gwPort),
       DATABASE_SCHEMA: `gw_${run}`,
       GATEWAY_ADMIN_TOKEN: adminToken,
-      GATEWAY_DEVICES: JSON.stringify([{ deviceId, projectId, region: '330106', secret, timeZone: 'Asia/Shanghai' }]),
+      GATEWAY_DEVICES: JSON.stringify([
+        { deviceId, projectId, region: '330106', secret, timeZone: 'Asia/Shanghai' },
+      ]),
     },
     `${gatewayUrl}/health/ready`,
   );
@@ -142,7 +163,9 @@ describe('a punch from a device to analytics', () => {
   });
 
   it('refuses a forged signature with 401 problem details', async () => {
-    const r = await postSigned(JSON.stringify({ punches: punches(9001, 1) }), { secret: 'not-the-device-secret-at-all' });
+    const r = await postSigned(JSON.stringify({ punches: punches(9001, 1) }), {
+      secret: 'not-the-device-secret-at-all',
+    });
     expect(r.status).toBe(401);
     expect(r.type).toContain('application/problem+json');
     expect(r.json).toMatchObject({ type: 'urn:realname:problem:bad-signature', status: 401 });
@@ -157,13 +180,18 @@ describe('a punch from a device to analytics', () => {
   });
 
   it('finds exactly the accepted punches through REST, gRPC and ClickHouse', async () => {
-    await eventually(async () => (await restTotal()) === 60, { timeoutMs: 60_000, what: '60 punches in attendance' });
+    await eventually(async () => (await restTotal()) === 60, {
+      timeoutMs: 60_000,
+      what: '60 punches in attendance',
+    });
 
     // REST, page by page.
     const seen: string[] = [];
     let token = '';
     do {
-      const r = await restJson(`/api/v1/projects/${projectId}/punches?day=${day}&pageSize=25${token ? `&pageToken=${token}` : ''}`);
+      const r = await restJson(
+        `/api/v1/projects/${projectId}/punches?day=${day}&pageSize=25${token ? `&pageToken=${token}` : ''}`,
+      );
       expect(r.status).toBe(200);
       seen.push(...(r.json.punches as { deviceRecordId: string }[]).map((p) => p.deviceRecordId));
       token = r.json.nextPageToken as string;
@@ -172,19 +200,22 @@ describe('a punch from a device to analytics', () => {
 
     // gRPC.
     const client = grpcClient();
-    const list = await call<{ punches: { deviceRecordId: string; direction: number; sequence: string }[]; totalCount: string }>(
-      client,
-      'listPunches',
-      { projectId, day, pageSize: 1000 },
-    );
+    const list = await call<{
+      punches: { deviceRecordId: string; direction: number; sequence: string }[];
+      totalCount: string;
+    }>(client, 'listPunches', { projectId, day, pageSize: 1000 });
     expect(list.totalCount).toBe('60');
     expect(list.punches.map((p) => p.deviceRecordId).sort()).toEqual(first.map((p) => p.recordId).sort());
     expect(list.punches.filter((p) => p.direction === 1)).toHaveLength(30);
-    const counts = await call<{ days: { day: string; punches: string; persons: string }[] }>(client, 'countPunchesPerDay', {
-      projectId,
-      fromDay: day,
-      toDay: day,
-    });
+    const counts = await call<{ days: { day: string; punches: string; persons: string }[] }>(
+      client,
+      'countPunchesPerDay',
+      {
+        projectId,
+        fromDay: day,
+        toDay: day,
+      },
+    );
     expect(counts.days).toEqual([{ day, punches: '60', persons: '10' }]);
     await expect(call(client, 'listPunches', { projectId, day: '20-11-2026' })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
@@ -196,7 +227,10 @@ describe('a punch from a device to analytics', () => {
     await eventually(
       async () => {
         const rows = await (
-          await ch.query({ query: `SELECT count() AS n FROM ${chDatabase}.punches FINAL WHERE project_id = '${projectId}'`, format: 'JSONEachRow' })
+          await ch.query({
+            query: `SELECT count() AS n FROM ${chDatabase}.punches FINAL WHERE project_id = '${projectId}'`,
+            format: 'JSONEachRow',
+          })
         ).json<{ n: string }>();
         return Number(rows[0].n) === 60;
       },
@@ -209,10 +243,15 @@ describe('a punch from a device to analytics', () => {
 
   it('serves the standard gRPC health check and an OpenAPI document', async () => {
     const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
-    const Health = (grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } }).grpc
-      .health.v1.Health;
+    const Health = (
+      grpc.loadPackageDefinition(def) as unknown as {
+        grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+      }
+    ).grpc.health.v1.Health;
     const health = new Health(grpcUrl, grpc.credentials.createInsecure());
-    const r = await call<{ status: string }>(health, 'Check', { service: 'realname.attendance.v1.AttendanceService' });
+    const r = await call<{ status: string }>(health, 'Check', {
+      service: 'realname.attendance.v1.AttendanceService',
+    });
     expect(r.status).toBe('SERVING');
     health.close();
     const doc = await restJson('/api/v1/openapi.json');
@@ -222,7 +261,9 @@ describe('a punch from a device to analytics', () => {
   it('counts accepted, duplicate and rejected punches in the gateway metrics', async () => {
     const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
     const value = (result: string) =>
-      Number(new RegExp(`gateway_punches_total\\{[^}]*result="${result}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? NaN);
+      Number(
+        new RegExp(`gateway_punches_total\\{[^}]*result="${result}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? NaN,
+      );
     expect(value('accepted')).toBe(60);
     expect(value('duplicate')).toBe(30);
     expect(value('rejected')).toBe(2);
@@ -251,14 +292,20 @@ describe('attendance killed in the middle of a stream', () => {
     })();
 
     // Kill attendance once it is part-way through the stream.
-    await eventually(async () => (await restTotal()) - before >= 300, { timeoutMs: 60_000, what: 'attendance to be mid-stream' });
+    await eventually(async () => (await restTotal()) - before >= 300, {
+      timeoutMs: 60_000,
+      what: 'attendance to be mid-stream',
+    });
     await attendance.kill();
     const atKill = sent;
     attendance = await startService('attendance', attendanceEnv, `${attendanceUrl}/health/ready`);
     await sender;
     expect(atKill).toBeLessThan(total + 1);
 
-    await eventually(async () => (await restTotal()) - before === total, { timeoutMs: 120_000, what: `${total} more punches` });
+    await eventually(async () => (await restTotal()) - before === total, {
+      timeoutMs: 120_000,
+      what: `${total} more punches`,
+    });
     // Wait a little longer: a late duplicate would show up now.
     await new Promise((r) => setTimeout(r, 2000));
     expect((await restTotal()) - before).toBe(total);
@@ -290,7 +337,10 @@ describe('gateway stopped with SIGTERM while devices are uploading', () => {
       await new Promise((r) => setTimeout(r, i * 10));
       try {
         const r = await postSigned(JSON.stringify({ punches: b }));
-        if (r.status === 200) acknowledged += (r.json.results as { status: string }[]).filter((x) => x.status === 'accepted').length;
+        if (r.status === 200)
+          acknowledged += (r.json.results as { status: string }[]).filter(
+            (x) => x.status === 'accepted',
+          ).length;
         else refused++;
       } catch {
         refused++; // the server no longer took connections: a device keeps the batch and resends later
@@ -323,6 +373,7 @@ describe('a service with bad configuration', () => {
       ATTENDANCE_HTTP_PORT: '70000',
     });
     expect(r.code).toBe(78);
-    for (const v of ['DATABASE_URL', 'KAFKA_BROKERS', 'ATTENDANCE_HTTP_PORT', 'CLICKHOUSE_URL']) expect(r.output).toContain(`- ${v}:`);
+    for (const v of ['DATABASE_URL', 'KAFKA_BROKERS', 'ATTENDANCE_HTTP_PORT', 'CLICKHOUSE_URL'])
+      expect(r.output).toContain(`- ${v}:`);
   });
 });

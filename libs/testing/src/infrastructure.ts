@@ -18,7 +18,8 @@ let shared: Promise<TestInfrastructure> | undefined;
  * are started as containers instead.
  */
 export function testInfrastructure(): Promise<TestInfrastructure> {
-  shared ??= process.env.REALNAME_TEST_INFRA === 'testcontainers' ? startContainers() : Promise.resolve(localStack());
+  shared ??=
+    process.env.REALNAME_TEST_INFRA === 'testcontainers' ? startContainers() : Promise.resolve(localStack());
   return shared;
 }
 
@@ -93,5 +94,7 @@ export async function eventually<T>(
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
-  throw new Error(`timed out waiting for ${opts.what ?? 'condition'}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+  throw new Error(
+    `timed out waiting for ${opts.what ?? 'condition'}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+  );
 }

@@ -34,7 +34,12 @@ export interface RunningService {
  * Starts a built service (`services/<name>/dist/main.js`) as its own process with the given
  * environment, logs to `tmp/e2e-logs/<name>-<n>.log`, and waits until its /health/ready answers 200.
  */
-export async function startService(name: string, env: Record<string, string>, readyUrl: string, timeoutMs = 60_000): Promise<RunningService> {
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+  readyUrl: string,
+  timeoutMs = 60_000,
+): Promise<RunningService> {
   const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} does not exist: run "npm run build" first`);
   const logDir = join(REPO_ROOT, 'tmp', 'e2e-logs');
@@ -55,7 +60,8 @@ export async function startService(name: string, env: Record<string, string>, re
   let exitCode: number | null | undefined;
   void exited.then((e) => (exitCode = e.code));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`${name} exited with ${exitCode} before it was ready; see ${logFile}`);
+    if (exitCode !== undefined)
+      throw new Error(`${name} exited with ${exitCode} before it was ready; see ${logFile}`);
     try {
       const r = await fetch(readyUrl);
       if (r.status === 200) break;
@@ -74,13 +80,27 @@ export async function startService(name: string, env: Record<string, string>, re
   };
   // The test runner may end first; never leave a service behind.
   process.once('exit', () => child.kill('SIGKILL'));
-  return { name, process: child, logFile, exited, stop: () => waitExit('SIGTERM'), kill: () => waitExit('SIGKILL') };
+  return {
+    name,
+    process: child,
+    logFile,
+    exited,
+    stop: () => waitExit('SIGTERM'),
+    kill: () => waitExit('SIGKILL'),
+  };
 }
 
 /** Runs a built service expecting it to refuse to start; returns its exit code and what it printed. */
-export async function runToExit(name: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+export async function runToExit(
+  name: string,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; output: string }> {
   const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
-  const child = spawn(process.execPath, [main], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, [main], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -1,9 +1,31 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
 import { deadLetterTopic, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
-import { createKafka, Database, ensureTopics, EventStore, IdempotentConsumer, migrate, OutboxRelay } from '@realname/eventstore';
-import { JsonLogger, LOGGER, METRICS_REGISTRY, PlatformModule, Readiness, SERVICE_CONFIG } from '@realname/platform';
+import {
+  createKafka,
+  Database,
+  ensureTopics,
+  EventStore,
+  IdempotentConsumer,
+  migrate,
+  OutboxRelay,
+} from '@realname/eventstore';
+import {
+  JsonLogger,
+  LOGGER,
+  METRICS_REGISTRY,
+  PlatformModule,
+  Readiness,
+  SERVICE_CONFIG,
+} from '@realname/platform';
 import { AnalyticsQueries } from './analytics/analytics-queries';
 import { connectClickHouse, migrateClickHouse } from './analytics/clickhouse';
 import { ClickHouseSink } from './analytics/clickhouse-sink';
@@ -51,7 +73,8 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
       batchSize: c.CLICKHOUSE_BATCH_SIZE,
       flushMs: c.CLICKHOUSE_FLUSH_MS,
       registry: this.registry,
-      onError: (err) => this.logger.event('warn', 'clickhouse sink: insert failed, will retry', { error: String(err) }),
+      onError: (err) =>
+        this.logger.event('warn', 'clickhouse sink: insert failed, will retry', { error: String(err) }),
     });
     this.sink.start();
     this.relay = new OutboxRelay(this.db, {
@@ -62,7 +85,8 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
         return topic && prefix + topic;
       },
       registry: this.registry,
-      onError: (err) => this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
+      onError: (err) =>
+        this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
     await this.relay.start();
     this.consumer = new IdempotentConsumer(this.db, {
@@ -97,16 +121,30 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
 
 @Module({})
 export class AttendanceModule {
-  static forRoot(config: AttendanceConfig, shared: { logger: JsonLogger; registry: Registry }): DynamicModule {
+  static forRoot(
+    config: AttendanceConfig,
+    shared: { logger: JsonLogger; registry: Registry },
+  ): DynamicModule {
     return {
       module: AttendanceModule,
-      imports: [PlatformModule.forRoot({ service: 'attendance', config, logger: shared.logger, registry: shared.registry })],
+      imports: [
+        PlatformModule.forRoot({
+          service: 'attendance',
+          config,
+          logger: shared.logger,
+          registry: shared.registry,
+        }),
+      ],
       controllers: [PunchesController, AttendanceGrpcController],
       providers: [
         {
           provide: Database,
           useFactory: async () => {
-            const db = await Database.connect({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'attendance' });
+            const db = await Database.connect({
+              url: config.DATABASE_URL,
+              poolSize: config.DATABASE_POOL_SIZE,
+              applicationName: 'attendance',
+            });
             await migrate(db, config.DATABASE_SCHEMA, attendanceMigrations);
             return db;
           },
@@ -114,12 +152,20 @@ export class AttendanceModule {
         {
           provide: CLICKHOUSE,
           useFactory: async () => {
-            const client = connectClickHouse({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD });
+            const client = connectClickHouse({
+              url: config.CLICKHOUSE_URL,
+              username: config.CLICKHOUSE_USER,
+              password: config.CLICKHOUSE_PASSWORD,
+            });
             await migrateClickHouse(client, config.CLICKHOUSE_DATABASE);
             return client;
           },
         },
-        { provide: PunchQueries, useFactory: (db: Database) => new PunchQueries(db, config.DATABASE_SCHEMA), inject: [Database] },
+        {
+          provide: PunchQueries,
+          useFactory: (db: Database) => new PunchQueries(db, config.DATABASE_SCHEMA),
+          inject: [Database],
+        },
         {
           provide: AnalyticsQueries,
           useFactory: (ch: ClickHouseClient) => new AnalyticsQueries(ch, config.CLICKHOUSE_DATABASE),

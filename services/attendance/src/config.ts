@@ -9,18 +9,27 @@ export const AttendanceConfigSchema = z.object({
     .regex(/^[^:\s]+:\d+$/, 'must be host:port such as 127.0.0.1:9082')
     .default('127.0.0.1:9082'),
   DATABASE_URL: secret(env.url()),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('attendance'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .default('attendance'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   KAFKA_BROKERS: env.brokers(),
   /** Prepended to every topic name, for environments sharing one cluster (e.g. `staging.`). */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen')
+    .default(''),
   KAFKA_GROUP_ID: z.string().min(1).default('attendance'),
   /** A crashed replica's partitions move to the others after this long (the broker allows 6000-300000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
   CLICKHOUSE_URL: env.url(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: secret(z.string().default('')),
-  CLICKHOUSE_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier').default('realname'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
+    .default('realname'),
   /** Rows per ClickHouse insert at most; inserts are batched from the event store. */
   CLICKHOUSE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
   CLICKHOUSE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),

@@ -6,11 +6,17 @@ export const GatewayConfigSchema = z.object({
   GATEWAY_HTTP_HOST: z.string().default('127.0.0.1'),
   GATEWAY_HTTP_PORT: env.port(8081),
   DATABASE_URL: secret(env.url()),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('gateway'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .default('gateway'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   KAFKA_BROKERS: env.brokers(),
   /** Prepended to every topic name, for environments sharing one cluster (e.g. `staging.`). */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen')
+    .default(''),
   /** Bearer token for the device admin API (until municipal OAuth2 arrives). */
   GATEWAY_ADMIN_TOKEN: secret(z.string().min(16, 'must be at least 16 characters')),
   /** Devices to register at start: a JSON array of {deviceId, projectId, region, secret, timeZone?, defaultDirection?}. */
@@ -24,13 +30,19 @@ export const GatewayConfigSchema = z.object({
         try {
           list = JSON.parse(text);
         } catch (err) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is not valid JSON: ${(err as Error).message}` });
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `is not valid JSON: ${(err as Error).message}`,
+          });
           return z.NEVER;
         }
         const parsed = z.array(DeviceRegistration).safeParse(list);
         if (parsed.success) return parsed.data;
         for (const issue of parsed.error.issues) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `[${issue.path.join('.')}] ${issue.message}` });
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `[${issue.path.join('.')}] ${issue.message}`,
+          });
         }
         return z.NEVER;
       }),

@@ -1,8 +1,22 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { topicOf, Topics, withTopicPrefix } from '@realname/contracts';
 import { createKafka, Database, ensureTopics, migrate, OutboxRelay } from '@realname/eventstore';
-import { JsonLogger, LOGGER, METRICS_REGISTRY, PlatformModule, Readiness, SERVICE_CONFIG } from '@realname/platform';
+import {
+  JsonLogger,
+  LOGGER,
+  METRICS_REGISTRY,
+  PlatformModule,
+  Readiness,
+  SERVICE_CONFIG,
+} from '@realname/platform';
 import type { GatewayConfig } from './config';
 import { DeviceRepository } from './devices/device-repository';
 import { DevicesController } from './devices/devices.controller';
@@ -42,7 +56,8 @@ class GatewayRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
         return topic && prefix + topic;
       },
       registry: this.registry,
-      onError: (err) => this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
+      onError: (err) =>
+        this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
     await this.relay.start();
     this.readiness.register('postgres', () => this.db.ping());
@@ -61,7 +76,14 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, shared: { logger: JsonLogger; registry: Registry }): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PlatformModule.forRoot({ service: 'device-gateway', config, logger: shared.logger, registry: shared.registry })],
+      imports: [
+        PlatformModule.forRoot({
+          service: 'device-gateway',
+          config,
+          logger: shared.logger,
+          registry: shared.registry,
+        }),
+      ],
       controllers: [OpenProtocolController, DevicesController],
       providers: [
         {
@@ -76,7 +98,11 @@ export class GatewayModule {
             return db;
           },
         },
-        { provide: DeviceRepository, useFactory: (db: Database) => new DeviceRepository(db, config.DATABASE_SCHEMA), inject: [Database] },
+        {
+          provide: DeviceRepository,
+          useFactory: (db: Database) => new DeviceRepository(db, config.DATABASE_SCHEMA),
+          inject: [Database],
+        },
         {
           provide: PunchIngestion,
           useFactory: (db: Database) => new PunchIngestion(db, config.DATABASE_SCHEMA, shared.registry),

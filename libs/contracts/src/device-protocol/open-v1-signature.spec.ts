@@ -7,31 +7,48 @@ const ts = String(now / 1000);
 
 describe('open protocol v1 signature', () => {
   it('accepts what was signed with the device secret', () => {
-    expect(verifyRequest(secret, { timestamp: ts, signature: signRequest(secret, ts, body) }, body, now, 300)).toEqual({ ok: true });
+    expect(
+      verifyRequest(secret, { timestamp: ts, signature: signRequest(secret, ts, body) }, body, now, 300),
+    ).toEqual({ ok: true });
   });
 
   it('refuses a changed body, another secret or another timestamp', () => {
     const sig = signRequest(secret, ts, body);
     const changed = Buffer.from(body.toString().replace('1001', '1002'));
-    expect(verifyRequest(secret, { timestamp: ts, signature: sig }, changed, now, 300)).toMatchObject({ ok: false, reason: 'bad-signature' });
-    expect(verifyRequest('another-secret-xxxxxxxx', { timestamp: ts, signature: sig }, body, now, 300)).toMatchObject({
+    expect(verifyRequest(secret, { timestamp: ts, signature: sig }, changed, now, 300)).toMatchObject({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(
+      verifyRequest('another-secret-xxxxxxxx', { timestamp: ts, signature: sig }, body, now, 300),
+    ).toMatchObject({
       ok: false,
       reason: 'bad-signature',
     });
     const later = String(Number(ts) + 1);
-    expect(verifyRequest(secret, { timestamp: later, signature: sig }, body, now, 300)).toMatchObject({ reason: 'bad-signature' });
+    expect(verifyRequest(secret, { timestamp: later, signature: sig }, body, now, 300)).toMatchObject({
+      reason: 'bad-signature',
+    });
   });
 
   it('refuses a request outside the timestamp window and says how far off the clock is', () => {
     const old = String(Number(ts) - 301);
-    const r = verifyRequest(secret, { timestamp: old, signature: signRequest(secret, old, body) }, body, now, 300);
+    const r = verifyRequest(
+      secret,
+      { timestamp: old, signature: signRequest(secret, old, body) },
+      body,
+      now,
+      300,
+    );
     expect(r).toMatchObject({ ok: false, reason: 'stale-timestamp' });
     expect(r.ok === false && r.detail).toMatch(/301 s away/);
   });
 
   it('refuses missing headers and a timestamp in milliseconds', () => {
     expect(verifyRequest(secret, {}, body, now, 300)).toMatchObject({ reason: 'missing-headers' });
-    expect(verifyRequest(secret, { timestamp: String(now), signature: 'v1=00' }, body, now, 300)).toMatchObject({
+    expect(
+      verifyRequest(secret, { timestamp: String(now), signature: 'v1=00' }, body, now, 300),
+    ).toMatchObject({
       reason: 'bad-timestamp',
     });
   });

@@ -13,7 +13,11 @@ export function signRequest(secret: string, timestamp: string, body: Buffer | st
 
 export type SignatureCheck =
   | { ok: true }
-  | { ok: false; reason: 'missing-headers' | 'bad-timestamp' | 'stale-timestamp' | 'bad-signature'; detail: string };
+  | {
+      ok: false;
+      reason: 'missing-headers' | 'bad-timestamp' | 'stale-timestamp' | 'bad-signature';
+      detail: string;
+    };
 
 export function verifyRequest(
   secret: string,
@@ -23,7 +27,11 @@ export function verifyRequest(
   windowSeconds: number,
 ): SignatureCheck {
   if (!headers.timestamp || !headers.signature) {
-    return { ok: false, reason: 'missing-headers', detail: 'X-Timestamp and X-Signature headers are required' };
+    return {
+      ok: false,
+      reason: 'missing-headers',
+      detail: 'X-Timestamp and X-Signature headers are required',
+    };
   }
   if (!/^\d{9,11}$/.test(headers.timestamp)) {
     return { ok: false, reason: 'bad-timestamp', detail: 'X-Timestamp must be Unix time in whole seconds' };
@@ -39,7 +47,11 @@ export function verifyRequest(
   const expected = Buffer.from(signRequest(secret, headers.timestamp, body));
   const given = Buffer.from(headers.signature.trim());
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { ok: false, reason: 'bad-signature', detail: 'X-Signature does not match the body under this device\'s secret' };
+    return {
+      ok: false,
+      reason: 'bad-signature',
+      detail: "X-Signature does not match the body under this device's secret",
+    };
   }
   return { ok: true };
 }

@@ -86,17 +86,23 @@ export function parseEvent<TType extends string, TSchema extends z.ZodTypeAny>(
   const env = envelopeSchema.safeParse(raw);
   if (!env.success) throw new ContractViolation(def.type, zodProblems(env.error));
   if (env.data.type !== def.type) {
-    throw new ContractViolation(def.type, [{ field: 'type', message: `expected ${def.type}, got ${env.data.type}` }]);
+    throw new ContractViolation(def.type, [
+      { field: 'type', message: `expected ${def.type}, got ${env.data.type}` },
+    ]);
   }
   if (env.data.schemaversion > def.version) {
     throw new ContractViolation(def.type, [
-      { field: 'schemaversion', message: `v${env.data.schemaversion} is newer than this reader (v${def.version}): upgrade the consumer` },
+      {
+        field: 'schemaversion',
+        message: `v${env.data.schemaversion} is newer than this reader (v${def.version}): upgrade the consumer`,
+      },
     ]);
   }
   let data: unknown = env.data.data;
   for (let v = env.data.schemaversion; v < def.version; v++) {
     const upcaster = def.upcasters.find((u) => u.from === v);
-    if (!upcaster) throw new ContractViolation(def.type, [{ field: 'schemaversion', message: `no upcaster from v${v}` }]);
+    if (!upcaster)
+      throw new ContractViolation(def.type, [{ field: 'schemaversion', message: `no upcaster from v${v}` }]);
     data = upcaster.up(data);
   }
   const parsed = def.schema.safeParse(data);

@@ -33,7 +33,10 @@ export function toKafkaRecord(event: EventEnvelope): KafkaRecord {
 type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
 /** Rebuilds the envelope from a Kafka message; validation against the contract is the caller's next step. */
-export function fromKafkaRecord(headers: Record<string, HeaderValue> | undefined, value: Buffer | null): EventEnvelope {
+export function fromKafkaRecord(
+  headers: Record<string, HeaderValue> | undefined,
+  value: Buffer | null,
+): EventEnvelope {
   const h = (name: string): string => {
     const v = headers?.[name];
     const first = Array.isArray(v) ? v[0] : v;

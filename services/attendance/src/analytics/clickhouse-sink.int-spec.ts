@@ -50,13 +50,22 @@ describe('ClickHouse sink against the real ClickHouse', () => {
   }
 
   it('applies its migrations once and again without harm', async () => {
-    expect(await migrateClickHouse(client, database)).toEqual(['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv']);
+    expect(await migrateClickHouse(client, database)).toEqual([
+      '0001_punches',
+      '0002_daily_by_region',
+      '0003_daily_by_region_mv',
+    ]);
     expect(await migrateClickHouse(client, database)).toEqual([]);
   });
 
   it('inserts in batches, and a batch inserted twice is still counted once', async () => {
     // 1200 events over two days, each in its own stream (as person-day streams would be).
-    for (let i = 0; i < 1200; i++) await store.append(`s-${i}`, [{ ...recorded(i, i < 700 ? '2026-11-20' : '2026-11-21'), subject: `s-${i}` }], NO_STREAM);
+    for (let i = 0; i < 1200; i++)
+      await store.append(
+        `s-${i}`,
+        [{ ...recorded(i, i < 700 ? '2026-11-20' : '2026-11-21'), subject: `s-${i}` }],
+        NO_STREAM,
+      );
     const sink = new ClickHouseSink(db, client, { schema, database, batchSize: 500, flushMs: 50 });
     const batches: number[] = [];
     let n: number;
@@ -80,7 +89,11 @@ describe('ClickHouse sink against the real ClickHouse', () => {
 
   it('refuses a query with a bad date and names the field', async () => {
     const analytics = new AnalyticsQueries(client, database);
-    await expect(analytics.projectDaily('P1', '2026-11-01', '30.11.2026')).rejects.toMatchObject({ field: 'to' });
-    await expect(analytics.regionDaily("33' OR 1=1 --", '2026-11-01', '2026-11-02')).rejects.toMatchObject({ field: 'region' });
+    await expect(analytics.projectDaily('P1', '2026-11-01', '30.11.2026')).rejects.toMatchObject({
+      field: 'to',
+    });
+    await expect(analytics.regionDaily("33' OR 1=1 --", '2026-11-01', '2026-11-02')).rejects.toMatchObject({
+      field: 'region',
+    });
   });
 });

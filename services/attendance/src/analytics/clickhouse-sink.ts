@@ -33,12 +33,22 @@ export class ClickHouseSink {
     this.poller = new CommittedEventPoller(
       db,
       opts.schema,
-      { name: 'sink:clickhouse', batchSize: opts.batchSize, idleMs: opts.flushMs, eventTypes: [AttendanceRecorded.type], onError: opts.onError },
+      {
+        name: 'sink:clickhouse',
+        batchSize: opts.batchSize,
+        idleMs: opts.flushMs,
+        eventTypes: [AttendanceRecorded.type],
+        onError: opts.onError,
+      },
       (events) => this.insert(events),
     );
     const r = opts.registry;
     if (r) {
-      this.rows = new Counter({ name: 'clickhouse_sink_rows_total', help: 'Rows inserted into ClickHouse', registers: [r] });
+      this.rows = new Counter({
+        name: 'clickhouse_sink_rows_total',
+        help: 'Rows inserted into ClickHouse',
+        registers: [r],
+      });
       this.batchRows = new Histogram({
         name: 'clickhouse_sink_batch_rows',
         help: 'Rows per ClickHouse insert',

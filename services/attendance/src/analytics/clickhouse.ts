@@ -9,7 +9,11 @@ import { join } from 'node:path';
  */
 export const MIGRATIONS_DIR = join(__dirname, '..', '..', 'clickhouse', 'migrations');
 
-export function connectClickHouse(opts: { url: string; username: string; password: string }): ClickHouseClient {
+export function connectClickHouse(opts: {
+  url: string;
+  username: string;
+  password: string;
+}): ClickHouseClient {
   return createClient({
     url: opts.url,
     username: opts.username,
@@ -38,19 +42,27 @@ export function chDateTime(iso: string): string {
  * Applies the numbered .sql files once each, in order, recording them in `<db>.schema_migrations`.
  * Every statement is IF NOT EXISTS, so two replicas starting at once do no harm.
  */
-export async function migrateClickHouse(client: ClickHouseClient, database: string, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrateClickHouse(
+  client: ClickHouseClient,
+  database: string,
+  dir = MIGRATIONS_DIR,
+): Promise<string[]> {
   const db = chIdentifier(database);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (id String, applied_at DateTime('UTC') DEFAULT now()) ENGINE = TinyLog`,
   });
   const done = new Set(
-    (await (await client.query({ query: `SELECT id FROM ${db}.schema_migrations`, format: 'JSONEachRow' })).json<{ id: string }>()).map(
-      (r) => r.id,
-    ),
+    (
+      await (
+        await client.query({ query: `SELECT id FROM ${db}.schema_migrations`, format: 'JSONEachRow' })
+      ).json<{ id: string }>()
+    ).map((r) => r.id),
   );
   const applied: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+    .sort()) {
     const id = file.replace(/\.sql$/, '');
     if (done.has(id)) continue;
     const sql = readFileSync(join(dir, file), 'utf8').replaceAll('{{db}}', db);

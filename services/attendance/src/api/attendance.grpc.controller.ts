@@ -32,8 +32,14 @@ export class AttendanceGrpcController implements attendanceV1.AttendanceServiceC
     };
   }
 
-  async countPunchesPerDay(req: attendanceV1.CountPunchesPerDayRequest): Promise<attendanceV1.CountPunchesPerDayResponse> {
-    const days = await grpcQuery(() => this.punches.countPerDay({ projectId: req.projectId, fromDay: req.fromDay, toDay: req.toDay }));
-    return { days: days.map((d) => ({ day: d.day, punches: String(d.punches), persons: String(d.persons) })) };
+  async countPunchesPerDay(
+    req: attendanceV1.CountPunchesPerDayRequest,
+  ): Promise<attendanceV1.CountPunchesPerDayResponse> {
+    const days = await grpcQuery(() =>
+      this.punches.countPerDay({ projectId: req.projectId, fromDay: req.fromDay, toDay: req.toDay }),
+    );
+    return {
+      days: days.map((d) => ({ day: d.day, punches: String(d.punches), persons: String(d.persons) })),
+    };
   }
 }

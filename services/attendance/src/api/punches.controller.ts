@@ -25,7 +25,15 @@ export class PunchesController {
     @Query('pageSize') pageSize?: string,
     @Query('pageToken') pageToken?: string,
   ) {
-    return restQuery(() => this.punches.listPunches({ projectId, day, personId, pageSize: Number(pageSize) || undefined, pageToken }));
+    return restQuery(() =>
+      this.punches.listPunches({
+        projectId,
+        day,
+        personId,
+        pageSize: Number(pageSize) || undefined,
+        pageToken,
+      }),
+    );
   }
 
   @Get('projects/:projectId/punch-counts')
@@ -40,7 +48,11 @@ export class PunchesController {
   @ApiOperation({ summary: 'Punches and distinct persons per day of a project (from ClickHouse)' })
   @ApiQuery({ name: 'from', required: true })
   @ApiQuery({ name: 'to', required: true })
-  async projectDaily(@Param('projectId') projectId: string, @Query('from') from: string, @Query('to') to: string) {
+  async projectDaily(
+    @Param('projectId') projectId: string,
+    @Query('from') from: string,
+    @Query('to') to: string,
+  ) {
     return { days: await restQuery(() => this.analytics.projectDaily(projectId, from, to)) };
   }
 
@@ -49,7 +61,11 @@ export class PunchesController {
   @ApiQuery({ name: 'region', required: false, example: '33' })
   @ApiQuery({ name: 'from', required: true })
   @ApiQuery({ name: 'to', required: true })
-  async regionDaily(@Query('region') region: string | undefined, @Query('from') from: string, @Query('to') to: string) {
+  async regionDaily(
+    @Query('region') region: string | undefined,
+    @Query('from') from: string,
+    @Query('to') to: string,
+  ) {
     return { rows: await restQuery(() => this.analytics.regionDaily(region ?? '', from, to)) };
   }
 }

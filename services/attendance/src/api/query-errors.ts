@@ -8,7 +8,8 @@ export async function restQuery<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof InvalidQuery) throw Problem.badRequest(err.message, [{ field: err.field, message: err.message }]);
+    if (err instanceof InvalidQuery)
+      throw Problem.badRequest(err.message, [{ field: err.field, message: err.message }]);
     throw err;
   }
 }
@@ -17,7 +18,8 @@ export async function grpcQuery<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof InvalidQuery) throw new RpcException({ code: status.INVALID_ARGUMENT, message: `${err.field}: ${err.message}` });
+    if (err instanceof InvalidQuery)
+      throw new RpcException({ code: status.INVALID_ARGUMENT, message: `${err.field}: ${err.message}` });
     throw new RpcException({ code: status.INTERNAL, message: 'the attendance service failed; retry later' });
   }
 }

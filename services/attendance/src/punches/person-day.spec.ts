@@ -19,7 +19,11 @@ const punch = (over: Partial<PunchRecordedData> = {}): PunchRecordedData => ({
   rawRequestId: '0190a8c4-8f6e-7cc1-a1b2-3c4d5e6f7a8b',
   ...over,
 });
-const record = (punchEventId: string, p = punch()): RecordPunch => ({ kind: 'RecordPunch', punchEventId, punch: p });
+const record = (punchEventId: string, p = punch()): RecordPunch => ({
+  kind: 'RecordPunch',
+  punchEventId,
+  punch: p,
+});
 
 /** Given past events, when a command, then new events. */
 function given(events: PersonDayEvent[]) {
@@ -32,7 +36,12 @@ describe('a person-day on a project', () => {
     expect(result).toEqual([
       {
         type: 'realname.attendance.AttendanceRecorded',
-        data: expect.objectContaining({ punchEventId: 'e-1', day: '2026-11-21', personId: '10001', direction: 'in' }),
+        data: expect.objectContaining({
+          punchEventId: 'e-1',
+          day: '2026-11-21',
+          personId: '10001',
+          direction: 'in',
+        }),
       },
     ]);
   });
@@ -50,12 +59,19 @@ describe('a person-day on a project', () => {
 
   it('records a later punch of the same day', () => {
     const first = given([]).when(record('e-1')) as PersonDayEvent[];
-    const out = given(first).when(record('e-2', punch({ deviceRecordId: '000002', punchedAt: '2026-11-21T09:30:00.000Z', direction: 'out' })));
+    const out = given(first).when(
+      record(
+        'e-2',
+        punch({ deviceRecordId: '000002', punchedAt: '2026-11-21T09:30:00.000Z', direction: 'out' }),
+      ),
+    );
     expect(out).toHaveLength(1);
   });
 
   it('derives the day in the device zone', () => {
-    expect(dayOfPunch({ punchedAt: '2026-11-20T23:30:00.000Z', timeZone: 'Asia/Shanghai' })).toBe('2026-11-21');
+    expect(dayOfPunch({ punchedAt: '2026-11-20T23:30:00.000Z', timeZone: 'Asia/Shanghai' })).toBe(
+      '2026-11-21',
+    );
     expect(dayOfPunch({ punchedAt: '2026-11-20T23:30:00.000Z', timeZone: 'UTC' })).toBe('2026-11-20');
   });
 });

@@ -31,7 +31,10 @@ export const personDay: Decider<PersonDayState, RecordPunch, PersonDayEvent, Rej
   decide(command, state) {
     const p = command.punch;
     // The same punch (by its event, or by its device record) counts once, however often it arrives.
-    if (state.punchEventIds.has(command.punchEventId) || state.deviceRecords.has(`${p.deviceId}/${p.deviceRecordId}`)) {
+    if (
+      state.punchEventIds.has(command.punchEventId) ||
+      state.deviceRecords.has(`${p.deviceId}/${p.deviceRecordId}`)
+    ) {
       return [];
     }
     const day = dayOfPunch(p);

@@ -52,7 +52,13 @@ export class PunchQueries {
     private readonly schema: string,
   ) {}
 
-  async listPunches(q: { projectId: string; day: string; personId?: string; pageSize?: number; pageToken?: string }): Promise<PunchPage> {
+  async listPunches(q: {
+    projectId: string;
+    day: string;
+    personId?: string;
+    pageSize?: number;
+    pageToken?: string;
+  }): Promise<PunchPage> {
     if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
     checkDay('day', q.day);
     const pageSize = Math.min(Math.max(q.pageSize || 100, 1), 1000);
@@ -62,7 +68,10 @@ export class PunchQueries {
         after = JSON.parse(Buffer.from(q.pageToken, 'base64url').toString('utf8'));
         if (typeof after?.t !== 'string' || typeof after?.id !== 'string') throw new Error();
       } catch {
-        throw new InvalidQuery('pageToken', 'pageToken is not one this service issued: start again without it');
+        throw new InvalidQuery(
+          'pageToken',
+          'pageToken is not one this service issued: start again without it',
+        );
       }
     }
     const person = q.personId || null;
@@ -85,7 +94,9 @@ export class PunchQueries {
     return {
       punches: page,
       nextPageToken: last
-        ? Buffer.from(JSON.stringify({ t: (last.punched_at as Date).toISOString(), id: last.punch_event_id })).toString('base64url')
+        ? Buffer.from(
+            JSON.stringify({ t: (last.punched_at as Date).toISOString(), id: last.punch_event_id }),
+          ).toString('base64url')
         : '',
       totalCount: Number(n),
     };

@@ -1,5 +1,19 @@
-import { AttendanceRecorded, createEvent, EventEnvelope, parseEvent, PunchRecorded } from '@realname/contracts';
-import { ConcurrencyConflict, EventStore, fold, isRejection, PermanentFailure, Sql, StoredEvent } from '@realname/eventstore';
+import {
+  AttendanceRecorded,
+  createEvent,
+  EventEnvelope,
+  parseEvent,
+  PunchRecorded,
+} from '@realname/contracts';
+import {
+  ConcurrencyConflict,
+  EventStore,
+  fold,
+  isRejection,
+  PermanentFailure,
+  Sql,
+  StoredEvent,
+} from '@realname/eventstore';
 import { dayOfPunch, personDay, PersonDayEvent, personDayStreamId } from './person-day';
 
 export const ATTENDANCE_SOURCE = '/realname/attendance';
@@ -21,7 +35,10 @@ export class RecordPunchHandler {
     for (let attempt = 1; ; attempt++) {
       const history = await this.store.readStream(streamId, 1n, tx);
       const state = fold(personDay, history.map(toDomainEvent));
-      const decision = personDay.decide({ kind: 'RecordPunch', punchEventId: punch.id, punch: punch.data }, state);
+      const decision = personDay.decide(
+        { kind: 'RecordPunch', punchEventId: punch.id, punch: punch.data },
+        state,
+      );
       if (isRejection(decision)) throw new PermanentFailure(decision.reasons.join('; '));
       if (decision.length === 0) return 0;
       const envelopes = decision.map((e) =>

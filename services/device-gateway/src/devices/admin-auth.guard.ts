@@ -14,7 +14,10 @@ export class AdminAuthGuard implements CanActivate {
     const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
     const expected = Buffer.from(this.config.GATEWAY_ADMIN_TOKEN);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw Problem.unauthorized('admin-token-required', 'Send the admin token as "Authorization: Bearer <token>"');
+      throw Problem.unauthorized(
+        'admin-token-required',
+        'Send the admin token as "Authorization: Bearer <token>"',
+      );
     }
     return true;
   }

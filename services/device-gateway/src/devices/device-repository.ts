@@ -29,7 +29,16 @@ export class DeviceRepository {
        ON CONFLICT (device_id) DO UPDATE SET project_id = EXCLUDED.project_id, region = EXCLUDED.region,
          protocol = EXCLUDED.protocol, secret = EXCLUDED.secret, time_zone = EXCLUDED.time_zone,
          default_direction = EXCLUDED.default_direction, enabled = EXCLUDED.enabled, updated_at = now()`,
-      [reg.deviceId, reg.projectId, reg.region, protocol, reg.secret, reg.timeZone, reg.defaultDirection, reg.enabled],
+      [
+        reg.deviceId,
+        reg.projectId,
+        reg.region,
+        protocol,
+        reg.secret,
+        reg.timeZone,
+        reg.defaultDirection,
+        reg.enabled,
+      ],
     );
     this.cache.delete(reg.deviceId);
     return { ...reg, protocol };
@@ -38,7 +47,10 @@ export class DeviceRepository {
   async find(deviceId: string): Promise<Device | undefined> {
     const hit = this.cache.get(deviceId);
     if (hit && Date.now() - hit.at < this.cacheMs) return hit.device;
-    const [row] = await this.db.query<DeviceRow>(`SELECT * FROM ${this.schema}.devices WHERE device_id = $1`, [deviceId]);
+    const [row] = await this.db.query<DeviceRow>(
+      `SELECT * FROM ${this.schema}.devices WHERE device_id = $1`,
+      [deviceId],
+    );
     const device = row ? toDevice(row) : undefined;
     this.cache.set(deviceId, { device, at: Date.now() });
     return device;

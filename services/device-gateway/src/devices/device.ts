@@ -9,7 +9,10 @@ export const DeviceRegistration = z.object({
   projectId: z.string().min(1).max(64),
   region: z.string().regex(REGION_CODE, 'must be a six-digit administrative division code such as 330106'),
   secret: z.string().min(16, 'must be at least 16 characters').max(256),
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  timeZone: z
+    .string()
+    .refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai'),
   defaultDirection: PunchDirection.default('unknown'),
   enabled: z.boolean().default(true),
 });

@@ -38,7 +38,8 @@ export class DevicesController {
   })
   async register(@Body() body: unknown) {
     const parsed = DeviceRegistration.safeParse(body);
-    if (!parsed.success) throw Problem.badRequest('The device registration is not valid', zodProblems(parsed.error));
+    if (!parsed.success)
+      throw Problem.badRequest('The device registration is not valid', zodProblems(parsed.error));
     return view(await this.devices.upsert(parsed.data));
   }
 

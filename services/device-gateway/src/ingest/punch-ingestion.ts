@@ -65,7 +65,11 @@ export class PunchIngestion {
     }
   }
 
-  async ingest(device: Device, raw: RawRequest, punches: NormalisedPunch[]): Promise<{ requestId: string; results: PunchResult[] }> {
+  async ingest(
+    device: Device,
+    raw: RawRequest,
+    punches: NormalisedPunch[],
+  ): Promise<{ requestId: string; results: PunchResult[] }> {
     const requestId = uuidv7();
     const results = await this.db.transaction(async (tx) => {
       await this.storeRaw(tx, requestId, device.deviceId, raw, 'accepted');
@@ -91,15 +95,37 @@ export class PunchIngestion {
     await this.db.transaction((tx) => this.storeRaw(tx, uuidv7(), deviceId, raw, outcome, detail));
   }
 
-  private async storeRaw(tx: Sql, requestId: string, deviceId: string, raw: RawRequest, outcome: string, detail?: string) {
+  private async storeRaw(
+    tx: Sql,
+    requestId: string,
+    deviceId: string,
+    raw: RawRequest,
+    outcome: string,
+    detail?: string,
+  ) {
     await tx.execute(
       `INSERT INTO ${this.schema}.raw_requests (request_id, device_id, protocol, received_at, headers, body, outcome, detail)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [requestId, deviceId.slice(0, 128), raw.protocol, raw.receivedAt, JSON.stringify(raw.headers), raw.body, outcome, detail ?? null],
+      [
+        requestId,
+        deviceId.slice(0, 128),
+        raw.protocol,
+        raw.receivedAt,
+        JSON.stringify(raw.headers),
+        raw.body,
+        outcome,
+        detail ?? null,
+      ],
     );
   }
 
-  private async record(tx: Sql, device: Device, raw: RawRequest, requestId: string, punches: NormalisedPunch[]): Promise<PunchResult[]> {
+  private async record(
+    tx: Sql,
+    device: Device,
+    raw: RawRequest,
+    requestId: string,
+    punches: NormalisedPunch[],
+  ): Promise<PunchResult[]> {
     // The first occurrence of a record id in the batch wins; later ones in the same batch are duplicates.
     const firstIndex = new Map<string, number>();
     punches.forEach((p, i) => firstIndex.has(p.recordId) || firstIndex.set(p.recordId, i));
@@ -162,8 +188,13 @@ export class PunchIngestion {
 
     return punches.map((p, i) => {
       const isFirst = firstIndex.get(p.recordId) === i;
-      if (isFirst && fresh.has(p.recordId)) return { recordId: p.recordId, status: 'accepted', eventId: proposed.get(p.recordId)! };
-      return { recordId: p.recordId, status: 'duplicate', eventId: known.get(p.recordId) ?? proposed.get(p.recordId)! };
+      if (isFirst && fresh.has(p.recordId))
+        return { recordId: p.recordId, status: 'accepted', eventId: proposed.get(p.recordId)! };
+      return {
+        recordId: p.recordId,
+        status: 'duplicate',
+        eventId: known.get(p.recordId) ?? proposed.get(p.recordId)!,
+      };
     });
   }
 }

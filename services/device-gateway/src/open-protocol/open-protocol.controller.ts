@@ -10,7 +10,14 @@ import { verifyRequest } from '@realname/contracts';
 
 export const OPEN_PROTOCOL_PREFIX = '/open/v1'; // OPEN_V1_PUNCHES_PATH lives below it
 const PROTOCOL = 'open-v1';
-const KEPT_HEADERS = ['content-type', 'user-agent', 'x-device-id', 'x-timestamp', 'x-signature', 'x-correlation-id'];
+const KEPT_HEADERS = [
+  'content-type',
+  'user-agent',
+  'x-device-id',
+  'x-timestamp',
+  'x-signature',
+  'x-correlation-id',
+];
 
 /** The platform's own device protocol, version 1 (docs/device-protocol.md). */
 @ApiTags('open device protocol v1')
@@ -27,7 +34,11 @@ export class OpenProtocolController {
   @ApiOperation({ summary: 'Upload a batch of punches, signed with the device secret' })
   @ApiHeader({ name: 'X-Device-Id', required: true })
   @ApiHeader({ name: 'X-Timestamp', required: true, description: 'Unix time in seconds' })
-  @ApiHeader({ name: 'X-Signature', required: true, description: 'v1=<hex HMAC-SHA256 of "<timestamp>\\n<body>">' })
+  @ApiHeader({
+    name: 'X-Signature',
+    required: true,
+    description: 'v1=<hex HMAC-SHA256 of "<timestamp>\\n<body>">',
+  })
   async punches(@Req() req: Request) {
     const receivedAt = new Date();
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -36,7 +47,13 @@ export class OpenProtocolController {
       const v = req.header(h);
       if (v !== undefined) headers[h] = v.slice(0, 512);
     }
-    const raw: RawRequest = { protocol: PROTOCOL, headers, body, receivedAt, correlationId: currentCorrelationId() };
+    const raw: RawRequest = {
+      protocol: PROTOCOL,
+      headers,
+      body,
+      receivedAt,
+      correlationId: currentCorrelationId(),
+    };
     const deviceId = req.header('x-device-id') ?? '';
 
     const device = deviceId ? await this.devices.find(deviceId) : undefined;
@@ -44,7 +61,9 @@ export class OpenProtocolController {
       await this.ingestion.refuse(deviceId || '(none)', raw, 'unauthenticated', 'unknown or disabled device');
       throw Problem.unauthorized(
         'unknown-device',
-        deviceId ? `Device "${deviceId.slice(0, 64)}" is not registered or is disabled` : 'The X-Device-Id header is required',
+        deviceId
+          ? `Device "${deviceId.slice(0, 64)}" is not registered or is disabled`
+          : 'The X-Device-Id header is required',
       );
     }
     const check = verifyRequest(
@@ -65,13 +84,23 @@ export class OpenProtocolController {
     } catch (err) {
       const detail = `The body is not valid JSON: ${(err as Error).message}`;
       await this.ingestion.refuse(device.deviceId, raw, 'malformed', detail);
-      throw Problem.badRequest(detail, [{ field: '(body)', message: 'must be a JSON object {"punches": [...]}' }]);
+      throw Problem.badRequest(detail, [
+        { field: '(body)', message: 'must be a JSON object {"punches": [...]}' },
+      ]);
     }
     const batch = parsePunchBatch(json, device.timeZone, this.config.OPEN_PROTOCOL_MAX_BATCH);
     if (!batch.ok) {
-      const count = Array.isArray((json as { punches?: unknown })?.punches) ? (json as { punches: unknown[] }).punches.length : 0;
+      const count = Array.isArray((json as { punches?: unknown })?.punches)
+        ? (json as { punches: unknown[] }).punches.length
+        : 0;
       const detail = `${batch.problems.length} field(s) are not valid; nothing in this batch was accepted. Fix or drop those punches and resend the batch.`;
-      await this.ingestion.refuse(device.deviceId, raw, 'malformed', JSON.stringify(batch.problems).slice(0, 4000), count);
+      await this.ingestion.refuse(
+        device.deviceId,
+        raw,
+        'malformed',
+        JSON.stringify(batch.problems).slice(0, 4000),
+        count,
+      );
       throw Problem.badRequest(detail, batch.problems);
     }
 

@@ -5,7 +5,13 @@ describe('open protocol v1 punch batch', () => {
     const r = parsePunchBatch(
       {
         punches: [
-          { recordId: '1', personId: '1001', time: '2026-11-21 08:00:00', direction: 'in', verifyMode: 'face' },
+          {
+            recordId: '1',
+            personId: '1001',
+            time: '2026-11-21 08:00:00',
+            direction: 'in',
+            verifyMode: 'face',
+          },
           { recordId: '2', personId: '1002', time: '2026-11-21T17:30:00+08:00' },
         ],
       },
@@ -14,7 +20,10 @@ describe('open protocol v1 punch batch', () => {
     );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.punches.map((p) => p.punchedAt.toISOString())).toEqual(['2026-11-21T00:00:00.000Z', '2026-11-21T09:30:00.000Z']);
+    expect(r.punches.map((p) => p.punchedAt.toISOString())).toEqual([
+      '2026-11-21T00:00:00.000Z',
+      '2026-11-21T09:30:00.000Z',
+    ]);
     expect(r.punches[1].verifyMode).toBe('other');
   });
 
@@ -36,7 +45,11 @@ describe('open protocol v1 punch batch', () => {
     const fields = r.problems.map((p) => p.field);
     expect(fields).toEqual(expect.arrayContaining(['punches[1].recordId', 'punches[3].direction']));
     // Times are checked once the shape is right; a second pass reports them.
-    const second = parsePunchBatch({ punches: [{ recordId: '3', personId: '1003', time: 'half past eight' }] }, 'Asia/Shanghai', 500);
+    const second = parsePunchBatch(
+      { punches: [{ recordId: '3', personId: '1003', time: 'half past eight' }] },
+      'Asia/Shanghai',
+      500,
+    );
     expect(second.ok === false && second.problems[0]).toMatchObject({ field: 'punches[0].time' });
   });
 
@@ -47,7 +60,9 @@ describe('open protocol v1 punch batch', () => {
       ok: false,
       problems: [{ field: 'punches', message: 'must hold at most 10 punches' }],
     });
-    expect(parsePunchBatch({ punches: [{ ...p, temperature: 36.6 }] }, 'UTC', 10)).toMatchObject({ ok: false });
+    expect(parsePunchBatch({ punches: [{ ...p, temperature: 36.6 }] }, 'UTC', 10)).toMatchObject({
+      ok: false,
+    });
     expect(parsePunchBatch('punches', 'UTC', 10)).toMatchObject({ ok: false });
   });
 });

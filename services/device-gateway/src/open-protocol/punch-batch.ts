@@ -6,9 +6,13 @@ export const OpenPunch = z
   .object({
     recordId: z.string().min(1).max(64, 'must be at most 64 characters'),
     personId: z.string().min(1).max(64, 'must be at most 64 characters'),
-    time: z.string().min(1, 'is required: RFC 3339 with offset, or local "YYYY-MM-DD HH:mm:ss" in the device zone'),
+    time: z
+      .string()
+      .min(1, 'is required: RFC 3339 with offset, or local "YYYY-MM-DD HH:mm:ss" in the device zone'),
     direction: PunchDirection.optional(),
-    verifyMode: z.enum(['face', 'card', 'fingerprint', 'password', 'qr', 'idcard', 'iris', 'other']).default('other'),
+    verifyMode: z
+      .enum(['face', 'card', 'fingerprint', 'password', 'qr', 'idcard', 'iris', 'other'])
+      .default('other'),
   })
   .strict();
 export type OpenPunch = z.infer<typeof OpenPunch>;
@@ -22,13 +26,21 @@ export type BatchParse = { ok: true; punches: ParsedPunch[] } | { ok: false; pro
 /** Validates a whole batch and reports every bad field (`punches[3].time`), not only the first. */
 export function parsePunchBatch(body: unknown, timeZone: string, maxBatch: number): BatchParse {
   const schema = z
-    .object({ punches: z.array(OpenPunch).min(1, 'must hold at least one punch').max(maxBatch, `must hold at most ${maxBatch} punches`) })
+    .object({
+      punches: z
+        .array(OpenPunch)
+        .min(1, 'must hold at least one punch')
+        .max(maxBatch, `must hold at most ${maxBatch} punches`),
+    })
     .strict();
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     return {
       ok: false,
-      problems: zodProblems(parsed.error).map((p) => ({ ...p, field: p.field.replace(/^punches\.(\d+)/, 'punches[$1]') })),
+      problems: zodProblems(parsed.error).map((p) => ({
+        ...p,
+        field: p.field.replace(/^punches\.(\d+)/, 'punches[$1]'),
+      })),
     };
   }
   const problems: FieldProblem[] = [];

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The platform on this machine with simulated devices: starts the local stack (real PostgreSQL,
+# ClickHouse and Kafka), builds and starts the services, registers simulated devices of a few projects
+# and sends realistic punches with a progress display until Ctrl-C. This is `npm run demo`.
+#
+# Ports (override with the variables): gateway http 8081, attendance http 8082, attendance gRPC 9082.
+# Extra arguments go to the device simulator (e.g. `npm run demo -- --projects 5 --speed 1200`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+GATEWAY_PORT="${GATEWAY_HTTP_PORT:-8081}"
+ATTENDANCE_PORT="${ATTENDANCE_HTTP_PORT:-8082}"
+GRPC_PORT="${ATTENDANCE_GRPC_PORT:-9082}"
+RUN_DIR="$ROOT/.local-stack/demo"
+mkdir -p "$RUN_DIR"
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash deploy/local/stack.sh up
+eval "$(bash deploy/local/stack.sh env)"
+echo "building ..."
+npm run --silent build
+
+for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is already in use (an earlier demo still running?). Stop it or set GATEWAY_HTTP_PORT / ATTENDANCE_HTTP_PORT / ATTENDANCE_GRPC_PORT." >&2
+    exit 1
+  fi
+done
+
+ADMIN_TOKEN="$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')"
+PIDS=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping the services (the local stack keeps running: 'npm run stack -- down' stops it) ..."
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup INT TERM EXIT
+
+start() { # name, env...
+  local name="$1"; shift
+  env "$@" KAFKAJS_NO_PARTITIONER_WARNING=1 node "services/$name/dist/main.js" >"$RUN_DIR/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+start device-gateway DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
+  GATEWAY_HTTP_PORT="$GATEWAY_PORT" GATEWAY_ADMIN_TOKEN="$ADMIN_TOKEN"
+start attendance DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
+  CLICKHOUSE_URL="$REALNAME_CLICKHOUSE_URL" ATTENDANCE_HTTP_PORT="$ATTENDANCE_PORT" ATTENDANCE_GRPC_URL="127.0.0.1:$GRPC_PORT"
+
+wait_ready() { # name, url
+  for _ in $(seq 1 120); do
+    if curl -fsS "$2" >/dev/null 2>&1; then echo "$1 is ready"; return 0; fi
+    sleep 0.5
+  done
+  echo "$1 did not become ready; its log:" >&2
+  tail -30 "$RUN_DIR/$1.log" >&2
+  exit 1
+}
+wait_ready device-gateway "http://127.0.0.1:$GATEWAY_PORT/health/ready"
+wait_ready attendance "http://127.0.0.1:$ATTENDANCE_PORT/health/ready"
+
+TODAY="$(TZ=Asia/Shanghai date +%F)"
+cat <<TXT
+
+The platform is running. While the simulated devices punch, look at:
+  Devices (REST)      curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices
+  Punches (REST)      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
+  Counts per day      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'
+  API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs
+  gRPC (reflection)   grpcurl -plaintext -d '{"projectId":"<projectId>","day":"$TODAY"}' 127.0.0.1:$GRPC_PORT realname.attendance.v1.AttendanceService/ListPunches
+  ClickHouse          curl '$REALNAME_CLICKHOUSE_URL/?query=SELECT+project_id,day,count()+FROM+realname.punches+FINAL+GROUP+BY+project_id,day+FORMAT+PrettyCompact'
+  Metrics             http://127.0.0.1:$GATEWAY_PORT/metrics   http://127.0.0.1:$ATTENDANCE_PORT/metrics
+  Service logs        $RUN_DIR/*.log
+The project ids are printed by the simulator below. Ctrl-C stops the devices and the services.
+
+TXT
+node libs/device-simulator/dist/cli.js --gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-token "$ADMIN_TOKEN" "$@" || true
