@@ -254,6 +254,33 @@ describe('a punch from a device to analytics', () => {
     });
     expect(r.status).toBe('SERVING');
     health.close();
+    // Server reflection lists the service, so grpcurl and similar tools work without the .proto files.
+    const reflectionProto =
+      require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    const refl = (
+      grpc.loadPackageDefinition(protoLoader.loadSync(reflectionProto, { keepCase: true })) as unknown as {
+        grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+      }
+    ).grpc.reflection.v1.ServerReflection;
+    const reflection = new refl(grpcUrl, grpc.credentials.createInsecure());
+    const listed = await new Promise<string[]>((resolve, reject) => {
+      const stream = (
+        reflection as unknown as {
+          ServerReflectionInfo: () => grpc.ClientDuplexStream<
+            object,
+            { list_services_response?: { service: { name: string }[] } }
+          >;
+        }
+      ).ServerReflectionInfo();
+      stream.on('data', (r) => {
+        resolve((r.list_services_response?.service ?? []).map((x) => x.name));
+        stream.end();
+      });
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+    reflection.close();
+    expect(listed).toContain('realname.attendance.v1.AttendanceService');
     const doc = await restJson('/api/v1/openapi.json');
     expect(Object.keys(doc.json.paths as object)).toContain('/api/v1/projects/{projectId}/punches');
   });
