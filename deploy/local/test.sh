@@ -40,8 +40,9 @@ if want static; then
   step "formatting (prettier --check)" npx prettier --check . --log-level warn
 fi
 want unit && step "unit tests" jest_level unit unit
-want integration && step "integration tests (real PostgreSQL, Kafka, ClickHouse)" jest_level integration integration --runInBand
-want e2e && step "end-to-end tests (services as processes)" jest_level e2e e2e --runInBand
+# --forceExit: a test that times out can leave a Kafka client running; the run must still end.
+want integration && step "integration tests (real PostgreSQL, Kafka, ClickHouse)" jest_level integration integration --runInBand --forceExit
+want e2e && step "end-to-end tests (services as processes)" jest_level e2e e2e --runInBand --forceExit
 
 # One summary line over every level that ran: "N passed, N failed".
 node -e '

@@ -62,7 +62,7 @@ describe('idempotent consumer', () => {
     await c1.start();
     await eventually(
       async () => (await count(`SELECT count(DISTINCT event_id) AS n FROM ${schema}.applied`)) === 40,
-      { what: '40 applied' },
+      { timeoutMs: 90_000, what: '40 applied' },
     );
     await c1.stop();
 

@@ -93,13 +93,16 @@ describe('outbox relay to Kafka', () => {
     consumer = kafka.consumer({ groupId: uniqueName('outbox-test'), maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
+    // On a fresh broker the first group waits for the offsets topic; start producing once joined.
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
         const e = fromKafkaRecord(message.headers, message.value);
         received.push({ key: message.key!.toString(), id: e.id, n: (e.data as { n: number }).n, partition });
       },
     });
-  }, 60_000);
+    await joined;
+  }, 120_000);
   afterAll(async () => {
     await consumer.disconnect();
     await db.execute(`DROP SCHEMA ${schema} CASCADE`);
