@@ -68,7 +68,13 @@ describe('committed-event poller', () => {
     await first.pollOnce();
     await first.pollOnce();
     const second = make(); // a "restarted" poller reads the stored checkpoint
-    while ((await second.pollOnce()) > 0);
+    await eventually(
+      async () => {
+        await second.pollOnce();
+        return ids.every((id) => seen.includes(id));
+      },
+      { what: 'all 20 events' },
+    );
     const mine = seen.filter((id) => ids.includes(id));
     expect(mine).toEqual(ids);
     expect(new Set(seen).size).toBe(seen.length);
