@@ -32,13 +32,11 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{libs,services}/**/*.int-spec.ts'],
-      testTimeout: 60_000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/{libs,services}/**/*.e2e-spec.ts'],
-      testTimeout: 240_000,
     },
   ],
 };

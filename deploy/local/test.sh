@@ -41,8 +41,8 @@ if want static; then
 fi
 want unit && step "unit tests" jest_level unit unit
 # --forceExit: a test that times out can leave a Kafka client running; the run must still end.
-want integration && step "integration tests (real PostgreSQL, Kafka, ClickHouse)" jest_level integration integration --runInBand --forceExit
-want e2e && step "end-to-end tests (services as processes)" jest_level e2e e2e --runInBand --forceExit
+want integration && step "integration tests (real PostgreSQL, Kafka, ClickHouse)" jest_level integration integration --runInBand --forceExit --testTimeout=60000
+want e2e && step "end-to-end tests (services as processes)" jest_level e2e e2e --runInBand --forceExit --testTimeout=240000
 
 # One summary line over every level that ran: "N passed, N failed".
 node -e '

@@ -12,6 +12,8 @@ export interface TopicSpec {
 export const Topics = {
   devicePunches: { name: 'device.punches.v1', partitions: 6 },
   attendanceRecords: { name: 'attendance.records.v1', partitions: 6 },
+  registryProjects: { name: 'registry.projects.v1', partitions: 3 },
+  registryEnrolments: { name: 'registry.enrolments.v1', partitions: 6 },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Messages a consumer gave up on, with the reason in headers; one topic per consuming service. */

@@ -1,14 +1,35 @@
 import { AttendanceRecorded } from './attendance';
 import { PunchRecorded } from './device';
+import {
+  EnrolmentCredentialsChanged,
+  KeyPersonMismatchDetected,
+  KeyPersonMismatchResolved,
+  ParticipantJoined,
+  ProjectSynced,
+  TeamFormed,
+  WorkerEnrolled,
+  WorkerEntered,
+  WorkerExited,
+} from './registry';
 
 export * from './define';
 export * from './device';
 export * from './attendance';
+export * from './registry';
 
 /** Every event of the platform by type: a name maps to exactly one definition. */
 export const EventCatalog = {
   [PunchRecorded.type]: PunchRecorded,
   [AttendanceRecorded.type]: AttendanceRecorded,
+  [ProjectSynced.type]: ProjectSynced,
+  [ParticipantJoined.type]: ParticipantJoined,
+  [TeamFormed.type]: TeamFormed,
+  [KeyPersonMismatchDetected.type]: KeyPersonMismatchDetected,
+  [KeyPersonMismatchResolved.type]: KeyPersonMismatchResolved,
+  [WorkerEnrolled.type]: WorkerEnrolled,
+  [WorkerEntered.type]: WorkerEntered,
+  [WorkerExited.type]: WorkerExited,
+  [EnrolmentCredentialsChanged.type]: EnrolmentCredentialsChanged,
 } as const;
 export type EventType = keyof typeof EventCatalog;
 

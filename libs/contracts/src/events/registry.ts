@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { REGION_CODE } from '../envelope';
+import { Topics } from '../topics';
+import { defineEvent, EventData } from './define';
+
+/**
+ * Registry events carry what other services need to keep their own copies (who is enrolled where, in
+ * which team and role, entered or exited, which device credentials identify them). Personal numbers
+ * never travel raw: only the worker id, a keyed hash (`idHash`) and the masked form.
+ */
+
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const MaskedPerson = z.object({
+  name: z.string().min(1),
+  idHash: z.string().min(16),
+  maskedIdNumber: z.string().min(4),
+});
+
+export const KeyPost = z.enum(['project-manager', 'chief-supervising-engineer']);
+export type KeyPost = z.infer<typeof KeyPost>;
+
+/** A project as the integrity platform shares it (read-only here). Stream: `project-<projectId>`. */
+export const ProjectSynced = defineEvent({
+  type: 'realname.registry.ProjectSynced',
+  version: 1,
+  topic: Topics.registryProjects.name,
+  schema: z.object({
+    projectId: z.string().min(1),
+    name: z.string().min(1),
+    region: z.string().regex(REGION_CODE),
+    category: z.string(),
+    status: z.string(),
+    address: z.string(),
+    generalContractor: z.object({ creditCode: z.string(), name: z.string() }),
+    constructionOwner: z.object({ creditCode: z.string(), name: z.string() }),
+    changeCursor: z.string(),
+  }),
+});
+
+/** An enterprise took part in a project with a unit type (corpType). Stream: the project. */
+export const ParticipantJoined = defineEvent({
+  type: 'realname.registry.ParticipantJoined',
+  version: 1,
+  topic: Topics.registryProjects.name,
+  schema: z.object({
+    projectId: z.string().min(1),
+    participantId: z.string().min(1),
+    creditCode: z.string().min(1),
+    corpName: z.string().min(1),
+    unitType: z.string().regex(/^\d{3}$/),
+    entryDate: DAY.optional(),
+  }),
+});
+
+/** A team of a participating unit on a project. Stream: the project. */
+export const TeamFormed = defineEvent({
+  type: 'realname.registry.TeamFormed',
+  version: 1,
+  topic: Topics.registryProjects.name,
+  schema: z.object({
+    projectId: z.string().min(1),
+    teamId: z.string().min(1),
+    name: z.string().min(1),
+    participantId: z.string().min(1),
+  }),
+});
+
+/**
+ * A key post (project manager, chief supervising engineer) is empty, held by someone without the
+ * required registration category, or by someone other than the person registered on the integrity
+ * platform. Stream: the project. Early warning raises a warning from it.
+ */
+export const KeyPersonMismatchDetected = defineEvent({
+  type: 'realname.registry.KeyPersonMismatchDetected',
+  version: 1,
+  topic: Topics.registryProjects.name,
+  schema: z.object({
+    projectId: z.string().min(1),
+    participantId: z.string().min(1),
+    post: KeyPost,
+    reason: z.enum(['post-empty', 'wrong-registration-category', 'differs-from-integrity-platform']),
+    detail: z.string(),
+    local: MaskedPerson.optional(),
+    registered: MaskedPerson.optional(),
+  }),
+});
+
+/** The mismatch above no longer holds. Stream: the project. */
+export const KeyPersonMismatchResolved = defineEvent({
+  type: 'realname.registry.KeyPersonMismatchResolved',
+  version: 1,
+  topic: Topics.registryProjects.name,
+  schema: z.object({ projectId: z.string().min(1), participantId: z.string().min(1), post: KeyPost }),
+});
+
+/** Device credentials that identify an enrolled worker at the project's gates. */
+export const DeviceCredentials = z.object({
+  /** The person id / PIN the platform gives the worker on this project's devices. */
+  personId: z.string().min(1),
+  cardNumber: z.string().min(1).optional(),
+});
+export type DeviceCredentials = z.infer<typeof DeviceCredentials>;
+
+/** A worker was enrolled on a project. Stream: `enrolment-<enrolmentId>`. */
+export const WorkerEnrolled = defineEvent({
+  type: 'realname.registry.WorkerEnrolled',
+  version: 1,
+  topic: Topics.registryEnrolments.name,
+  schema: MaskedPerson.extend({
+    enrolmentId: z.string().min(1),
+    projectId: z.string().min(1),
+    workerId: z.string().min(1),
+    teamId: z.string().min(1),
+    teamName: z.string().min(1),
+    participantId: z.string().min(1),
+    creditCode: z.string().min(1),
+    corpName: z.string().min(1),
+    workType: z.string().min(1),
+    workRole: z.enum(['10', '20']),
+    isTeamLeader: z.boolean(),
+    credentials: DeviceCredentials,
+  }),
+});
+
+/** Entered the site (进场) on a date. Stream: the enrolment. */
+export const WorkerEntered = defineEvent({
+  type: 'realname.registry.WorkerEntered',
+  version: 1,
+  topic: Topics.registryEnrolments.name,
+  schema: z.object({
+    enrolmentId: z.string().min(1),
+    projectId: z.string().min(1),
+    workerId: z.string().min(1),
+    date: DAY,
+  }),
+});
+
+/** Left the site (退场) on a date. Stream: the enrolment. */
+export const WorkerExited = defineEvent({
+  type: 'realname.registry.WorkerExited',
+  version: 1,
+  topic: Topics.registryEnrolments.name,
+  schema: z.object({
+    enrolmentId: z.string().min(1),
+    projectId: z.string().min(1),
+    workerId: z.string().min(1),
+    date: DAY,
+  }),
+});
+
+/** The credentials that identify the worker at the gates changed. Stream: the enrolment. */
+export const EnrolmentCredentialsChanged = defineEvent({
+  type: 'realname.registry.EnrolmentCredentialsChanged',
+  version: 1,
+  topic: Topics.registryEnrolments.name,
+  schema: z.object({
+    enrolmentId: z.string().min(1),
+    projectId: z.string().min(1),
+    workerId: z.string().min(1),
+    credentials: DeviceCredentials,
+  }),
+});
+
+export type WorkerEnrolledData = EventData<typeof WorkerEnrolled>;
+export type WorkerEnteredData = EventData<typeof WorkerEntered>;
+export type WorkerExitedData = EventData<typeof WorkerExited>;
