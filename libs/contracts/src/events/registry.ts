@@ -49,6 +49,7 @@ export const ParticipantJoined = defineEvent({
     corpName: z.string().min(1),
     unitType: z.string().regex(/^\d{3}$/),
     entryDate: DAY.optional(),
+    exitDate: DAY.optional(),
   }),
 });
 

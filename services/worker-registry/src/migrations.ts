@@ -1,0 +1,76 @@
+import { eventStoreMigrations, Migration } from '@realname/eventstore';
+
+export const registryMigrations: Migration[] = [
+  ...eventStoreMigrations,
+  {
+    id: '0101_integrity_read_models',
+    sql: `
+      -- Mirrors of what the integrity platform shares (read-only here), plus local additions.
+      CREATE TABLE {{schema}}.enterprises (
+        credit_code text PRIMARY KEY,
+        name text NOT NULL,
+        registration_type text,
+        legal_representative text,
+        region text,
+        synced_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE {{schema}}.projects (
+        project_id text PRIMARY KEY,
+        name text NOT NULL,
+        region text NOT NULL,
+        category text NOT NULL,
+        status text NOT NULL,
+        address text NOT NULL,
+        general_contractor_code text NOT NULL,
+        construction_owner_code text NOT NULL,
+        -- Locally owned fields (not shared by the integrity platform).
+        site_contact_phone text,
+        remark text,
+        synced_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX projects_region ON {{schema}}.projects (region, project_id);
+      CREATE TABLE {{schema}}.participants (
+        project_id text NOT NULL,
+        credit_code text NOT NULL,
+        corp_name text NOT NULL,
+        unit_type text NOT NULL,
+        entry_date date,
+        exit_date date,
+        PRIMARY KEY (project_id, credit_code)
+      );
+      -- Key personnel: 'integrity' rows as registered there, 'local' rows as assigned on site.
+      CREATE TABLE {{schema}}.key_persons (
+        project_id text NOT NULL,
+        credit_code text NOT NULL,
+        post text NOT NULL,
+        source text NOT NULL CHECK (source IN ('integrity', 'local')),
+        name text NOT NULL,
+        id_hash text NOT NULL,
+        id_encrypted text NOT NULL,
+        masked_id text NOT NULL,
+        registration_category text,
+        certificate_number text,
+        PRIMARY KEY (project_id, credit_code, post, source)
+      );
+      CREATE TABLE {{schema}}.key_person_mismatches (
+        project_id text NOT NULL,
+        credit_code text NOT NULL,
+        post text NOT NULL,
+        reason text NOT NULL,
+        detail text NOT NULL,
+        since timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project_id, credit_code, post)
+      );
+      -- Where the change feed was read up to; moved in the same transaction as the changes it covers.
+      CREATE TABLE {{schema}}.integrity_sync (
+        feed text PRIMARY KEY,
+        cursor text NOT NULL,
+        last_seq bigint NOT NULL DEFAULT 0,
+        changes_applied bigint NOT NULL DEFAULT 0,
+        last_success_at timestamptz,
+        last_error text,
+        last_error_at timestamptz
+      );
+    `,
+  },
+];

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { defineEvent, KeyPost } from '@realname/contracts';
+
+/** Registry events that stay inside the registry (no topic): the facts behind the published ones. */
+const KeyPersonData = z.object({
+  name: z.string(),
+  idHash: z.string(),
+  maskedIdNumber: z.string(),
+  registrationCategory: z.string().optional(),
+});
+
+export const ParticipantUpdated = defineEvent({
+  type: 'realname.registry.ParticipantUpdated',
+  version: 1,
+  schema: z.object({
+    projectId: z.string(),
+    participantId: z.string(),
+    creditCode: z.string(),
+    corpName: z.string(),
+    unitType: z.string(),
+    entryDate: z.string().optional(),
+    exitDate: z.string().optional(),
+  }),
+});
+
+export const KeyPersonRegistered = defineEvent({
+  type: 'realname.registry.KeyPersonRegistered',
+  version: 1,
+  schema: z.object({
+    projectId: z.string(),
+    participantId: z.string(),
+    post: KeyPost,
+    person: KeyPersonData.nullable(),
+  }),
+});
+
+export const KeyPersonAssigned = defineEvent({
+  type: 'realname.registry.KeyPersonAssigned',
+  version: 1,
+  schema: z.object({
+    projectId: z.string(),
+    participantId: z.string(),
+    post: KeyPost,
+    person: KeyPersonData,
+  }),
+});

@@ -1,0 +1,147 @@
+import {
+  createEvent,
+  EventDefinition,
+  KeyPersonMismatchDetected,
+  KeyPersonMismatchResolved,
+  ParticipantJoined,
+  parseEvent,
+  ProjectSynced,
+} from '@realname/contracts';
+import { ConcurrencyConflict, EventStore, isRejection, Rejection, Sql } from '@realname/eventstore';
+import type { z } from 'zod';
+import { KeyPersonAssigned, KeyPersonRegistered, ParticipantUpdated } from './internal-events';
+import {
+  decideProject,
+  evolveProject,
+  initialProjectState,
+  ProjectCommand,
+  ProjectEvent,
+  ProjectState,
+} from './project';
+
+export const REGISTRY_SOURCE = '/realname/worker-registry';
+
+const DEFINITIONS: Record<ProjectEvent['type'], EventDefinition<string, z.ZodTypeAny>> = {
+  'realname.registry.ProjectSynced': ProjectSynced,
+  'realname.registry.ParticipantJoined': ParticipantJoined,
+  'realname.registry.ParticipantUpdated': ParticipantUpdated,
+  'realname.registry.KeyPersonRegistered': KeyPersonRegistered,
+  'realname.registry.KeyPersonAssigned': KeyPersonAssigned,
+  'realname.registry.KeyPersonMismatchDetected': KeyPersonMismatchDetected,
+  'realname.registry.KeyPersonMismatchResolved': KeyPersonMismatchResolved,
+};
+
+export const projectStreamId = (projectId: string) => `project-${projectId}`;
+
+/** Reads a project's stream, decides, appends, and keeps the read models in the same transaction. */
+export class ProjectRepository {
+  constructor(
+    private readonly store: EventStore,
+    private readonly schema: string,
+  ) {}
+
+  async load(tx: Sql, projectId: string): Promise<{ state: ProjectState; version: number }> {
+    const history = await this.store.readStream(projectStreamId(projectId), 1n, tx);
+    const state = history
+      .map(
+        (e) =>
+          ({
+            type: e.type,
+            data: parseEvent(DEFINITIONS[e.type as ProjectEvent['type']], e).data,
+          }) as ProjectEvent,
+      )
+      .reduce(evolveProject, initialProjectState());
+    return { state, version: history.length };
+  }
+
+  async handle(
+    tx: Sql,
+    projectId: string,
+    command: ProjectCommand,
+    meta: { region?: string; correlationId?: string; causationId?: string },
+  ): Promise<ProjectEvent[] | Rejection> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await this.load(tx, projectId);
+      const decision = decideProject(command, state);
+      if (isRejection(decision) || decision.length === 0) return decision;
+      const region =
+        (command.kind === 'SyncProject' ? command.info.region : state.info?.region) ??
+        meta.region ??
+        '000000';
+      const envelopes = decision.map((e) =>
+        createEvent(DEFINITIONS[e.type], e.data, {
+          source: REGISTRY_SOURCE,
+          subject: projectStreamId(projectId),
+          region,
+          correlationId: meta.correlationId,
+          causationId: meta.causationId,
+        }),
+      );
+      try {
+        await this.store.append(projectStreamId(projectId), envelopes, version, tx);
+      } catch (err) {
+        if (err instanceof ConcurrencyConflict && attempt < 5) continue;
+        throw err;
+      }
+      for (const e of decision) await this.project(tx, e);
+      return decision;
+    }
+  }
+
+  private async project(tx: Sql, e: ProjectEvent): Promise<void> {
+    const s = this.schema;
+    switch (e.type) {
+      case 'realname.registry.ProjectSynced': {
+        const d = e.data;
+        await tx.execute(
+          `INSERT INTO ${s}.projects (project_id, name, region, category, status, address, general_contractor_code, construction_owner_code, synced_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+           ON CONFLICT (project_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region, category = EXCLUDED.category,
+             status = EXCLUDED.status, address = EXCLUDED.address, general_contractor_code = EXCLUDED.general_contractor_code,
+             construction_owner_code = EXCLUDED.construction_owner_code, synced_at = now()`,
+          [
+            d.projectId,
+            d.name,
+            d.region,
+            d.category,
+            d.status,
+            d.address,
+            d.generalContractor.creditCode,
+            d.constructionOwner.creditCode,
+          ],
+        );
+        break;
+      }
+      case 'realname.registry.ParticipantJoined':
+      case 'realname.registry.ParticipantUpdated': {
+        const d = e.data;
+        await tx.execute(
+          `INSERT INTO ${s}.participants (project_id, credit_code, corp_name, unit_type, entry_date, exit_date)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (project_id, credit_code) DO UPDATE SET corp_name = EXCLUDED.corp_name, unit_type = EXCLUDED.unit_type,
+             entry_date = EXCLUDED.entry_date, exit_date = EXCLUDED.exit_date`,
+          [d.projectId, d.creditCode, d.corpName, d.unitType, d.entryDate ?? null, d.exitDate ?? null],
+        );
+        break;
+      }
+      case 'realname.registry.KeyPersonMismatchDetected': {
+        const d = e.data;
+        await tx.execute(
+          `INSERT INTO ${s}.key_person_mismatches (project_id, credit_code, post, reason, detail) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (project_id, credit_code, post) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail, since = now()`,
+          [d.projectId, d.participantId, d.post, d.reason, d.detail],
+        );
+        break;
+      }
+      case 'realname.registry.KeyPersonMismatchResolved':
+        await tx.execute(
+          `DELETE FROM ${s}.key_person_mismatches WHERE project_id = $1 AND credit_code = $2 AND post = $3`,
+          [e.data.projectId, e.data.participantId, e.data.post],
+        );
+        break;
+      default:
+        // Key persons' rows hold the encrypted number, written by the caller that has it.
+        break;
+    }
+  }
+}

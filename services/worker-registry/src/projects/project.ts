@@ -1,0 +1,318 @@
+import { KeyPost } from '@realname/contracts';
+import { Decider, reject, Rejection } from '@realname/eventstore';
+
+/**
+ * A project as the registry knows it: what the integrity platform shares (read-only here), the
+ * participating units, the key personnel registered there, the ones assigned locally, and the
+ * mismatches between the two that early warning must hear about.
+ */
+export interface ProjectInfo {
+  projectId: string;
+  name: string;
+  region: string;
+  category: string;
+  status: string;
+  address: string;
+  generalContractor: { creditCode: string; name: string };
+  constructionOwner: { creditCode: string; name: string };
+}
+
+export interface Participant {
+  creditCode: string;
+  corpName: string;
+  unitType: string;
+  entryDate?: string;
+  exitDate?: string;
+}
+
+export interface KeyPerson {
+  name: string;
+  idHash: string;
+  maskedIdNumber: string;
+  registrationCategory?: string;
+}
+
+export type MismatchReason = 'post-empty' | 'wrong-registration-category' | 'differs-from-integrity-platform';
+
+export interface ProjectState {
+  info?: ProjectInfo;
+  participants: Map<string, Participant>;
+  registered: Map<string, KeyPerson>;
+  assigned: Map<string, KeyPerson>;
+  mismatches: Map<string, MismatchReason>;
+}
+
+export type ProjectCommand =
+  | { kind: 'SyncProject'; info: ProjectInfo; changeCursor: string }
+  | { kind: 'SyncParticipant'; participant: Participant }
+  | { kind: 'SyncKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson | null }
+  | { kind: 'AssignKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson };
+
+export type ProjectEvent =
+  | { type: 'realname.registry.ProjectSynced'; data: ProjectInfo & { changeCursor: string } }
+  | {
+      type: 'realname.registry.ParticipantJoined';
+      data: { projectId: string; participantId: string } & Participant;
+    }
+  | {
+      type: 'realname.registry.ParticipantUpdated';
+      data: { projectId: string; participantId: string } & Participant;
+    }
+  | {
+      type: 'realname.registry.KeyPersonRegistered';
+      data: { projectId: string; participantId: string; post: KeyPost; person: KeyPerson | null };
+    }
+  | {
+      type: 'realname.registry.KeyPersonAssigned';
+      data: { projectId: string; participantId: string; post: KeyPost; person: KeyPerson };
+    }
+  | {
+      type: 'realname.registry.KeyPersonMismatchDetected';
+      data: {
+        projectId: string;
+        participantId: string;
+        post: KeyPost;
+        reason: MismatchReason;
+        detail: string;
+        local?: KeyPerson;
+        registered?: KeyPerson;
+      };
+    }
+  | {
+      type: 'realname.registry.KeyPersonMismatchResolved';
+      data: { projectId: string; participantId: string; post: KeyPost };
+    };
+
+/** Which participating units must fill which key post, and the registration categories accepted. */
+export interface KeyPostRules {
+  postsByUnitType: Record<string, KeyPost[]>;
+  categories: Record<KeyPost, string[]>;
+}
+
+export const DEFAULT_KEY_POST_RULES: KeyPostRules = {
+  postsByUnitType: {
+    '009': ['project-manager'],
+    '001': ['project-manager'],
+    '006': ['project-manager'],
+    '007': ['chief-supervising-engineer'],
+  },
+  categories: {
+    'project-manager': ['一级建造师', '二级建造师'],
+    'chief-supervising-engineer': ['注册监理工程师'],
+  },
+};
+
+const POST_NAMES: Record<KeyPost, string> = {
+  'project-manager': 'project manager',
+  'chief-supervising-engineer': 'chief supervising engineer',
+};
+
+export const postKey = (creditCode: string, post: KeyPost) => `${creditCode}|${post}`;
+
+export function initialProjectState(): ProjectState {
+  return { participants: new Map(), registered: new Map(), assigned: new Map(), mismatches: new Map() };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function evolveProject(state: ProjectState, event: ProjectEvent): ProjectState {
+  const s: ProjectState = {
+    info: state.info,
+    participants: new Map(state.participants),
+    registered: new Map(state.registered),
+    assigned: new Map(state.assigned),
+    mismatches: new Map(state.mismatches),
+  };
+  switch (event.type) {
+    case 'realname.registry.ProjectSynced': {
+      const { changeCursor: _c, ...info } = event.data;
+      s.info = info;
+      break;
+    }
+    case 'realname.registry.ParticipantJoined':
+    case 'realname.registry.ParticipantUpdated': {
+      const { projectId: _p, participantId: _i, ...participant } = event.data;
+      s.participants.set(participant.creditCode, participant);
+      break;
+    }
+    case 'realname.registry.KeyPersonRegistered':
+      if (event.data.person)
+        s.registered.set(postKey(event.data.participantId, event.data.post), event.data.person);
+      else s.registered.delete(postKey(event.data.participantId, event.data.post));
+      break;
+    case 'realname.registry.KeyPersonAssigned':
+      s.assigned.set(postKey(event.data.participantId, event.data.post), event.data.person);
+      break;
+    case 'realname.registry.KeyPersonMismatchDetected':
+      s.mismatches.set(postKey(event.data.participantId, event.data.post), event.data.reason);
+      break;
+    case 'realname.registry.KeyPersonMismatchResolved':
+      s.mismatches.delete(postKey(event.data.participantId, event.data.post));
+      break;
+  }
+  return s;
+}
+
+/** What is wrong with one key post now, if anything. */
+export function evaluatePost(
+  state: ProjectState,
+  creditCode: string,
+  post: KeyPost,
+  rules: KeyPostRules,
+): { reason: MismatchReason; detail: string; local?: KeyPerson; registered?: KeyPerson } | undefined {
+  const local = state.assigned.get(postKey(creditCode, post));
+  const registered = state.registered.get(postKey(creditCode, post));
+  const unit = state.participants.get(creditCode)?.corpName ?? creditCode;
+  const what = POST_NAMES[post];
+  if (!local) {
+    return { reason: 'post-empty', detail: `No ${what} is assigned on site for ${unit}`, registered };
+  }
+  if (!registered) {
+    return {
+      reason: 'differs-from-integrity-platform',
+      detail: `${local.name} is the ${what} on site for ${unit}, but no ${what} is registered for it on the integrity platform`,
+      local,
+    };
+  }
+  if (local.idHash !== registered.idHash) {
+    return {
+      reason: 'differs-from-integrity-platform',
+      detail: `The ${what} on site for ${unit} is ${local.name} (${local.maskedIdNumber}); the integrity platform registers ${registered.name} (${registered.maskedIdNumber})`,
+      local,
+      registered,
+    };
+  }
+  const category = registered.registrationCategory ?? '';
+  if (!rules.categories[post].includes(category)) {
+    return {
+      reason: 'wrong-registration-category',
+      detail: `${registered.name}, ${what} for ${unit}, is registered as "${category || 'none'}"; the post needs ${rules.categories[post].join(' or ')}`,
+      local,
+      registered,
+    };
+  }
+  return undefined;
+}
+
+function mismatchEvents(before: ProjectState, after: ProjectState, rules: KeyPostRules): ProjectEvent[] {
+  const projectId = after.info?.projectId;
+  if (!projectId) return [];
+  const out: ProjectEvent[] = [];
+  const watched = new Set<string>();
+  for (const p of after.participants.values()) {
+    if (p.exitDate) continue;
+    for (const post of rules.postsByUnitType[p.unitType] ?? []) {
+      const key = postKey(p.creditCode, post);
+      watched.add(key);
+      const now = evaluatePost(after, p.creditCode, post, rules);
+      const was = before.mismatches.get(key);
+      if (now && now.reason !== was) {
+        out.push({
+          type: 'realname.registry.KeyPersonMismatchDetected',
+          data: { projectId, participantId: p.creditCode, post, ...now },
+        });
+      } else if (!now && was) {
+        out.push({
+          type: 'realname.registry.KeyPersonMismatchResolved',
+          data: { projectId, participantId: p.creditCode, post },
+        });
+      }
+    }
+  }
+  // A unit that left (or whose post no longer applies) takes its open mismatch with it.
+  for (const key of before.mismatches.keys()) {
+    if (watched.has(key)) continue;
+    const [participantId, post] = key.split('|') as [string, KeyPost];
+    out.push({
+      type: 'realname.registry.KeyPersonMismatchResolved',
+      data: { projectId, participantId, post },
+    });
+  }
+  return out;
+}
+
+export function decideProject(
+  command: ProjectCommand,
+  state: ProjectState,
+  rules: KeyPostRules = DEFAULT_KEY_POST_RULES,
+): ProjectEvent[] | Rejection<'unknown-project' | 'unknown-participant'> {
+  const projectId = state.info?.projectId;
+  let primary: ProjectEvent[];
+  switch (command.kind) {
+    case 'SyncProject':
+      primary = same(state.info, command.info)
+        ? []
+        : [
+            {
+              type: 'realname.registry.ProjectSynced',
+              data: { ...command.info, changeCursor: command.changeCursor },
+            },
+          ];
+      break;
+    case 'SyncParticipant': {
+      if (!projectId) return reject('unknown-project', 'the project has not been synced yet');
+      const before = state.participants.get(command.participant.creditCode);
+      if (same(before, command.participant)) primary = [];
+      else
+        primary = [
+          {
+            type: before ? 'realname.registry.ParticipantUpdated' : 'realname.registry.ParticipantJoined',
+            data: { projectId, participantId: command.participant.creditCode, ...command.participant },
+          },
+        ];
+      break;
+    }
+    case 'SyncKeyPerson': {
+      if (!projectId) return reject('unknown-project', 'the project has not been synced yet');
+      const before = state.registered.get(postKey(command.creditCode, command.post)) ?? null;
+      primary = same(before, command.person)
+        ? []
+        : [
+            {
+              type: 'realname.registry.KeyPersonRegistered',
+              data: {
+                projectId,
+                participantId: command.creditCode,
+                post: command.post,
+                person: command.person,
+              },
+            },
+          ];
+      break;
+    }
+    case 'AssignKeyPerson': {
+      if (!projectId) return reject('unknown-project', `no project is known by this id`);
+      if (!state.participants.has(command.creditCode)) {
+        return reject(
+          'unknown-participant',
+          `unit ${command.creditCode} does not take part in project ${projectId}`,
+        );
+      }
+      const before = state.assigned.get(postKey(command.creditCode, command.post));
+      primary = same(before, command.person)
+        ? []
+        : [
+            {
+              type: 'realname.registry.KeyPersonAssigned',
+              data: {
+                projectId,
+                participantId: command.creditCode,
+                post: command.post,
+                person: command.person,
+              },
+            },
+          ];
+      break;
+    }
+  }
+  const after = primary.reduce(evolveProject, state);
+  return [...primary, ...mismatchEvents(state, after, rules)];
+}
+
+export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent> = {
+  initialState: initialProjectState,
+  decide: (c, s) => decideProject(c, s),
+  evolve: evolveProject,
+};
