@@ -28,3 +28,11 @@ export function deadLetterTopic(consumerGroup: string): TopicSpec {
 export function withTopicPrefix(prefix: string, spec: TopicSpec): TopicSpec {
   return { ...spec, name: `${prefix}${spec.name}` };
 }
+
+/** Event type -> topic name under a prefix, for the outbox relay of a service. */
+export function prefixedTopicRouter(prefix: string, topicOfType: (type: string) => string | undefined) {
+  return (type: string): string | undefined => {
+    const topic = topicOfType(type);
+    return topic && prefix + topic;
+  };
+}

@@ -25,6 +25,12 @@ export interface DatabaseOptions {
   /** Connections in the pool. */
   poolSize?: number;
   applicationName?: string;
+  /**
+   * A session left idle inside a transaction is ended after this long. An open transaction holds back
+   * every committed-event poller of the cluster (they read only below the oldest running transaction),
+   * so none may linger. Default 60 s; 0 turns the limit off.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -50,7 +56,10 @@ export class Database implements Sql {
       applicationName: opts.applicationName,
       synchronize: false,
       logging: false,
-      extra: { connectionTimeoutMillis: 10_000 },
+      extra: {
+        connectionTimeoutMillis: 10_000,
+        options: `-c idle_in_transaction_session_timeout=${opts.idleInTransactionTimeoutMs ?? 60_000}`,
+      },
     });
     await ds.initialize();
     return new Database(ds);

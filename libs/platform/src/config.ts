@@ -72,3 +72,25 @@ export const env = {
       .default(def ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1'),
 };
+
+/**
+ * Variables every event-sourced service has: its PostgreSQL schema and pool, Kafka, and the log level.
+ * Spread into the service's own schema: `z.object({ ...serviceBaseConfig('attendance'), ... })`.
+ */
+export function serviceBaseConfig(defaultSchema: string, defaultPoolSize = 20) {
+  return {
+    DATABASE_URL: secret(env.url()),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+      .default(defaultSchema),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(defaultPoolSize),
+    KAFKA_BROKERS: env.brokers(),
+    /** Prepended to every topic name, for environments sharing one cluster (e.g. `staging.`). */
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen')
+      .default(''),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  };
+}

@@ -1,22 +1,11 @@
 import { z } from 'zod';
-import { env, secret } from '@realname/platform';
+import { env, secret, serviceBaseConfig } from '@realname/platform';
 import { DeviceRegistration } from './devices/device';
 
 export const GatewayConfigSchema = z.object({
   GATEWAY_HTTP_HOST: z.string().default('127.0.0.1'),
   GATEWAY_HTTP_PORT: env.port(8081),
-  DATABASE_URL: secret(env.url()),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
-    .default('gateway'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-  KAFKA_BROKERS: env.brokers(),
-  /** Prepended to every topic name, for environments sharing one cluster (e.g. `staging.`). */
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen')
-    .default(''),
+  ...serviceBaseConfig('gateway'),
   /** Bearer token for the device admin API (until municipal OAuth2 arrives). */
   GATEWAY_ADMIN_TOKEN: secret(z.string().min(16, 'must be at least 16 characters')),
   /** Devices to register at start: a JSON array of {deviceId, projectId, region, secret, timeZone?, defaultDirection?}. */
@@ -50,6 +39,5 @@ export const GatewayConfigSchema = z.object({
   /** How far a signed request's timestamp may be from the gateway's clock, in seconds. */
   OPEN_PROTOCOL_TIMESTAMP_WINDOW_S: z.coerce.number().int().min(10).max(3600).default(300),
   OPEN_PROTOCOL_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;

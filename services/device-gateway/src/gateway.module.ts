@@ -7,7 +7,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { topicOf, Topics, withTopicPrefix } from '@realname/contracts';
+import { prefixedTopicRouter, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
 import { createKafka, Database, ensureTopics, migrate, OutboxRelay } from '@realname/eventstore';
 import {
   JsonLogger,
@@ -51,10 +51,7 @@ class GatewayRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     this.relay = new OutboxRelay(this.db, {
       schema: this.config.DATABASE_SCHEMA,
       kafka,
-      topicFor: (type) => {
-        const topic = topicOf(type);
-        return topic && prefix + topic;
-      },
+      topicFor: prefixedTopicRouter(prefix, topicOf),
       registry: this.registry,
       onError: (err) =>
         this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),

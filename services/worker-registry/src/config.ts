@@ -1,20 +1,10 @@
 import { z } from 'zod';
-import { env, secret } from '@realname/platform';
+import { env, secret, serviceBaseConfig } from '@realname/platform';
 
 export const RegistryConfigSchema = z.object({
   REGISTRY_HTTP_HOST: z.string().default('127.0.0.1'),
   REGISTRY_HTTP_PORT: env.port(8083),
-  DATABASE_URL: secret(env.url()),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
-    .default('registry'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
-  KAFKA_BROKERS: env.brokers(),
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen')
-    .default(''),
+  ...serviceBaseConfig('registry', 10),
   /** Base URL of the integrity platform's change feed. */
   INTEGRITY_URL: env.url(),
   INTEGRITY_API_KEY: secret(z.string().min(1)),
@@ -26,6 +16,5 @@ export const RegistryConfigSchema = z.object({
   PII_KEYS: secret(z.string().min(1)),
   PII_ACTIVE_KEY_ID: z.string().min(1),
   PII_HASH_KEY: secret(z.string().min(1)),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfigSchema>;

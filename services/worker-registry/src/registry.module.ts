@@ -7,7 +7,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { topicOf, Topics, withTopicPrefix } from '@realname/contracts';
+import { prefixedTopicRouter, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
 import { createKafka, Database, ensureTopics, EventStore, migrate, OutboxRelay } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import {
@@ -55,10 +55,7 @@ class RegistryRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     this.relay = new OutboxRelay(this.db, {
       schema: c.DATABASE_SCHEMA,
       kafka,
-      topicFor: (type) => {
-        const topic = topicOf(type);
-        return topic && prefix + topic;
-      },
+      topicFor: prefixedTopicRouter(prefix, topicOf),
       registry: this.registry,
       onError: (err) =>
         this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),

@@ -9,20 +9,8 @@ import { PersonalDataVault } from '@realname/personal-data';
 import type { RegistryConfig } from '../config';
 import { IntegritySync } from '../integrity/integrity-sync';
 import { ProjectRepository } from '../projects/project-repository';
-import { ProjectQueries } from '../projects/project-queries';
+import { INTEGRITY_OWNED_PROJECT_FIELDS, ProjectQueries } from '../projects/project-queries';
 
-/** Fields shared by the integrity platform: read-only here, corrected there. */
-export const INTEGRITY_OWNED_PROJECT_FIELDS = [
-  'projectId',
-  'name',
-  'region',
-  'category',
-  'status',
-  'address',
-  'generalContractor',
-  'constructionOwner',
-  'participants',
-] as const;
 const LocalProjectPatch = z
   .object({
     siteContactPhone: z
@@ -83,9 +71,7 @@ export class ProjectsController {
     },
   })
   async patch(@Param('projectId') projectId: string, @Body() body: Record<string, unknown>) {
-    const owned = Object.keys(body ?? {}).filter((k) =>
-      (INTEGRITY_OWNED_PROJECT_FIELDS as readonly string[]).includes(k),
-    );
+    const owned = Object.keys(body ?? {}).filter((k) => INTEGRITY_OWNED_PROJECT_FIELDS.includes(k));
     if (owned.length) {
       throw Problem.conflict(
         'integrity-owned-field',

@@ -1,5 +1,20 @@
 import { Database } from '@realname/eventstore';
 
+/** Fields shared by the integrity platform: read-only here, corrected there. */
+export const INTEGRITY_OWNED_PROJECT_FIELDS: readonly string[] = [
+  'projectId',
+  'name',
+  'region',
+  'category',
+  'status',
+  'address',
+  'generalContractor',
+  'constructionOwner',
+  'participants',
+];
+/** Fields kept only here. */
+export const LOCAL_PROJECT_FIELDS: readonly string[] = ['siteContactPhone', 'remark'];
+
 /** Reads of the registry's project read models. Personal numbers only ever leave masked. */
 export class ProjectQueries {
   constructor(
@@ -59,7 +74,7 @@ export class ProjectQueries {
       constructionOwnerCode: p.construction_owner_code,
       siteContactPhone: p.site_contact_phone,
       remark: p.remark,
-      source: { integrityPlatform: INTEGRITY_FIELDS, local: ['siteContactPhone', 'remark'] },
+      source: { integrityPlatform: INTEGRITY_OWNED_PROJECT_FIELDS, local: LOCAL_PROJECT_FIELDS },
       participants: participants.map((r) => ({
         creditCode: r.credit_code,
         corpName: r.corp_name,

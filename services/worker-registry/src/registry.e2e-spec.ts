@@ -1,0 +1,190 @@
+/**
+ * The registry as a process: it pulls projects from the integrity-platform simulator, refuses to
+ * change what belongs to the integrity platform, and tells the rest of the platform (on Kafka) when a
+ * key post is empty or held by someone other than the registered person, and when that is fixed.
+ */
+import { randomBytes } from 'node:crypto';
+import { Consumer } from 'kafkajs';
+import { fromKafkaRecord } from '@realname/contracts';
+import { createKafka } from '@realname/eventstore';
+import { fakePerson, createRng } from '@realname/fixtures';
+import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
+import {
+  eventually,
+  freePort,
+  RunningService,
+  startService,
+  testInfrastructure,
+  uniqueName,
+} from '@realname/testing';
+
+jest.setTimeout(180_000);
+
+const run = uniqueName('rege2e');
+let sim: IntegritySimulator;
+let registry: RunningService;
+let url: string;
+let consumer: Consumer;
+const published: { type: string; data: Record<string, unknown> }[] = [];
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(url + path, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    json: (await res.json()) as Record<string, unknown>,
+  };
+}
+
+beforeAll(async () => {
+  const infra = await testInfrastructure();
+  sim = await startIntegritySimulator({ apiKey: 'e2e-key', seed: 11, projects: 2 });
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  registry = await startService(
+    'worker-registry',
+    {
+      REGISTRY_HTTP_PORT: String(port),
+      DATABASE_URL: infra.postgresUrl,
+      DATABASE_SCHEMA: `reg_${run}`,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      INTEGRITY_URL: sim.url,
+      INTEGRITY_API_KEY: sim.apiKey,
+      INTEGRITY_SYNC_INTERVAL_S: '0',
+      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      PII_ACTIVE_KEY_ID: 'k1',
+      PII_HASH_KEY: randomBytes(32).toString('base64'),
+    },
+    `${url}/health/ready`,
+  );
+  const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'registry-e2e' });
+  consumer = kafka.consumer({ groupId: uniqueName('registry-e2e'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: `${run}.registry.projects.v1`, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const e = fromKafkaRecord(message.headers, message.value);
+      published.push({ type: e.type, data: e.data as Record<string, unknown> });
+    },
+  });
+});
+
+afterAll(async () => {
+  await consumer?.disconnect();
+  await registry?.stop();
+  await sim?.close();
+});
+
+describe('worker registry with the integrity platform', () => {
+  it('syncs on demand and shows projects with masked key personnel', async () => {
+    const r = await api('POST', '/api/v1/integrity-sync');
+    expect(r.status).toBe(200);
+    expect((r.json.run as { error?: string }).error).toBeUndefined();
+    const list = await api('GET', '/api/v1/projects?region=33');
+    expect((list.json.projects as unknown[]).length).toBe(sim.snapshot().projects.length);
+
+    const project = sim.snapshot().projects[0];
+    const detail = await api('GET', `/api/v1/projects/${project.projectCode}`);
+    expect(detail.json.name).toBe(project.name);
+    const text = JSON.stringify(detail.json);
+    for (const kp of sim.snapshot().keyPersons) expect(text).not.toContain(kp.idCardNumber);
+    expect(text).toMatch(/\d{6}\*{8}[\dX]{4}/);
+  });
+
+  it('refuses to change a field that belongs to the integrity platform, and says where to correct it', async () => {
+    const project = sim.snapshot().projects[0];
+    const r = await api('PATCH', `/api/v1/projects/${project.projectCode}`, { name: 'Renamed locally' });
+    expect(r.status).toBe(409);
+    expect(r.type).toContain('application/problem+json');
+    expect(r.json).toMatchObject({ type: 'urn:realname:problem:integrity-owned-field' });
+    expect(r.json.detail).toMatch(
+      /name belongs to the integrity platform.*correct it on the integrity platform/,
+    );
+
+    const ok = await api('PATCH', `/api/v1/projects/${project.projectCode}`, {
+      siteContactPhone: '13912345678',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.json.siteContactPhone).toBe('13912345678');
+  });
+
+  it('publishes a key-person mismatch and its resolution', async () => {
+    const snap = sim.snapshot();
+    // A project manager rightly registered for a unit that must have one and is still on the project.
+    const pm = snap.keyPersons.find(
+      (k) =>
+        k.post === 'project-manager' &&
+        ['一级建造师', '二级建造师'].includes(k.registrationCategory) &&
+        snap.participants.some(
+          (p) =>
+            p.projectCode === k.projectCode &&
+            p.creditCode === k.creditCode &&
+            ['009', '001', '006'].includes(p.unitType) &&
+            !p.exitDate,
+        ),
+    )!;
+    expect(pm).toBeDefined();
+    await eventually(
+      async () =>
+        published.some(
+          (e) =>
+            e.type === 'realname.registry.KeyPersonMismatchDetected' &&
+            e.data.participantId === pm.creditCode &&
+            e.data.reason === 'post-empty',
+        ),
+      { what: `post-empty on Kafka (seen: ${published.length})` },
+    );
+
+    // Someone else is put in the post on site: it differs from the integrity platform.
+    const stranger = fakePerson(createRng('stranger'));
+    const path = `/api/v1/projects/${pm.projectCode}/participants/${pm.creditCode}/key-persons/project-manager`;
+    const wrong = await api('PUT', path, { name: stranger.name, idCardNumber: stranger.idCardNumber });
+    expect(wrong.status).toBe(200);
+    const open = (wrong.json.keyPersonMismatches as { creditCode: string; reason: string }[]).find(
+      (m) => m.creditCode === pm.creditCode,
+    );
+    expect(open?.reason).toBe('differs-from-integrity-platform');
+
+    // The registered person takes the post: resolved.
+    const right = await api('PUT', path, { name: pm.name, idCardNumber: pm.idCardNumber });
+    expect(
+      (right.json.keyPersonMismatches as { creditCode: string; post: string }[]).filter(
+        (m) => m.creditCode === pm.creditCode && m.post === 'project-manager',
+      ),
+    ).toEqual([]);
+    await eventually(
+      async () =>
+        published.some(
+          (e) =>
+            e.type === 'realname.registry.KeyPersonMismatchResolved' &&
+            e.data.participantId === pm.creditCode,
+        ),
+      { what: 'the resolution on Kafka' },
+    );
+    const detected = published.find(
+      (e) =>
+        e.type === 'realname.registry.KeyPersonMismatchDetected' &&
+        e.data.reason === 'differs-from-integrity-platform',
+    )!;
+    expect(JSON.stringify(detected)).not.toContain(stranger.idCardNumber);
+  });
+
+  it('refuses an invalid ID number with the reason', async () => {
+    const pm = sim.snapshot().keyPersons[0];
+    const r = await api(
+      'PUT',
+      `/api/v1/projects/${pm.projectCode}/participants/${pm.creditCode}/key-persons/${pm.post}`,
+      {
+        name: 'Somebody',
+        idCardNumber: '330106199001011230',
+      },
+    );
+    expect(r.status).toBe(400);
+    expect(r.json.errors).toEqual([expect.objectContaining({ field: 'idCardNumber' })]);
+  });
+});
