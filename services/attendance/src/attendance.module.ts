@@ -8,16 +8,8 @@ import {
 } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
-import { deadLetterTopic, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
-import {
-  createKafka,
-  Database,
-  ensureTopics,
-  EventStore,
-  IdempotentConsumer,
-  migrate,
-  OutboxRelay,
-} from '@realname/eventstore';
+import { AttendanceRecorded, PunchResolved, topicOf } from '@realname/contracts';
+import { createKafka, Database, migrate, OutboxRelay } from '@realname/eventstore';
 import {
   JsonLogger,
   LOGGER,
@@ -32,16 +24,22 @@ import { ClickHouseSink } from './analytics/clickhouse-sink';
 import { AttendanceGrpcController } from './api/attendance.grpc.controller';
 import { PunchesController } from './api/punches.controller';
 import type { AttendanceConfig } from './config';
+import { AttendanceConsumers } from './consumers';
 import { attendanceMigrations } from './migrations';
 import { PunchQueries } from './punches/punch-queries';
-import { RecordPunchHandler } from './punches/record-punch.handler';
 
 const CLICKHOUSE = Symbol('CLICKHOUSE');
 
-/** The consumer of device punches, the outbox relay and the ClickHouse sink, started and stopped in order. */
+/** Attendance's own events and their topic (whether or not the shared catalogue lists them yet). */
+const ATTENDANCE_TOPICS: Record<string, string | undefined> = {
+  [AttendanceRecorded.type]: AttendanceRecorded.topic,
+  [PunchResolved.type]: PunchResolved.topic,
+};
+
+/** The consumer of device punches and registry enrolments, the outbox relay and the ClickHouse sink, started and stopped in order. */
 @Injectable()
 class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
-  private consumer?: IdempotentConsumer;
+  private consumers?: AttendanceConsumers;
   private relay?: OutboxRelay;
   private sink?: ClickHouseSink;
 
@@ -62,10 +60,17 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
       log: (level, message, extra) => this.logger.event(level, `kafka: ${message}`, extra),
     });
     const prefix = c.KAFKA_TOPIC_PREFIX;
-    const punches = withTopicPrefix(prefix, Topics.devicePunches);
-    const dlq = withTopicPrefix(prefix, deadLetterTopic(c.KAFKA_GROUP_ID));
-    await ensureTopics(kafka, [punches, withTopicPrefix(prefix, Topics.attendanceRecords), dlq]);
-    const handler = new RecordPunchHandler(new EventStore(this.db, c.DATABASE_SCHEMA), c.DATABASE_SCHEMA);
+    this.consumers = new AttendanceConsumers({
+      db: this.db,
+      kafka,
+      schema: c.DATABASE_SCHEMA,
+      groupId: c.KAFKA_GROUP_ID,
+      topicPrefix: prefix,
+      sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+      registry: this.registry,
+      log: (level, message, extra) => this.logger.event(level, message, extra),
+    });
+    await this.consumers.ensureTopics();
 
     this.sink = new ClickHouseSink(this.db, this.clickhouse, {
       schema: c.DATABASE_SCHEMA,
@@ -81,7 +86,7 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
       schema: c.DATABASE_SCHEMA,
       kafka,
       topicFor: (type) => {
-        const topic = topicOf(type);
+        const topic = ATTENDANCE_TOPICS[type] ?? topicOf(type);
         return topic && prefix + topic;
       },
       registry: this.registry,
@@ -89,28 +94,14 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
         this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
     await this.relay.start();
-    this.consumer = new IdempotentConsumer(this.db, {
-      kafka,
-      groupId: c.KAFKA_GROUP_ID,
-      topics: [punches.name],
-      deadLetterTopic: dlq.name,
-      schema: c.DATABASE_SCHEMA,
-      handler: async (tx, event) => {
-        await handler.handle(tx, event);
-      },
-      partitionsConsumedConcurrently: 3,
-      sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
-      registry: this.registry,
-      log: (level, message, extra) => this.logger.event(level, message, extra),
-    });
-    await this.consumer.start();
+    await this.consumers.start();
     this.readiness.register('postgres', () => this.db.ping());
     this.readiness.register('clickhouse', async () => (await this.clickhouse.ping()).success);
   }
 
   /** Stops taking messages first, then lets the relay and sink finish their batch, then closes pools. */
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+    await this.consumers?.stop();
     await this.relay?.stop();
     await this.sink?.stop();
     await this.clickhouse.close();

@@ -34,4 +34,56 @@ export const attendanceMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0102_enrolments_and_resolution',
+    sql: `
+      -- Attendance's own copy of the registry's enrolments (registry.enrolments.v1), to tell who punched.
+      -- Columns other than the ids are nullable: an entry or exit that arrives before its enrolment
+      -- (it should not, but a replay may) leaves a partial row that WorkerEnrolled completes.
+      CREATE TABLE {{schema}}.enrolments (
+        enrolment_id text PRIMARY KEY,
+        project_id text NOT NULL,
+        worker_id text NOT NULL,
+        name text,
+        masked_id_number text,
+        team_id text,
+        team_name text,
+        participant_id text,
+        credit_code text,
+        corp_name text,
+        work_type text,
+        work_role text,
+        is_team_leader boolean,
+        -- The device credentials that identify the worker at this project's gates.
+        person_id text,
+        card_number text,
+        entered_on date,
+        exited_on date,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX enrolments_person ON {{schema}}.enrolments (project_id, person_id);
+      CREATE INDEX enrolments_card ON {{schema}}.enrolments (project_id, card_number) WHERE card_number IS NOT NULL;
+
+      -- Who each punch belongs to. Punches recorded before this migration read as unresolved
+      -- 'recorded-before-resolution' (the AttendanceRecorded v1 upcaster says the same).
+      ALTER TABLE {{schema}}.punches
+        ADD COLUMN resolution_status text NOT NULL DEFAULT 'unresolved',
+        ADD COLUMN unresolved_reason text DEFAULT 'recorded-before-resolution',
+        ADD COLUMN enrolment_id text,
+        ADD COLUMN worker_id text,
+        ADD COLUMN worker_name text,
+        ADD COLUMN masked_id_number text,
+        ADD COLUMN team_id text,
+        ADD COLUMN team_name text,
+        ADD COLUMN participant_id text,
+        ADD COLUMN corp_name text,
+        ADD COLUMN work_type text,
+        ADD COLUMN resolved_at timestamptz;
+      ALTER TABLE {{schema}}.punches ALTER COLUMN resolution_status DROP DEFAULT,
+        ALTER COLUMN unresolved_reason DROP DEFAULT;
+      -- Late resolution finds a project's unresolved punches by the device's person id and day.
+      CREATE INDEX punches_unresolved ON {{schema}}.punches (project_id, person_id, day)
+        WHERE resolution_status = 'unresolved';
+    `,
+  },
 ];

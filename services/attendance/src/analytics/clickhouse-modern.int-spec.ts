@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
@@ -10,7 +10,8 @@ import {
   toDayCounts,
   toRegionDays,
 } from './analytics-queries';
-import { chDateTime, MIGRATIONS_DIR } from './clickhouse';
+import { applyClickHouseMigrations, chDateTime, ClickHouseMigrationTarget } from './clickhouse';
+import { resolutionColumns } from './clickhouse-sink';
 
 /**
  * The local stack runs ClickHouse 18.16 (clickhouse-sink.int-spec.ts); provinces deploy current releases.
@@ -38,17 +39,17 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as T);
 
-  /** The migration files exactly as migrateClickHouse applies them: in order, `{{db}}` substituted, one statement each. */
-  function applyMigrations(): string[] {
-    const applied: string[] = [];
-    for (const file of readdirSync(MIGRATIONS_DIR)
-      .filter((f) => /^\d{4}_.*\.sql$/.test(f))
-      .sort()) {
-      session.query(readFileSync(join(MIGRATIONS_DIR, file), 'utf8').replaceAll('{{db}}', database));
-      applied.push(file.replace(/\.sql$/, ''));
-    }
-    return applied;
-  }
+  /** The embedded engine as a migration target: migrateClickHouse's own logic, ledger included. */
+  const target = (ledger = true): ClickHouseMigrationTarget => ({
+    command: async (sql) => {
+      session.query(sql);
+    },
+    appliedIds: async (db) =>
+      ledger ? rows<{ id: string }>(`SELECT id FROM ${db}.schema_migrations`).map((r) => r.id) : [],
+    recordApplied: async (db, id) => {
+      if (ledger) session.query(`INSERT INTO ${db}.schema_migrations (id) VALUES ('${id}')`);
+    },
+  });
 
   /** One row with the column shape ClickHouseSink inserts (JSONEachRow, inserted_at left to its DEFAULT). */
   function punch(
@@ -59,6 +60,17 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
     day: string,
     time = '01:00:00',
   ) {
+    const resolution =
+      personId === 'A'
+        ? resolutionColumns({
+            status: 'resolved',
+            enrolmentId: 'en-A',
+            workerId: 'w-A',
+            workerName: '王小明',
+            teamName: '钢筋班',
+            corpName: '某某劳务有限公司',
+          })
+        : resolutionColumns({ status: 'unresolved', reason: 'unknown-person' });
     return {
       event_id: eventId,
       punch_event_id: `punch-${eventId}`,
@@ -72,6 +84,7 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
       device_record_id: eventId,
       verify_mode: 'face',
       received_at: chDateTime(`${day}T${time}.500Z`),
+      ...resolution,
     };
   }
 
@@ -88,14 +101,20 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
     expect(Number(v.split('.')[0])).toBeGreaterThanOrEqual(24);
   });
 
-  it('applies every migration, and applying them again does no harm', () => {
-    session.query(`CREATE DATABASE IF NOT EXISTS ${database}`);
-    // The migrator's own bookkeeping table (clickhouse.ts) must exist on current releases too.
-    session.query(
-      `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (id String, applied_at DateTime('UTC') DEFAULT now()) ENGINE = TinyLog`,
-    );
-    expect(applyMigrations()).toEqual(['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv']);
-    expect(applyMigrations()).toHaveLength(3);
+  it('applies every migration, and applying them again does no harm', async () => {
+    const all = ['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv', '0004_punch_resolution'];
+    expect(await applyClickHouseMigrations(target(), database)).toEqual(all);
+    expect(await applyClickHouseMigrations(target(), database)).toEqual([]);
+    // A replica that started at the same time and missed the ledger row: the ALTER finds its columns.
+    expect(await applyClickHouseMigrations(target(false), database)).toEqual(all);
+    expect(
+      rows<{ name: string; type: string }>(
+        `SELECT name, type FROM system.columns WHERE database = '${database}' AND table = 'punches' AND name LIKE '%resol%' ORDER BY name`,
+      ),
+    ).toEqual([
+      { name: 'resolution_status', type: 'String' },
+      { name: 'unresolved_reason', type: 'String' },
+    ]);
     expect(
       rows(`SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`),
     ).toEqual([
@@ -126,6 +145,16 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
     const count = (sql: string) => Number(rows<{ n: string | number }>(sql)[0].n);
     expect(count(`SELECT count() AS n FROM ${database}.punches`)).toBe(once.length + 1);
     expect(count(`SELECT count() AS n FROM ${database}.punches FINAL`)).toBe(once.length);
+    // The resolution columns of migration 0004, as the sink fills them.
+    expect(
+      rows(
+        `SELECT resolution_status, unresolved_reason, worker_name, toUInt32(count()) AS n FROM ${database}.punches FINAL
+         WHERE project_id = 'P1' GROUP BY resolution_status, unresolved_reason, worker_name ORDER BY resolution_status`,
+      ),
+    ).toEqual([
+      { resolution_status: 'resolved', unresolved_reason: '', worker_name: '王小明', n: 5 },
+      { resolution_status: 'unresolved', unresolved_reason: 'unknown-person', worker_name: '', n: 2 },
+    ]);
 
     // The exact SQL text AnalyticsQueries sends, read back through the same row mapping. UInt64 counts come
     // back as JSON numbers here (25.8+ default) where 18.16 quotes them: the mapping takes both.

@@ -1,10 +1,10 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { AttendanceRecorded, createEvent } from '@realname/contracts';
 import { Database, EventStore, migrate, NO_STREAM } from '@realname/eventstore';
 import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import { attendanceMigrations } from '../migrations';
 import { AnalyticsQueries } from './analytics-queries';
-import { connectClickHouse, migrateClickHouse } from './clickhouse';
+import { applyClickHouseMigrations, connectClickHouse, migrateClickHouse } from './clickhouse';
 import { ClickHouseSink } from './clickhouse-sink';
 
 describe('ClickHouse sink against the real ClickHouse', () => {
@@ -44,18 +44,44 @@ describe('ClickHouse sink against the real ClickHouse', () => {
         deviceRecordId: String(i),
         verifyMode: 'face',
         receivedAt: `${day}T01:00:59.000Z`,
+        resolution:
+          i % 4 === 0
+            ? { status: 'unresolved' as const, reason: 'unknown-person' as const }
+            : {
+                status: 'resolved' as const,
+                enrolmentId: `en-${personId}`,
+                workerId: `w-${personId}`,
+                workerName: '李四',
+                teamId: 't-1',
+                teamName: '木工班',
+                participantId: 'pa-1',
+                corpName: '某某劳务有限公司',
+                workType: '木工',
+              },
       },
       { source: '/test', subject: stream, region: i % 3 ? '330106' : '330108' },
     );
   }
 
   it('applies its migrations once and again without harm', async () => {
-    expect(await migrateClickHouse(client, database)).toEqual([
-      '0001_punches',
-      '0002_daily_by_region',
-      '0003_daily_by_region_mv',
-    ]);
+    const all = ['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv', '0004_punch_resolution'];
+    expect(await migrateClickHouse(client, database)).toEqual(all);
     expect(await migrateClickHouse(client, database)).toEqual([]);
+    // A replica that started at the same time and missed the ledger row: 0004's ALTER (no IF NOT EXISTS
+    // on 18.16) finds its columns and counts as applied.
+    const quiet = createClient({
+      url: (await testInfrastructure()).clickhouseUrl,
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+    const noLedger = {
+      command: async (query: string) => {
+        await quiet.command({ query });
+      },
+      appliedIds: async () => [],
+      recordApplied: async () => undefined,
+    };
+    expect(await applyClickHouseMigrations(noLedger, database)).toEqual(all);
+    await quiet.close();
   });
 
   it('inserts in batches, and a batch inserted twice is still counted once', async () => {
@@ -78,8 +104,20 @@ describe('ClickHouse sink against the real ClickHouse', () => {
         if (n > 0) batches.push(n);
         return batches.reduce((a, b) => a + b, 0) === 1200;
       },
-      { what: '1200 events inserted' },
-    );
+      { what: '1200 events inserted', timeoutMs: 60_000 },
+    ).catch(async (err: Error) => {
+      // If it ever stalls again, say what held the poller back.
+      const [where] = await db.query(
+        `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, (SELECT count(*) FROM ${schema}.events)::int AS events,
+                (SELECT row_to_json(c) FROM ${schema}.checkpoints c WHERE name = 'sink:clickhouse') AS checkpoint`,
+      );
+      const open = await db.query(
+        `SELECT pid, backend_xid::text AS xid, state, left(query, 80) AS query FROM pg_stat_activity WHERE backend_xid IS NOT NULL`,
+      );
+      throw new Error(
+        `${err.message}; batches ${JSON.stringify(batches)}; ${JSON.stringify(where)}; open transactions ${JSON.stringify(open)}`,
+      );
+    });
     expect(Math.max(...batches)).toBe(500);
 
     // Crash between insert and checkpoint: the checkpoint goes back and the same rows are inserted again.
@@ -100,6 +138,87 @@ describe('ClickHouse sink against the real ClickHouse', () => {
     expect(regions.map((r) => r.region)).toEqual(['330106', '330108']);
     expect(regions.reduce((a, r) => a + r.punches, 0)).toBe(700);
     expect(await analytics.regionDaily('44', '2026-11-20', '2026-11-21')).toEqual([]);
+  });
+
+  it('writes the resolution of each punch; a stored v1 event reads as recorded before resolution', async () => {
+    // An AttendanceRecorded v1, as stored before resolution existed.
+    const v1 = recorded(5000, '2026-11-22');
+    const { resolution: _r, ...v1Data } = v1.data;
+    await db.execute(
+      `INSERT INTO ${schema}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+       VALUES ($1, 1, $2, $3, 1, $4, $5)`,
+      [
+        v1.subject,
+        v1.id,
+        v1.type,
+        JSON.stringify(v1Data),
+        JSON.stringify({
+          source: v1.source,
+          time: v1.time,
+          dataschema: `urn:realname:schema:${v1.type}:1`,
+          correlationid: v1.correlationid,
+          causationid: v1.causationid,
+          region: v1.region,
+        }),
+      ],
+    );
+    const sink = new ClickHouseSink(db, client, { schema, database, batchSize: 500, flushMs: 50 });
+    await eventually(
+      async () => (await sink.poller.pollOnce()) === 0 && (await sink.poller.backlog()) === 0,
+      {
+        what: 'the v1 event inserted',
+      },
+    );
+    const rows = await (
+      await client.query({
+        query: `SELECT day, resolution_status, unresolved_reason, worker_name, corp_name, toUInt32(count()) AS n
+                FROM ${database}.punches FINAL GROUP BY day, resolution_status, unresolved_reason, worker_name, corp_name
+                ORDER BY day, resolution_status, unresolved_reason`,
+        format: 'JSONEachRow',
+      })
+    ).json();
+    expect(rows).toEqual([
+      {
+        day: '2026-11-20',
+        resolution_status: 'resolved',
+        unresolved_reason: '',
+        worker_name: '李四',
+        corp_name: '某某劳务有限公司',
+        n: 525,
+      },
+      {
+        day: '2026-11-20',
+        resolution_status: 'unresolved',
+        unresolved_reason: 'unknown-person',
+        worker_name: '',
+        corp_name: '',
+        n: 175,
+      },
+      {
+        day: '2026-11-21',
+        resolution_status: 'resolved',
+        unresolved_reason: '',
+        worker_name: '李四',
+        corp_name: '某某劳务有限公司',
+        n: 375,
+      },
+      {
+        day: '2026-11-21',
+        resolution_status: 'unresolved',
+        unresolved_reason: 'unknown-person',
+        worker_name: '',
+        corp_name: '',
+        n: 125,
+      },
+      {
+        day: '2026-11-22',
+        resolution_status: 'unresolved',
+        unresolved_reason: 'recorded-before-resolution',
+        worker_name: '',
+        corp_name: '',
+        n: 1,
+      },
+    ]);
   });
 
   it('refuses a query with a bad date and names the field', async () => {

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AttendanceRecorded, parseEvent } from '@realname/contracts';
+import { AttendanceRecorded, parseEvent, PunchResolution } from '@realname/contracts';
 import { CommittedEventPoller, Database, StoredEvent } from '@realname/eventstore';
 import { chDateTime, chIdentifier } from './clickhouse';
 
@@ -14,7 +14,9 @@ export interface SinkOptions {
 }
 
 /**
- * Copies AttendanceRecorded events from attendance's event store into ClickHouse in large batches.
+ * Copies AttendanceRecorded events from attendance's event store into ClickHouse in large batches, with
+ * the resolution the punch had when recorded (PunchResolved is not copied: ClickHouse keeps that first
+ * resolution; the current one is in the PostgreSQL read model).
  * The checkpoint moves only after ClickHouse accepted the insert; a batch inserted twice (crash between
  * insert and checkpoint) collapses on event_id in the ReplacingMergeTree.
  */
@@ -98,6 +100,8 @@ export class ClickHouseSink {
         device_record_id: a.data.deviceRecordId,
         verify_mode: a.data.verifyMode,
         received_at: chDateTime(a.data.receivedAt),
+        // Every column explicitly: 18.16 does not apply DEFAULTs to fields a JSONEachRow row omits.
+        ...resolutionColumns(a.data.resolution),
       };
     });
     const end = this.insertSeconds?.startTimer();
@@ -106,4 +110,20 @@ export class ClickHouseSink {
     this.batchRows?.observe(values.length);
     this.rows?.inc(values.length);
   }
+}
+
+/** The resolution columns of a `punches` row (migration 0004); empty strings where nothing is known. */
+export function resolutionColumns(r: PunchResolution) {
+  return {
+    resolution_status: r.status,
+    unresolved_reason: r.reason ?? '',
+    enrolment_id: r.enrolmentId ?? '',
+    worker_id: r.workerId ?? '',
+    worker_name: r.workerName ?? '',
+    team_id: r.teamId ?? '',
+    team_name: r.teamName ?? '',
+    participant_id: r.participantId ?? '',
+    corp_name: r.corpName ?? '',
+    work_type: r.workType ?? '',
+  };
 }

@@ -9,6 +9,42 @@ const DIRECTIONS: Record<PunchView['direction'], attendanceV1.Direction> = {
   unknown: attendanceV1.Direction.DIRECTION_UNSPECIFIED,
 };
 
+const STATUSES: Record<PunchView['resolutionStatus'], attendanceV1.ResolutionStatus> = {
+  resolved: attendanceV1.ResolutionStatus.RESOLUTION_STATUS_RESOLVED,
+  unresolved: attendanceV1.ResolutionStatus.RESOLUTION_STATUS_UNRESOLVED,
+};
+
+const FILTERS: Partial<Record<attendanceV1.ResolutionStatus, PunchView['resolutionStatus']>> = {
+  [attendanceV1.ResolutionStatus.RESOLUTION_STATUS_RESOLVED]: 'resolved',
+  [attendanceV1.ResolutionStatus.RESOLUTION_STATUS_UNRESOLVED]: 'unresolved',
+};
+
+export function toGrpcPunch(p: PunchView): attendanceV1.Punch {
+  return {
+    eventId: p.eventId,
+    projectId: p.projectId,
+    deviceId: p.deviceId,
+    deviceRecordId: p.deviceRecordId,
+    personId: p.personId,
+    punchedAt: p.punchedAt,
+    day: p.day,
+    direction: DIRECTIONS[p.direction],
+    verifyMode: p.verifyMode,
+    receivedAt: p.receivedAt,
+    sequence: p.sequence,
+    workerId: p.workerId ?? '',
+    workerName: p.workerName ?? '',
+    teamName: p.teamName ?? '',
+    corpName: p.corpName ?? '',
+    resolutionStatus: STATUSES[p.resolutionStatus],
+    unresolvedReason: p.unresolvedReason ?? '',
+    enrolmentId: p.enrolmentId ?? '',
+    teamId: p.teamId ?? '',
+    participantId: p.participantId ?? '',
+    workType: p.workType ?? '',
+  };
+}
+
 /** realname.attendance.v1.AttendanceService over gRPC; same answers as the REST API. */
 @Controller()
 @attendanceV1.AttendanceServiceControllerMethods()
@@ -21,12 +57,13 @@ export class AttendanceGrpcController implements attendanceV1.AttendanceServiceC
         projectId: req.projectId,
         day: req.day,
         personId: req.personId,
+        resolution: resolutionFilter(req.resolution),
         pageSize: req.pageSize,
         pageToken: req.pageToken,
       }),
     );
     return {
-      punches: page.punches.map((p) => ({ ...p, direction: DIRECTIONS[p.direction] })),
+      punches: page.punches.map(toGrpcPunch),
       nextPageToken: page.nextPageToken,
       totalCount: String(page.totalCount),
     };
@@ -42,4 +79,10 @@ export class AttendanceGrpcController implements attendanceV1.AttendanceServiceC
       days: days.map((d) => ({ day: d.day, punches: String(d.punches), persons: String(d.persons) })),
     };
   }
+}
+
+/** UNSPECIFIED (or absent) lists every punch; a value the service does not know is refused. */
+function resolutionFilter(value: attendanceV1.ResolutionStatus | undefined): string | undefined {
+  if (!value) return undefined;
+  return FILTERS[value] ?? `unknown value ${value}`;
 }

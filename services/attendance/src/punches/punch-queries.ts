@@ -1,3 +1,4 @@
+import { ResolutionStatus, UnresolvedReason } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
 
 export interface PunchView {
@@ -12,12 +13,31 @@ export interface PunchView {
   verifyMode: string;
   receivedAt: string;
   sequence: string;
+  /** Whether attendance knows which enrolled worker punched. */
+  resolutionStatus: ResolutionStatus;
+  /** Why not, when unresolved; null when resolved. */
+  unresolvedReason: UnresolvedReason | null;
+  /** The enrolment (worker, team, unit): the resolved one, or for not-entered/exited the one matched. */
+  enrolmentId: string | null;
+  workerId: string | null;
+  workerName: string | null;
+  maskedIdNumber: string | null;
+  teamId: string | null;
+  teamName: string | null;
+  participantId: string | null;
+  corpName: string | null;
+  workType: string | null;
 }
 
 export interface PunchPage {
   punches: PunchView[];
   nextPageToken: string;
   totalCount: number;
+}
+
+export interface UnresolvedPunchPage extends PunchPage {
+  /** Unresolved punches of the whole range (not only this page) by reason; every reason is listed. */
+  reasons: Record<UnresolvedReason, number>;
 }
 
 export interface DayCount {
@@ -37,6 +57,7 @@ export class InvalidQuery extends Error {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MAX_RANGE_DAYS = 366;
 
 export function checkDay(field: string, value: string | undefined): string {
   if (!value || !DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
@@ -44,6 +65,32 @@ export function checkDay(field: string, value: string | undefined): string {
   }
   return value;
 }
+
+/** `resolved`, `unresolved`, or nothing (every punch). */
+export function checkResolution(field: string, value: string | undefined): ResolutionStatus | undefined {
+  if (value === undefined || value === '') return undefined;
+  const parsed = ResolutionStatus.safeParse(value);
+  if (!parsed.success)
+    throw new InvalidQuery(field, `${field} must be resolved or unresolved, got "${value}"`);
+  return parsed.data;
+}
+
+function checkRange(from: string | undefined, to: string | undefined): { from: string; to: string } {
+  checkDay('from', from);
+  checkDay('to', to);
+  if (from! > to!) throw new InvalidQuery('from', 'from must not be after to');
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
+  if (days > MAX_RANGE_DAYS)
+    throw new InvalidQuery('to', `the range may span at most ${MAX_RANGE_DAYS} days`);
+  return { from: from!, to: to! };
+}
+
+const PUNCH_COLUMNS = `punch_event_id, project_id, person_id, to_char(day, 'YYYY-MM-DD') AS day, punched_at, direction,
+  device_id, device_record_id, verify_mode, received_at, global_position::text AS global_position, resolution_status,
+  unresolved_reason, enrolment_id, worker_id, worker_name, masked_id_number, team_id, team_name, participant_id,
+  corp_name, work_type`;
+
+type Row = Record<string, string | Date | null>;
 
 /** Reads of the attendance read model in PostgreSQL, shared by REST and gRPC. */
 export class PunchQueries {
@@ -56,50 +103,53 @@ export class PunchQueries {
     projectId: string;
     day: string;
     personId?: string;
+    resolution?: string;
     pageSize?: number;
     pageToken?: string;
   }): Promise<PunchPage> {
     if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
     checkDay('day', q.day);
-    const pageSize = Math.min(Math.max(q.pageSize || 100, 1), 1000);
-    let after: { t: string; id: string } | undefined;
-    if (q.pageToken) {
-      try {
-        after = JSON.parse(Buffer.from(q.pageToken, 'base64url').toString('utf8'));
-        if (typeof after?.t !== 'string' || typeof after?.id !== 'string') throw new Error();
-      } catch {
-        throw new InvalidQuery(
-          'pageToken',
-          'pageToken is not one this service issued: start again without it',
-        );
-      }
+    const resolution = checkResolution('resolution', q.resolution) ?? null;
+    // $1 project, $2 day, $3 person or null, $4 resolution or null.
+    const where = `project_id = $1 AND day = $2 AND ($3::text IS NULL OR person_id = $3)
+      AND ($4::text IS NULL OR resolution_status = $4)`;
+    return this.page(where, [q.projectId, q.day, q.personId || null, resolution], q);
+  }
+
+  /** Unresolved punches of a project over a range of days, with how many there are for each reason. */
+  async unresolvedPunches(q: {
+    projectId: string;
+    from: string;
+    to: string;
+    reason?: string;
+    pageSize?: number;
+    pageToken?: string;
+  }): Promise<UnresolvedPunchPage> {
+    if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
+    const { from, to } = checkRange(q.from, q.to);
+    let reason: UnresolvedReason | null = null;
+    if (q.reason) {
+      const parsed = UnresolvedReason.safeParse(q.reason);
+      if (!parsed.success)
+        throw new InvalidQuery('reason', `reason must be one of ${UnresolvedReason.options.join(', ')}`);
+      reason = parsed.data;
     }
-    const person = q.personId || null;
-    const rows = await this.db.query<Record<string, string | Date>>(
-      `SELECT punch_event_id, project_id, person_id, to_char(day, 'YYYY-MM-DD') AS day, punched_at, direction, device_id,
-              device_record_id, verify_mode, received_at, global_position::text AS global_position
-       FROM ${this.schema}.punches
-       WHERE project_id = $1 AND day = $2 AND ($3::text IS NULL OR person_id = $3)
-         AND ($4::timestamptz IS NULL OR (punched_at, punch_event_id) > ($4::timestamptz, $5::uuid))
-       ORDER BY punched_at, punch_event_id
-       LIMIT $6`,
-      [q.projectId, q.day, person, after?.t ?? null, after?.id ?? null, pageSize + 1],
+    // $1 project, $2 from, $3 to, $4 reason or null.
+    const where = `project_id = $1 AND day BETWEEN $2::date AND $3::date AND resolution_status = 'unresolved'
+      AND ($4::text IS NULL OR unresolved_reason = $4)`;
+    const page = await this.page(where, [q.projectId, from, to, reason], q);
+    const counts = await this.db.query<{ reason: string; n: string }>(
+      `SELECT unresolved_reason AS reason, count(*)::text AS n FROM ${this.schema}.punches
+       WHERE project_id = $1 AND day BETWEEN $2::date AND $3::date AND resolution_status = 'unresolved'
+       GROUP BY unresolved_reason`,
+      [q.projectId, from, to],
     );
-    const [{ n }] = await this.db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${this.schema}.punches WHERE project_id = $1 AND day = $2 AND ($3::text IS NULL OR person_id = $3)`,
-      [q.projectId, q.day, person],
-    );
-    const page = rows.slice(0, pageSize).map(toView);
-    const last = rows.length > pageSize ? rows[pageSize - 1] : undefined;
-    return {
-      punches: page,
-      nextPageToken: last
-        ? Buffer.from(
-            JSON.stringify({ t: (last.punched_at as Date).toISOString(), id: last.punch_event_id }),
-          ).toString('base64url')
-        : '',
-      totalCount: Number(n),
-    };
+    const reasons = Object.fromEntries(UnresolvedReason.options.map((r) => [r, 0])) as Record<
+      UnresolvedReason,
+      number
+    >;
+    for (const c of counts) reasons[c.reason as UnresolvedReason] = Number(c.n);
+    return { ...page, reasons };
   }
 
   async countPerDay(q: { projectId: string; fromDay: string; toDay: string }): Promise<DayCount[]> {
@@ -116,9 +166,55 @@ export class PunchQueries {
     );
     return rows.map((r) => ({ day: r.day, punches: Number(r.punches), persons: Number(r.persons) }));
   }
+
+  /** One page of punches matching `where` (over four parameters), oldest first, with the total. */
+  private async page(
+    where: string,
+    params: unknown[],
+    q: { pageSize?: number; pageToken?: string },
+  ): Promise<PunchPage> {
+    const pageSize = Math.min(Math.max(q.pageSize || 100, 1), 1000);
+    let after: { t: string; id: string } | undefined;
+    if (q.pageToken) {
+      try {
+        after = JSON.parse(Buffer.from(q.pageToken, 'base64url').toString('utf8'));
+        if (typeof after?.t !== 'string' || typeof after?.id !== 'string') throw new Error();
+      } catch {
+        throw new InvalidQuery(
+          'pageToken',
+          'pageToken is not one this service issued: start again without it',
+        );
+      }
+    }
+    const rows = await this.db.query<Row>(
+      `SELECT ${PUNCH_COLUMNS}
+       FROM ${this.schema}.punches
+       WHERE ${where}
+         AND ($5::timestamptz IS NULL OR (punched_at, punch_event_id) > ($5::timestamptz, $6::uuid))
+       ORDER BY punched_at, punch_event_id
+       LIMIT $7`,
+      [...params, after?.t ?? null, after?.id ?? null, pageSize + 1],
+    );
+    const [{ n }] = await this.db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${this.schema}.punches WHERE ${where}`,
+      params,
+    );
+    const page = rows.slice(0, pageSize).map(toView);
+    const last = rows.length > pageSize ? rows[pageSize - 1] : undefined;
+    return {
+      punches: page,
+      nextPageToken: last
+        ? Buffer.from(
+            JSON.stringify({ t: (last.punched_at as Date).toISOString(), id: last.punch_event_id }),
+          ).toString('base64url')
+        : '',
+      totalCount: Number(n),
+    };
+  }
 }
 
-function toView(r: Record<string, string | Date>): PunchView {
+function toView(r: Row): PunchView {
+  const text = (v: string | Date | null) => (v === null ? null : (v as string));
   return {
     eventId: r.punch_event_id as string,
     projectId: r.project_id as string,
@@ -131,5 +227,16 @@ function toView(r: Record<string, string | Date>): PunchView {
     verifyMode: r.verify_mode as string,
     receivedAt: (r.received_at as Date).toISOString(),
     sequence: r.global_position as string,
+    resolutionStatus: r.resolution_status as ResolutionStatus,
+    unresolvedReason: text(r.unresolved_reason) as UnresolvedReason | null,
+    enrolmentId: text(r.enrolment_id),
+    workerId: text(r.worker_id),
+    workerName: text(r.worker_name),
+    maskedIdNumber: text(r.masked_id_number),
+    teamId: text(r.team_id),
+    teamName: text(r.team_name),
+    participantId: text(r.participant_id),
+    corpName: text(r.corp_name),
+    workType: text(r.work_type),
   };
 }

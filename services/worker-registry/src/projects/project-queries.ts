@@ -116,15 +116,3 @@ export class ProjectQueries {
     );
   }
 }
-
-const INTEGRITY_FIELDS = [
-  'projectId',
-  'name',
-  'region',
-  'category',
-  'status',
-  'address',
-  'generalContractor',
-  'constructionOwner',
-  'participants',
-];

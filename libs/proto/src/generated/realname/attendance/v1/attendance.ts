@@ -37,6 +37,17 @@ export enum Direction {
   UNRECOGNIZED = -1,
 }
 
+/** Whether attendance knows which enrolled worker a punch belongs to. */
+export enum ResolutionStatus {
+  /** RESOLUTION_STATUS_UNSPECIFIED - Not given: in a request, no filter. */
+  RESOLUTION_STATUS_UNSPECIFIED = 0,
+  /** RESOLUTION_STATUS_RESOLVED - The punch belongs to a worker enrolled on the project and on site that day. */
+  RESOLUTION_STATUS_RESOLVED = 1,
+  /** RESOLUTION_STATUS_UNRESOLVED - Unknown person, not entered, or exited: see Punch.unresolved_reason. */
+  RESOLUTION_STATUS_UNRESOLVED = 2,
+  UNRECOGNIZED = -1,
+}
+
 /** One attendance punch (a clock-in or clock-out event). */
 export interface Punch {
   /** Unique id of the event that recorded this punch (idempotency key). */
@@ -61,6 +72,29 @@ export interface Punch {
   receivedAt: string;
   /** Global position of the punch in the attendance service's event stream (64-bit). */
   sequence: string;
+  /** The enrolled worker (registry worker id); empty when no enrolment matched. */
+  workerId: string;
+  /** The worker's name; empty when no enrolment matched. */
+  workerName: string;
+  /** The worker's team; empty when no enrolment matched. */
+  teamName: string;
+  /** The participating unit (enterprise) the worker is enrolled through; empty when no enrolment matched. */
+  corpName: string;
+  /** Whether the punch is resolved to an enrolled worker who was on site that day. */
+  resolutionStatus: ResolutionStatus;
+  /**
+   * Why it is unresolved: "unknown-person", "not-entered", "exited" or "recorded-before-resolution";
+   * empty when resolved. For "not-entered" and "exited" the worker fields name the matched enrolment.
+   */
+  unresolvedReason: string;
+  /** The enrolment the punch matched; empty when none. */
+  enrolmentId: string;
+  /** The team's id; empty when no enrolment matched. */
+  teamId: string;
+  /** The participating unit's id; empty when no enrolment matched. */
+  participantId: string;
+  /** The worker's type of work; empty when no enrolment matched. */
+  workType: string;
 }
 
 /** Request of AttendanceService.ListPunches. */
@@ -75,6 +109,8 @@ export interface ListPunchesRequest {
   pageToken: string;
   /** Optional filter: only punches of this person; empty means all persons. */
   personId: string;
+  /** Optional filter: only resolved or only unresolved punches; UNSPECIFIED means all. */
+  resolution: ResolutionStatus;
 }
 
 /** Response of AttendanceService.ListPunches. */
@@ -128,6 +164,16 @@ function createBasePunch(): Punch {
     verifyMode: "",
     receivedAt: "",
     sequence: "0",
+    workerId: "",
+    workerName: "",
+    teamName: "",
+    corpName: "",
+    resolutionStatus: 0,
+    unresolvedReason: "",
+    enrolmentId: "",
+    teamId: "",
+    participantId: "",
+    workType: "",
   };
 }
 
@@ -165,6 +211,36 @@ export const Punch: MessageFns<Punch> = {
     }
     if (message.sequence !== "0") {
       writer.uint32(88).int64(message.sequence);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(98).string(message.workerId);
+    }
+    if (message.workerName !== "") {
+      writer.uint32(106).string(message.workerName);
+    }
+    if (message.teamName !== "") {
+      writer.uint32(114).string(message.teamName);
+    }
+    if (message.corpName !== "") {
+      writer.uint32(122).string(message.corpName);
+    }
+    if (message.resolutionStatus !== 0) {
+      writer.uint32(128).int32(message.resolutionStatus);
+    }
+    if (message.unresolvedReason !== "") {
+      writer.uint32(138).string(message.unresolvedReason);
+    }
+    if (message.enrolmentId !== "") {
+      writer.uint32(146).string(message.enrolmentId);
+    }
+    if (message.teamId !== "") {
+      writer.uint32(154).string(message.teamId);
+    }
+    if (message.participantId !== "") {
+      writer.uint32(162).string(message.participantId);
+    }
+    if (message.workType !== "") {
+      writer.uint32(170).string(message.workType);
     }
     return writer;
   },
@@ -270,6 +346,86 @@ export const Punch: MessageFns<Punch> = {
             message.sequence = reader.int64().toString();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.workerName = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.teamName = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.corpName = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.resolutionStatus = reader.int32() as any;
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.unresolvedReason = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.enrolmentId = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.workType = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -284,7 +440,7 @@ export const Punch: MessageFns<Punch> = {
 };
 
 function createBaseListPunchesRequest(): ListPunchesRequest {
-  return { projectId: "", day: "", pageSize: 0, pageToken: "", personId: "" };
+  return { projectId: "", day: "", pageSize: 0, pageToken: "", personId: "", resolution: 0 };
 }
 
 export const ListPunchesRequest: MessageFns<ListPunchesRequest> = {
@@ -303,6 +459,9 @@ export const ListPunchesRequest: MessageFns<ListPunchesRequest> = {
     }
     if (message.personId !== "") {
       writer.uint32(42).string(message.personId);
+    }
+    if (message.resolution !== 0) {
+      writer.uint32(48).int32(message.resolution);
     }
     return writer;
   },
@@ -358,6 +517,14 @@ export const ListPunchesRequest: MessageFns<ListPunchesRequest> = {
             }
 
             message.personId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.resolution = reader.int32() as any;
             continue;
           }
         }
