@@ -11,6 +11,8 @@ cd "$ROOT"
 GATEWAY_PORT="${GATEWAY_HTTP_PORT:-8081}"
 ATTENDANCE_PORT="${ATTENDANCE_HTTP_PORT:-8082}"
 GRPC_PORT="${ATTENDANCE_GRPC_PORT:-9082}"
+REGISTRY_PORT="${REGISTRY_HTTP_PORT:-8083}"
+INTEGRITY_PORT="${INTEGRITY_SIMULATOR_PORT:-8090}"
 RUN_DIR="$ROOT/.local-stack/demo"
 mkdir -p "$RUN_DIR"
 
@@ -20,7 +22,7 @@ eval "$(bash deploy/local/stack.sh env)"
 echo "building ..."
 npm run --silent build
 
-for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT"; do
+for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT" "$REGISTRY_PORT" "$INTEGRITY_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use (an earlier demo still running?). Stop it or set GATEWAY_HTTP_PORT / ATTENDANCE_HTTP_PORT / ATTENDANCE_GRPC_PORT." >&2
     exit 1
@@ -28,6 +30,15 @@ for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT"; do
 done
 
 ADMIN_TOKEN="$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')"
+# Personal-data keys of the demo: made once, kept with the demo's data (stored numbers stay readable).
+KEYS="$RUN_DIR/personal-data-keys.env"
+if [ ! -f "$KEYS" ]; then
+  node -e 'const r=()=>require("crypto").randomBytes(32).toString("base64");
+    console.log(`PII_KEYS=demo1:${r()}\nPII_ACTIVE_KEY_ID=demo1\nPII_HASH_KEY=${r()}\nINTEGRITY_API_KEY=${require("crypto").randomBytes(12).toString("hex")}`)' >"$KEYS"
+  chmod 600 "$KEYS"
+fi
+# shellcheck disable=SC1090
+set -a; . "$KEYS"; set +a
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
@@ -43,6 +54,13 @@ start() { # name, env...
   env "$@" KAFKAJS_NO_PARTITIONER_WARNING=1 node "services/$name/dist/main.js" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=($!)
 }
+# The provincial integrity platform, simulated: projects, units and key personnel of the demo region.
+node libs/integrity-simulator/dist/cli.js --port "$INTEGRITY_PORT" --api-key "$INTEGRITY_API_KEY" --seed 13 --projects 3 \
+  >"$RUN_DIR/integrity-simulator.log" 2>&1 &
+PIDS+=($!)
+start worker-registry DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
+  REGISTRY_HTTP_PORT="$REGISTRY_PORT" INTEGRITY_URL="http://127.0.0.1:$INTEGRITY_PORT" INTEGRITY_API_KEY="$INTEGRITY_API_KEY" \
+  INTEGRITY_SYNC_INTERVAL_S=60 PII_KEYS="$PII_KEYS" PII_ACTIVE_KEY_ID="$PII_ACTIVE_KEY_ID" PII_HASH_KEY="$PII_HASH_KEY"
 start device-gateway DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   GATEWAY_HTTP_PORT="$GATEWAY_PORT" GATEWAY_ADMIN_TOKEN="$ADMIN_TOKEN"
 start attendance DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
@@ -59,15 +77,19 @@ wait_ready() { # name, url
 }
 wait_ready device-gateway "http://127.0.0.1:$GATEWAY_PORT/health/ready"
 wait_ready attendance "http://127.0.0.1:$ATTENDANCE_PORT/health/ready"
+wait_ready worker-registry "http://127.0.0.1:$REGISTRY_PORT/health/ready"
 
 TODAY="$(TZ=Asia/Shanghai date +%F)"
 cat <<TXT
 
 The platform is running. While the simulated devices punch, look at:
+  Registry projects   curl http://127.0.0.1:$REGISTRY_PORT/api/v1/projects   (synced from the integrity simulator every 60 s)
+  One project         curl http://127.0.0.1:$REGISTRY_PORT/api/v1/projects/<projectId from the list>   (key persons masked, mismatches)
+  Sync now / status   curl -X POST http://127.0.0.1:$REGISTRY_PORT/api/v1/integrity-sync
   Devices (REST)      curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices
   Punches (REST)      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
   Counts per day      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'
-  API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs
+  API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs   http://127.0.0.1:$REGISTRY_PORT/api/docs
   gRPC (reflection)   grpcurl -plaintext -d '{"projectId":"<projectId>","day":"$TODAY"}' 127.0.0.1:$GRPC_PORT realname.attendance.v1.AttendanceService/ListPunches
   ClickHouse          curl '$REALNAME_CLICKHOUSE_URL/?query=SELECT+project_id,day,count()+FROM+realname.punches+FINAL+GROUP+BY+project_id,day+FORMAT+PrettyCompact'
   Metrics             http://127.0.0.1:$GATEWAY_PORT/metrics   http://127.0.0.1:$ATTENDANCE_PORT/metrics

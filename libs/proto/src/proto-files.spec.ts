@@ -26,6 +26,16 @@ function samplePunch(overrides: Partial<Punch> = {}): Punch {
     verifyMode: 'face',
     receivedAt: '2024-05-01T07:58:13+08:00',
     sequence: BEYOND_2_POW_53,
+    workerId: 'w-1',
+    workerName: 'Worker One',
+    teamName: 'Rebar team',
+    corpName: 'Labour subcontractor Co.',
+    resolutionStatus: 1,
+    unresolvedReason: '',
+    enrolmentId: 'e-1',
+    teamId: 't-1',
+    participantId: 'c-1',
+    workType: '020',
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
-import { AttendanceRecorded, PunchResolved, topicOf } from '@realname/contracts';
+import { prefixedTopicRouter, topicOf } from '@realname/contracts';
 import { createKafka, Database, migrate, OutboxRelay } from '@realname/eventstore';
 import {
   JsonLogger,
@@ -29,12 +29,6 @@ import { attendanceMigrations } from './migrations';
 import { PunchQueries } from './punches/punch-queries';
 
 const CLICKHOUSE = Symbol('CLICKHOUSE');
-
-/** Attendance's own events and their topic (whether or not the shared catalogue lists them yet). */
-const ATTENDANCE_TOPICS: Record<string, string | undefined> = {
-  [AttendanceRecorded.type]: AttendanceRecorded.topic,
-  [PunchResolved.type]: PunchResolved.topic,
-};
 
 /** The consumer of device punches and registry enrolments, the outbox relay and the ClickHouse sink, started and stopped in order. */
 @Injectable()
@@ -85,10 +79,7 @@ class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown
     this.relay = new OutboxRelay(this.db, {
       schema: c.DATABASE_SCHEMA,
       kafka,
-      topicFor: (type) => {
-        const topic = ATTENDANCE_TOPICS[type] ?? topicOf(type);
-        return topic && prefix + topic;
-      },
+      topicFor: prefixedTopicRouter(prefix, topicOf),
       registry: this.registry,
       onError: (err) =>
         this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, secret } from '@realname/platform';
+import { env, secret, serviceBaseConfig } from '@realname/platform';
 
 export const AttendanceConfigSchema = z.object({
   ATTENDANCE_HTTP_HOST: z.string().default('127.0.0.1'),
@@ -8,18 +8,7 @@ export const AttendanceConfigSchema = z.object({
     .string()
     .regex(/^[^:\s]+:\d+$/, 'must be host:port such as 127.0.0.1:9082')
     .default('127.0.0.1:9082'),
-  DATABASE_URL: secret(env.url()),
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
-    .default('attendance'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
-  KAFKA_BROKERS: env.brokers(),
-  /** Prepended to every topic name, for environments sharing one cluster (e.g. `staging.`). */
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9._-]*$/, 'may hold only a-z, 0-9, dot, underscore and hyphen')
-    .default(''),
+  ...serviceBaseConfig('attendance'),
   KAFKA_GROUP_ID: z.string().min(1).default('attendance'),
   /** A crashed replica's partitions move to the others after this long (the broker allows 6000-300000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
@@ -33,6 +22,5 @@ export const AttendanceConfigSchema = z.object({
   /** Rows per ClickHouse insert at most; inserts are batched from the event store. */
   CLICKHOUSE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
   CLICKHOUSE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 export type AttendanceConfig = z.infer<typeof AttendanceConfigSchema>;

@@ -81,8 +81,9 @@ export const attendanceMigrations: Migration[] = [
         ADD COLUMN resolved_at timestamptz;
       ALTER TABLE {{schema}}.punches ALTER COLUMN resolution_status DROP DEFAULT,
         ALTER COLUMN unresolved_reason DROP DEFAULT;
-      -- Late resolution finds a project's unresolved punches by the device's person id and day.
-      CREATE INDEX punches_unresolved ON {{schema}}.punches (project_id, person_id, day)
+      -- Late resolution finds a project's unresolved punches by the device's person id and day; the
+      -- unresolved-punches gauge counts them by reason from this index alone.
+      CREATE INDEX punches_unresolved ON {{schema}}.punches (project_id, person_id, day) INCLUDE (unresolved_reason)
         WHERE resolution_status = 'unresolved';
     `,
   },

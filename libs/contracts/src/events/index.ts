@@ -1,4 +1,4 @@
-import { AttendanceRecorded } from './attendance';
+import { AttendanceRecorded, PunchResolved } from './attendance';
 import { PunchRecorded } from './device';
 import {
   EnrolmentCredentialsChanged,
@@ -21,6 +21,7 @@ export * from './registry';
 export const EventCatalog = {
   [PunchRecorded.type]: PunchRecorded,
   [AttendanceRecorded.type]: AttendanceRecorded,
+  [PunchResolved.type]: PunchResolved,
   [ProjectSynced.type]: ProjectSynced,
   [ParticipantJoined.type]: ParticipantJoined,
   [TeamFormed.type]: TeamFormed,

@@ -1,0 +1,101 @@
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { deadLetterTopic, Topics, TopicSpec, withTopicPrefix } from '@realname/contracts';
+import { Database, ensureTopics, EventStore, IdempotentConsumer } from '@realname/eventstore';
+import { trackCommits } from './after-commit';
+import { Enrolments } from './enrolments/enrolments';
+import { RegistryEventsHandler } from './enrolments/registry-events.handler';
+import { PunchResolver } from './punches/punch-resolver';
+import { RecordPunchHandler } from './punches/record-punch.handler';
+import { ResolutionMetrics } from './punches/resolution-metrics';
+
+export interface AttendanceConsumersOptions {
+  db: Database;
+  kafka: Kafka;
+  schema: string;
+  groupId: string;
+  topicPrefix: string;
+  sessionTimeoutMs?: number;
+  registry?: Registry;
+  /** How often at most the unresolved-punches gauge queries the read model (default 10 s). */
+  unresolvedGaugeRefreshMs?: number;
+  log?: (level: 'warn' | 'error', message: string, extra: Record<string, unknown>) => void;
+}
+
+/**
+ * Attendance's Kafka consumer: one consumer group, subscribed to both topics it reads, dispatching by
+ * topic (each handler passes over event types that are not its own), idempotent through the inbox:
+ * - device.punches.v1: records punches, resolved against the local enrolments;
+ * - registry.enrolments.v1: keeps the local enrolments and resolves stored punches again when the
+ *   registry learns who they were.
+ * kafkajs hands over one topic-partition per batch, so a batch of registry events is its own transaction
+ * and never shares one with punches; offsets, lag (`consumer_lag_messages{topic}`) and processed counts
+ * are per topic. One group rather than two because the library's consumer registers its metrics once per
+ * registry (a second instance on the service registry would collide), and one dead-letter topic
+ * (`dlq.<group>.v1`) is enough for one service.
+ */
+export class AttendanceConsumers {
+  readonly consumer: IdempotentConsumer;
+  readonly metrics?: ResolutionMetrics;
+
+  constructor(private readonly opts: AttendanceConsumersOptions) {
+    const store = new EventStore(opts.db, opts.schema);
+    const enrolments = new Enrolments(opts.schema);
+    this.metrics =
+      opts.registry &&
+      new ResolutionMetrics(opts.registry, opts.db, opts.schema, opts.unresolvedGaugeRefreshMs);
+    const recordPunch = new RecordPunchHandler(store, opts.schema, this.metrics);
+    const registryEvents = new RegistryEventsHandler(
+      enrolments,
+      new PunchResolver(store, enrolments, this.metrics),
+    );
+    const topics = AttendanceConsumers.topics(opts.topicPrefix, opts.groupId);
+    this.consumer = new IdempotentConsumer(
+      // Metrics move when the consumer's transaction commits, not in one that rolled back and is retried.
+      trackCommits(opts.db),
+      {
+        kafka: opts.kafka,
+        groupId: opts.groupId,
+        topics: [topics.punches.name, topics.enrolments.name],
+        deadLetterTopic: topics.dlq.name,
+        schema: opts.schema,
+        handler: async (tx, event, ctx) => {
+          if (ctx.topic === topics.enrolments.name) await registryEvents.handle(tx, event);
+          else await recordPunch.handle(tx, event);
+        },
+        partitionsConsumedConcurrently: 3,
+        sessionTimeoutMs: opts.sessionTimeoutMs,
+        registry: opts.registry,
+        log: opts.log,
+      },
+    );
+  }
+
+  /** The topics attendance reads or writes, with the prefix. */
+  static topics(prefix: string, groupId: string) {
+    return {
+      punches: withTopicPrefix(prefix, Topics.devicePunches),
+      records: withTopicPrefix(prefix, Topics.attendanceRecords),
+      enrolments: withTopicPrefix(prefix, Topics.registryEnrolments),
+      dlq: withTopicPrefix(prefix, deadLetterTopic(groupId)),
+    };
+  }
+
+  /** Creates the missing topics attendance reads and writes (broker auto-creation is off). */
+  async ensureTopics(): Promise<void> {
+    const t = AttendanceConsumers.topics(this.opts.topicPrefix, this.opts.groupId);
+    const specs: TopicSpec[] = [t.punches, t.records, t.enrolments, t.dlq];
+    await ensureTopics(this.opts.kafka, specs);
+  }
+
+  /** Creates the missing topics, then joins the group. */
+  async start(): Promise<void> {
+    await this.ensureTopics();
+    await this.consumer.start();
+  }
+
+  /** Stops taking messages; the batch in hand is finished and committed. */
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+  }
+}
