@@ -46,30 +46,36 @@ export type IntegrityProject = z.infer<typeof IntegrityProject>;
 export type IntegrityParticipant = z.infer<typeof IntegrityParticipant>;
 export type IntegrityKeyPerson = z.infer<typeof IntegrityKeyPerson>;
 
-export const IntegrityChange = z.discriminatedUnion('kind', [
+const seq = z.number().int();
+/** An upsert carries the whole record; a delete carries only the record's key fields. */
+export const IntegrityChange = z.union([
+  z.object({ seq, kind: z.literal('enterprise'), op: z.literal('upsert'), data: IntegrityEnterprise }),
   z.object({
-    seq: z.number().int(),
+    seq,
     kind: z.literal('enterprise'),
-    op: z.enum(['upsert', 'delete']),
-    data: IntegrityEnterprise,
+    op: z.literal('delete'),
+    data: IntegrityEnterprise.pick({ creditCode: true }),
   }),
+  z.object({ seq, kind: z.literal('project'), op: z.literal('upsert'), data: IntegrityProject }),
   z.object({
-    seq: z.number().int(),
+    seq,
     kind: z.literal('project'),
-    op: z.enum(['upsert', 'delete']),
-    data: IntegrityProject,
+    op: z.literal('delete'),
+    data: IntegrityProject.pick({ projectCode: true }),
   }),
+  z.object({ seq, kind: z.literal('participant'), op: z.literal('upsert'), data: IntegrityParticipant }),
   z.object({
-    seq: z.number().int(),
+    seq,
     kind: z.literal('participant'),
-    op: z.enum(['upsert', 'delete']),
-    data: IntegrityParticipant,
+    op: z.literal('delete'),
+    data: IntegrityParticipant.pick({ projectCode: true, creditCode: true }),
   }),
+  z.object({ seq, kind: z.literal('key-person'), op: z.literal('upsert'), data: IntegrityKeyPerson }),
   z.object({
-    seq: z.number().int(),
+    seq,
     kind: z.literal('key-person'),
-    op: z.enum(['upsert', 'delete']),
-    data: IntegrityKeyPerson,
+    op: z.literal('delete'),
+    data: IntegrityKeyPerson.pick({ projectCode: true, creditCode: true, post: true }),
   }),
 ]);
 export type IntegrityChange = z.infer<typeof IntegrityChange>;

@@ -125,6 +125,70 @@ describe('integrity sync against the simulator and PostgreSQL', () => {
     sim.reset();
   });
 
+  it('applies deletes, which carry only key fields: a vacated post and a withdrawn participation', async () => {
+    const r = await registry();
+    await r.sync.runOnce();
+    const kp = sim.snapshot().keyPersons[0];
+    sim.appendChange({
+      kind: 'key-person',
+      op: 'delete',
+      data: { projectCode: kp.projectCode, creditCode: kp.creditCode, post: kp.post },
+    });
+    const part =
+      sim.snapshot().participants.find((p) => p.unitType === '001' || p.unitType === '006') ??
+      sim.snapshot().participants[0];
+    sim.appendChange({
+      kind: 'participant',
+      op: 'delete',
+      data: { projectCode: part.projectCode, creditCode: part.creditCode },
+    });
+    const result = await r.sync.runOnce();
+    sim.reset();
+    expect(result.error).toBeUndefined();
+    expect(result.applied).toBe(2);
+    expect(
+      await r.count(
+        `SELECT count(*) AS n FROM {s}.key_persons WHERE project_id = '${kp.projectCode}' AND credit_code = '${kp.creditCode}' AND post = '${kp.post}' AND source = 'integrity'`,
+      ),
+    ).toBe(0);
+    const [row] = await r.db.query<{ exit_date: string | null }>(
+      `SELECT to_char(exit_date, 'YYYY-MM-DD') AS exit_date FROM ${r.schema}.participants WHERE project_id = $1 AND credit_code = $2`,
+      [part.projectCode, part.creditCode],
+    );
+    expect(row.exit_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('mirrors a feed whose history withdraws participations and vacates posts', async () => {
+    const other = await startIntegritySimulator({ apiKey: 'k2', seed: 13, projects: 3 });
+    try {
+      const schema = uniqueName('reg13');
+      const db = await Database.connect({ url: (await testInfrastructure()).postgresUrl });
+      await migrate(db, schema, registryMigrations);
+      dbs.push({ db, schema });
+      const sync = new IntegritySync(
+        db,
+        schema,
+        new HttpIntegrityPlatform(other.url, other.apiKey),
+        new ProjectRepository(new EventStore(db, schema), schema),
+        vault,
+        { pageSize: 20, maxAttempts: 1 },
+      );
+      const result = await sync.runOnce();
+      expect(result.error).toBeUndefined();
+      const snap = other.snapshot();
+      const n = async (sql: string) =>
+        Number((await db.query<{ n: string }>(sql.replaceAll('{s}', schema)))[0].n);
+      expect(await n(`SELECT count(*) AS n FROM {s}.key_persons WHERE source = 'integrity'`)).toBe(
+        snap.keyPersons.length,
+      );
+      expect(await n(`SELECT count(*) AS n FROM {s}.participants WHERE exit_date IS NULL`)).toBe(
+        snap.participants.filter((p) => !p.exitDate).length,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps key personnel ID numbers encrypted at rest, found by keyed hash, shown masked', async () => {
     const r = await registry();
     await r.sync.runOnce();

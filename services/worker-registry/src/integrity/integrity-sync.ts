@@ -251,74 +251,93 @@ export class IntegritySync {
       }
       case 'participant': {
         const d = change.data;
-        const names = await this.enterpriseNames(tx, [d.creditCode]);
         const today = new Date().toISOString().slice(0, 10);
+        const current = await tx.query<{ corp_name: string; unit_type: string; entry_date: string | null }>(
+          `SELECT corp_name, unit_type, to_char(entry_date, 'YYYY-MM-DD') AS entry_date FROM ${s}.participants WHERE project_id = $1 AND credit_code = $2`,
+          [d.projectCode, d.creditCode],
+        );
+        let participant;
+        if (change.op === 'delete') {
+          // A participation withdrawn on the integrity platform: the unit leaves the project today.
+          if (!current[0]) return this.skip(change, 'delete of a participation never seen');
+          const c = current[0];
+          participant = {
+            creditCode: d.creditCode,
+            corpName: c.corp_name,
+            unitType: c.unit_type,
+            ...(c.entry_date ? { entryDate: c.entry_date } : {}),
+            exitDate: today,
+          };
+        } else {
+          const u = change.data;
+          const names = await this.enterpriseNames(tx, [u.creditCode]);
+          participant = {
+            creditCode: u.creditCode,
+            corpName: names.get(u.creditCode) ?? u.creditCode,
+            unitType: u.unitType,
+            ...(u.entryDate ? { entryDate: u.entryDate.slice(0, 10) } : {}),
+            ...(u.exitDate ? { exitDate: u.exitDate.slice(0, 10) } : {}),
+          };
+        }
         const r = await this.projects.handle(
           tx,
           d.projectCode,
-          {
-            kind: 'SyncParticipant',
-            participant: {
-              creditCode: d.creditCode,
-              corpName: names.get(d.creditCode) ?? d.creditCode,
-              unitType: d.unitType,
-              ...(d.entryDate ? { entryDate: d.entryDate.slice(0, 10) } : {}),
-              ...(change.op === 'delete'
-                ? { exitDate: today }
-                : d.exitDate
-                  ? { exitDate: d.exitDate.slice(0, 10) }
-                  : {}),
-            },
-          },
+          { kind: 'SyncParticipant', participant },
           meta,
         );
         return !isRejection(r) || this.skip(change, r.reasons.join('; '));
       }
       case 'key-person': {
         const d = change.data;
-        const idHash = this.vault.lookupHash('id-card', d.idCardNumber);
-        const person =
-          change.op === 'delete'
-            ? null
-            : {
-                name: d.name,
-                idHash,
-                maskedIdNumber: maskResidentId(d.idCardNumber),
-                registrationCategory: d.registrationCategory,
-              };
-        const r = await this.projects.handle(
-          tx,
-          d.projectCode,
-          { kind: 'SyncKeyPerson', creditCode: d.creditCode, post: d.post, person },
-          meta,
-        );
-        if (isRejection(r)) return this.skip(change, r.reasons.join('; '));
-        if (person) {
-          const context = `key-person:${d.projectCode}:${d.creditCode}:${d.post}:integrity`;
-          await tx.execute(
-            `INSERT INTO ${s}.key_persons (project_id, credit_code, post, source, name, id_hash, id_encrypted, masked_id, registration_category, certificate_number)
-             VALUES ($1, $2, $3, 'integrity', $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (project_id, credit_code, post, source) DO UPDATE SET name = EXCLUDED.name, id_hash = EXCLUDED.id_hash,
-               id_encrypted = EXCLUDED.id_encrypted, masked_id = EXCLUDED.masked_id,
-               registration_category = EXCLUDED.registration_category, certificate_number = EXCLUDED.certificate_number`,
-            [
-              d.projectCode,
-              d.creditCode,
-              d.post,
-              d.name,
-              idHash,
-              this.vault.encrypt(d.idCardNumber, context),
-              person.maskedIdNumber,
-              d.registrationCategory,
-              d.certificateNumber,
-            ],
+        if (change.op === 'delete') {
+          // The post is empty on the integrity platform now.
+          const r = await this.projects.handle(
+            tx,
+            d.projectCode,
+            { kind: 'SyncKeyPerson', creditCode: d.creditCode, post: d.post, person: null },
+            meta,
           );
-        } else {
+          if (isRejection(r)) return this.skip(change, r.reasons.join('; '));
           await tx.execute(
             `DELETE FROM ${s}.key_persons WHERE project_id = $1 AND credit_code = $2 AND post = $3 AND source = 'integrity'`,
             [d.projectCode, d.creditCode, d.post],
           );
+          return true;
         }
+        const u = change.data;
+        const idHash = this.vault.lookupHash('id-card', u.idCardNumber);
+        const person = {
+          name: u.name,
+          idHash,
+          maskedIdNumber: maskResidentId(u.idCardNumber),
+          registrationCategory: u.registrationCategory,
+        };
+        const r = await this.projects.handle(
+          tx,
+          u.projectCode,
+          { kind: 'SyncKeyPerson', creditCode: u.creditCode, post: u.post, person },
+          meta,
+        );
+        if (isRejection(r)) return this.skip(change, r.reasons.join('; '));
+        const context = `key-person:${u.projectCode}:${u.creditCode}:${u.post}:integrity`;
+        await tx.execute(
+          `INSERT INTO ${s}.key_persons (project_id, credit_code, post, source, name, id_hash, id_encrypted, masked_id, registration_category, certificate_number)
+           VALUES ($1, $2, $3, 'integrity', $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (project_id, credit_code, post, source) DO UPDATE SET name = EXCLUDED.name, id_hash = EXCLUDED.id_hash,
+             id_encrypted = EXCLUDED.id_encrypted, masked_id = EXCLUDED.masked_id,
+             registration_category = EXCLUDED.registration_category, certificate_number = EXCLUDED.certificate_number`,
+          [
+            u.projectCode,
+            u.creditCode,
+            u.post,
+            u.name,
+            idHash,
+            this.vault.encrypt(u.idCardNumber, context),
+            person.maskedIdNumber,
+            u.registrationCategory,
+            u.certificateNumber,
+          ],
+        );
         return true;
       }
     }
