@@ -6,3 +6,4 @@ export * from './kafka';
 export * from './outbox-relay';
 export * from './idempotent-consumer';
 export * from './decider';
+export * from './command-handler';

@@ -73,4 +73,70 @@ export const registryMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0102_workers_and_enrolments',
+    sql: `
+      CREATE TABLE {{schema}}.teams (
+        team_id text PRIMARY KEY,
+        project_id text NOT NULL,
+        name text NOT NULL,
+        participant_id text NOT NULL,
+        UNIQUE (project_id, name)
+      );
+      -- Workers: identity from the ID card. The number is stored encrypted, found by keyed hash.
+      CREATE TABLE {{schema}}.workers (
+        worker_id text PRIMARY KEY,
+        id_hash text NOT NULL UNIQUE,
+        id_encrypted text NOT NULL,
+        masked_id text NOT NULL,
+        name text NOT NULL,
+        gender text NOT NULL,
+        birth_date date NOT NULL,
+        nation text NOT NULL,
+        address text NOT NULL,
+        issuing_authority text NOT NULL,
+        id_valid_from date,
+        id_valid_to text,
+        phone_encrypted text,
+        masked_phone text,
+        education text,
+        politics text,
+        head_photo bytea,
+        blacklisted boolean NOT NULL DEFAULT false,
+        blacklist_reason text,
+        updated_on date NOT NULL DEFAULT current_date
+      );
+      CREATE TABLE {{schema}}.enrolments (
+        enrolment_id text PRIMARY KEY,
+        project_id text NOT NULL,
+        worker_id text NOT NULL,
+        team_id text NOT NULL,
+        participant_id text NOT NULL,
+        work_type text NOT NULL,
+        work_role text NOT NULL,
+        is_team_leader boolean NOT NULL,
+        person_id text NOT NULL,
+        card_number text,
+        status text NOT NULL,
+        entered_on date,
+        exited_on date,
+        contract_signed boolean NOT NULL DEFAULT false,
+        safety_trained boolean NOT NULL DEFAULT false,
+        -- One role per ID card per project.
+        UNIQUE (project_id, worker_id),
+        UNIQUE (project_id, person_id)
+      );
+      CREATE INDEX enrolments_team ON {{schema}}.enrolments (project_id, team_id);
+      -- Device PINs handed out per project.
+      CREATE TABLE {{schema}}.person_id_counters (project_id text PRIMARY KEY, last_pin integer NOT NULL);
+      -- Every unmasked read of a personal number.
+      CREATE TABLE {{schema}}.identity_reveals (
+        reveal_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        worker_id text NOT NULL,
+        caller text NOT NULL,
+        purpose text NOT NULL,
+        revealed_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

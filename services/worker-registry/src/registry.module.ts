@@ -18,7 +18,9 @@ import {
   Readiness,
   SERVICE_CONFIG,
 } from '@realname/platform';
+import { PeopleController } from './api/people.controller';
 import { ProjectsController } from './api/projects.controller';
+import { EnrolmentService } from './enrolments/enrolment-service';
 import type { RegistryConfig } from './config';
 import { HttpIntegrityPlatform } from './integrity/integrity-platform';
 import { IntegritySync } from './integrity/integrity-sync';
@@ -87,7 +89,7 @@ export class RegistryModule {
           registry: shared.registry,
         }),
       ],
-      controllers: [ProjectsController],
+      controllers: [ProjectsController, PeopleController],
       providers: [
         {
           provide: Database,
@@ -140,6 +142,12 @@ export class RegistryModule {
               shared.registry,
             ),
           inject: [Database, ProjectRepository, PersonalDataVault],
+        },
+        {
+          provide: EnrolmentService,
+          useFactory: (db: Database, vault: PersonalDataVault, projects: ProjectRepository) =>
+            new EnrolmentService(db, schema, vault, projects),
+          inject: [Database, PersonalDataVault, ProjectRepository],
         },
         RegistryRuntime,
       ],

@@ -1,13 +1,12 @@
 import {
-  createEvent,
   EventDefinition,
   KeyPersonMismatchDetected,
   KeyPersonMismatchResolved,
   ParticipantJoined,
-  parseEvent,
   ProjectSynced,
+  TeamFormed,
 } from '@realname/contracts';
-import { ConcurrencyConflict, EventStore, isRejection, Rejection, Sql } from '@realname/eventstore';
+import { EventStore, Rejection, runCommand, Sql } from '@realname/eventstore';
 import type { z } from 'zod';
 import { KeyPersonAssigned, KeyPersonRegistered, ParticipantUpdated } from './internal-events';
 import {
@@ -29,6 +28,7 @@ const DEFINITIONS: Record<ProjectEvent['type'], EventDefinition<string, z.ZodTyp
   'realname.registry.KeyPersonAssigned': KeyPersonAssigned,
   'realname.registry.KeyPersonMismatchDetected': KeyPersonMismatchDetected,
   'realname.registry.KeyPersonMismatchResolved': KeyPersonMismatchResolved,
+  'realname.registry.TeamFormed': TeamFormed,
 };
 
 export const projectStreamId = (projectId: string) => `project-${projectId}`;
@@ -40,52 +40,29 @@ export class ProjectRepository {
     private readonly schema: string,
   ) {}
 
-  async load(tx: Sql, projectId: string): Promise<{ state: ProjectState; version: number }> {
-    const history = await this.store.readStream(projectStreamId(projectId), 1n, tx);
-    const state = history
-      .map(
-        (e) =>
-          ({
-            type: e.type,
-            data: parseEvent(DEFINITIONS[e.type as ProjectEvent['type']], e).data,
-          }) as ProjectEvent,
-      )
-      .reduce(evolveProject, initialProjectState());
-    return { state, version: history.length };
-  }
-
   async handle(
     tx: Sql,
     projectId: string,
     command: ProjectCommand,
     meta: { region?: string; correlationId?: string; causationId?: string },
   ): Promise<ProjectEvent[] | Rejection> {
-    for (let attempt = 1; ; attempt++) {
-      const { state, version } = await this.load(tx, projectId);
-      const decision = decideProject(command, state);
-      if (isRejection(decision) || decision.length === 0) return decision;
-      const region =
+    return runCommand({
+      store: this.store,
+      tx,
+      streamId: projectStreamId(projectId),
+      definitions: DEFINITIONS,
+      initial: initialProjectState,
+      evolve: evolveProject,
+      decide: (state) => decideProject(command, state),
+      source: REGISTRY_SOURCE,
+      region: (state) =>
         (command.kind === 'SyncProject' ? command.info.region : state.info?.region) ??
         meta.region ??
-        '000000';
-      const envelopes = decision.map((e) =>
-        createEvent(DEFINITIONS[e.type], e.data, {
-          source: REGISTRY_SOURCE,
-          subject: projectStreamId(projectId),
-          region,
-          correlationId: meta.correlationId,
-          causationId: meta.causationId,
-        }),
-      );
-      try {
-        await this.store.append(projectStreamId(projectId), envelopes, version, tx);
-      } catch (err) {
-        if (err instanceof ConcurrencyConflict && attempt < 5) continue;
-        throw err;
-      }
-      for (const e of decision) await this.project(tx, e);
-      return decision;
-    }
+        '000000',
+      correlationId: meta.correlationId,
+      causationId: meta.causationId,
+      project: (t, e) => this.project(t, e),
+    });
   }
 
   private async project(tx: Sql, e: ProjectEvent): Promise<void> {
@@ -137,6 +114,12 @@ export class ProjectRepository {
         await tx.execute(
           `DELETE FROM ${s}.key_person_mismatches WHERE project_id = $1 AND credit_code = $2 AND post = $3`,
           [e.data.projectId, e.data.participantId, e.data.post],
+        );
+        break;
+      case 'realname.registry.TeamFormed':
+        await tx.execute(
+          `INSERT INTO ${s}.teams (team_id, project_id, name, participant_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+          [e.data.teamId, e.data.projectId, e.data.name, e.data.participantId],
         );
         break;
       default:

@@ -40,13 +40,15 @@ export interface ProjectState {
   registered: Map<string, KeyPerson>;
   assigned: Map<string, KeyPerson>;
   mismatches: Map<string, MismatchReason>;
+  teams: Map<string, { name: string; participantId: string }>;
 }
 
 export type ProjectCommand =
   | { kind: 'SyncProject'; info: ProjectInfo; changeCursor: string }
   | { kind: 'SyncParticipant'; participant: Participant }
   | { kind: 'SyncKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson | null }
-  | { kind: 'AssignKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson };
+  | { kind: 'AssignKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson }
+  | { kind: 'FormTeam'; teamId: string; name: string; participantId: string };
 
 export type ProjectEvent =
   | { type: 'realname.registry.ProjectSynced'; data: ProjectInfo & { changeCursor: string } }
@@ -81,6 +83,10 @@ export type ProjectEvent =
   | {
       type: 'realname.registry.KeyPersonMismatchResolved';
       data: { projectId: string; participantId: string; post: KeyPost };
+    }
+  | {
+      type: 'realname.registry.TeamFormed';
+      data: { projectId: string; teamId: string; name: string; participantId: string };
     };
 
 /** Which participating units must fill which key post, and the registration categories accepted. */
@@ -110,7 +116,13 @@ const POST_NAMES: Record<KeyPost, string> = {
 export const postKey = (creditCode: string, post: KeyPost) => `${creditCode}|${post}`;
 
 export function initialProjectState(): ProjectState {
-  return { participants: new Map(), registered: new Map(), assigned: new Map(), mismatches: new Map() };
+  return {
+    participants: new Map(),
+    registered: new Map(),
+    assigned: new Map(),
+    mismatches: new Map(),
+    teams: new Map(),
+  };
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -124,6 +136,7 @@ export function evolveProject(state: ProjectState, event: ProjectEvent): Project
     registered: new Map(state.registered),
     assigned: new Map(state.assigned),
     mismatches: new Map(state.mismatches),
+    teams: new Map(state.teams),
   };
   switch (event.type) {
     case 'realname.registry.ProjectSynced': {
@@ -150,6 +163,9 @@ export function evolveProject(state: ProjectState, event: ProjectEvent): Project
       break;
     case 'realname.registry.KeyPersonMismatchResolved':
       s.mismatches.delete(postKey(event.data.participantId, event.data.post));
+      break;
+    case 'realname.registry.TeamFormed':
+      s.teams.set(event.data.teamId, { name: event.data.name, participantId: event.data.participantId });
       break;
   }
   return s;
@@ -237,7 +253,7 @@ export function decideProject(
   command: ProjectCommand,
   state: ProjectState,
   rules: KeyPostRules = DEFAULT_KEY_POST_RULES,
-): ProjectEvent[] | Rejection<'unknown-project' | 'unknown-participant'> {
+): ProjectEvent[] | Rejection<'unknown-project' | 'unknown-participant' | 'team-exists'> {
   const projectId = state.info?.projectId;
   let primary: ProjectEvent[];
   switch (command.kind) {
@@ -304,6 +320,28 @@ export function decideProject(
               },
             },
           ];
+      break;
+    }
+    case 'FormTeam': {
+      if (!projectId) return reject('unknown-project', 'no project is known by this id');
+      const unit = state.participants.get(command.participantId);
+      if (!unit || unit.exitDate)
+        return reject('unknown-participant', `unit ${command.participantId} is not on project ${projectId}`);
+      if ([...state.teams.values()].some((t) => t.name === command.name)) {
+        return reject('team-exists', `a team named "${command.name}" exists on this project already`);
+      }
+      if (state.teams.has(command.teamId)) return [];
+      primary = [
+        {
+          type: 'realname.registry.TeamFormed',
+          data: {
+            projectId,
+            teamId: command.teamId,
+            name: command.name,
+            participantId: command.participantId,
+          },
+        },
+      ];
       break;
     }
   }

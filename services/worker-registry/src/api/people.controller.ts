@@ -1,0 +1,287 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { zodProblems } from '@realname/contracts';
+import { codeTables } from '@realname/domain-rules';
+import { Database, isRejection, Rejection } from '@realname/eventstore';
+import { Problem, SERVICE_CONFIG } from '@realname/platform';
+import type { RegistryConfig } from '../config';
+import { EnrolmentService, InputProblem } from '../enrolments/enrolment-service';
+
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const NewWorkerBody = z
+  .object({
+    idCardNumber: z.string().min(1),
+    name: z.string().min(1).max(50),
+    nation: z.string().min(1).max(10),
+    address: z.string().min(1).max(200),
+    issuingAuthority: z.string().min(1).max(100),
+    idValidFrom: DAY.optional(),
+    idValidTo: z.string().max(20).optional(),
+    phone: z.string().optional(),
+    education: z.string().optional(),
+    politics: z.string().optional(),
+    headPhoto: z.string().optional(),
+  })
+  .strict();
+const EnrolBody = z
+  .object({
+    workerId: z.string().min(1),
+    teamId: z.string().min(1),
+    workType: z
+      .string()
+      .refine(
+        (c) => codeTables.isValid('work-type', c),
+        'must be a work type code from the national table, e.g. 020',
+      ),
+    workRole: z.enum(['10', '20']),
+    isTeamLeader: z.boolean().default(false),
+    cardNumber: z.string().min(1).max(32).optional(),
+  })
+  .strict();
+
+function parse<T extends z.ZodTypeAny>(schema: T, body: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw Problem.badRequest(`The ${what} is not valid`, zodProblems(r.error));
+  return r.data;
+}
+
+/** A refusal by the domain, as problem details naming each reason. */
+function refused(r: Rejection): never {
+  if (['not-enrolled', 'unknown-worker', 'unknown-team', 'unknown-project'].includes(r.code))
+    throw Problem.notFound(r.reasons.join('; '));
+  throw new Problem(
+    r.code,
+    'Refused',
+    409,
+    r.reasons.join('; '),
+    r.reasons.map((message) => ({ field: r.code, message })),
+  );
+}
+
+@ApiTags('workers and enrolments')
+@Controller('api/v1')
+export class PeopleController {
+  constructor(
+    private readonly service: EnrolmentService,
+    private readonly db: Database,
+    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  @Post('workers')
+  @ApiOperation({ summary: 'Register a worker from the ID card (number encrypted at rest, shown masked)' })
+  @ApiBody({
+    schema: { type: 'object', required: ['idCardNumber', 'name', 'nation', 'address', 'issuingAuthority'] },
+  })
+  async registerWorker(@Body() body: unknown) {
+    const input = parse(NewWorkerBody, body, 'worker');
+    try {
+      const r = await this.service.registerWorker(input);
+      if (isRejection(r)) refused(r);
+      return this.getWorker(r.workerId);
+    } catch (err) {
+      if (err instanceof InputProblem) throw Problem.badRequest('The worker is not valid', err.errors);
+      throw err;
+    }
+  }
+
+  @Get('workers/:workerId')
+  @ApiOperation({ summary: 'A worker, personal numbers masked' })
+  async getWorker(@Param('workerId') workerId: string) {
+    const [w] = await this.db.query<Record<string, string | boolean | null>>(
+      `SELECT worker_id, masked_id, name, gender, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, nation, address, issuing_authority,
+              masked_phone, education, politics, head_photo IS NOT NULL AS has_head_photo, blacklisted
+       FROM ${this.config.DATABASE_SCHEMA}.workers WHERE worker_id = $1`,
+      [workerId],
+    );
+    if (!w) throw Problem.notFound(`No worker "${workerId}"`);
+    return {
+      workerId: w.worker_id,
+      maskedIdNumber: w.masked_id,
+      name: w.name,
+      gender: w.gender,
+      birthDate: w.birth_date,
+      nation: w.nation,
+      address: w.address,
+      issuingAuthority: w.issuing_authority,
+      maskedPhone: w.masked_phone,
+      education: w.education,
+      politics: w.politics,
+      hasHeadPhoto: w.has_head_photo,
+      blacklisted: w.blacklisted,
+    };
+  }
+
+  @Post('workers/:workerId/blacklist')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Put a worker on the blacklist (entry is refused from then on)' })
+  async blacklist(@Param('workerId') workerId: string, @Body() body: unknown) {
+    const { reason } = parse(z.object({ reason: z.string().min(1).max(500) }).strict(), body, 'blacklisting');
+    const r = await this.service.blacklist(workerId, reason);
+    if (isRejection(r)) refused(r);
+    return this.getWorker(workerId);
+  }
+
+  @Post('projects/:projectId/teams')
+  @ApiOperation({ summary: 'Form a team of a participating unit' })
+  async formTeam(@Param('projectId') projectId: string, @Body() body: unknown) {
+    const input = parse(
+      z.object({ name: z.string().min(1).max(100), participantId: z.string().min(1) }).strict(),
+      body,
+      'team',
+    );
+    const r = await this.service.formTeam(projectId, input.name, input.participantId);
+    if (isRejection(r)) refused(r);
+    return { teamId: r.teamId, projectId, ...input };
+  }
+
+  @Post('projects/:projectId/enrolments')
+  @ApiOperation({
+    summary: 'Enrol a worker on a project (team, work type, role); the device PIN is assigned here',
+  })
+  async enrol(@Param('projectId') projectId: string, @Body() body: unknown) {
+    const r = await this.service.enrol(projectId, parse(EnrolBody, body, 'enrolment'));
+    if (isRejection(r)) refused(r);
+    return r;
+  }
+
+  @Get('projects/:projectId/enrolments')
+  @ApiOperation({ summary: 'Enrolments of a project, optionally of one team or status' })
+  async enrolments(
+    @Param('projectId') projectId: string,
+    @Query('teamId') teamId?: string,
+    @Query('status') status?: string,
+  ) {
+    const s = this.config.DATABASE_SCHEMA;
+    const rows = await this.db.query<Record<string, string | boolean | null>>(
+      `SELECT e.enrolment_id, e.worker_id, w.name, w.masked_id, e.team_id, t.name AS team_name, e.participant_id, e.work_type, e.work_role,
+              e.is_team_leader, e.person_id, e.status, to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on, to_char(e.exited_on, 'YYYY-MM-DD') AS exited_on,
+              e.contract_signed, e.safety_trained
+       FROM ${s}.enrolments e JOIN ${s}.workers w ON w.worker_id = e.worker_id JOIN ${s}.teams t ON t.team_id = e.team_id
+       WHERE e.project_id = $1 AND ($2::text IS NULL OR e.team_id = $2) AND ($3::text IS NULL OR e.status = $3)
+       ORDER BY w.name, e.enrolment_id LIMIT 1000`,
+      [projectId, teamId ?? null, status ?? null],
+    );
+    return {
+      enrolments: rows.map((r) => ({
+        enrolmentId: r.enrolment_id,
+        workerId: r.worker_id,
+        name: r.name,
+        maskedIdNumber: r.masked_id,
+        teamId: r.team_id,
+        teamName: r.team_name,
+        participantId: r.participant_id,
+        workType: r.work_type,
+        workRole: r.work_role,
+        isTeamLeader: r.is_team_leader,
+        personId: r.person_id,
+        status: r.status,
+        enteredOn: r.entered_on,
+        exitedOn: r.exited_on,
+        contractSigned: r.contract_signed,
+        safetyTrained: r.safety_trained,
+      })),
+    };
+  }
+
+  @Post('enrolments/:enrolmentId/contract')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record the signed labour contract' })
+  async contract(@Param('enrolmentId') id: string, @Body() body: unknown) {
+    const c = parse(
+      z
+        .object({
+          periodType: z.enum(['0', '1']),
+          startDate: DAY,
+          endDate: DAY.optional(),
+          contractId: z.string().optional(),
+        })
+        .strict(),
+      body,
+      'contract',
+    );
+    return this.done(
+      await this.service.act(id, (today) => ({
+        kind: 'SignContract',
+        today,
+        contract: {
+          contractId: c.contractId ?? `${id}-contract`,
+          periodType: c.periodType,
+          startDate: c.startDate,
+          ...(c.endDate ? { endDate: c.endDate } : {}),
+        },
+      })),
+    );
+  }
+
+  @Post('enrolments/:enrolmentId/trainings')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record a training the worker attended (003001 safety education, ...)' })
+  async training(@Param('enrolmentId') id: string, @Body() body: unknown) {
+    const t = parse(
+      z
+        .object({
+          typeCode: z
+            .string()
+            .refine(
+              (c) => codeTables.isValid('training-type', c),
+              'must be a training type code, e.g. 003001',
+            ),
+          date: DAY,
+          passed: z.boolean(),
+          score: z.number().min(0).max(100).optional(),
+        })
+        .strict(),
+      body,
+      'training',
+    );
+    return this.done(
+      await this.service.act(id, (today) => ({
+        kind: 'RecordTraining',
+        today,
+        training: { trainingId: `${id}-${t.typeCode}-${t.date}`, ...t },
+      })),
+    );
+  }
+
+  @Post('enrolments/:enrolmentId/certificates')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record an operation certificate for a special work type' })
+  async certificate(@Param('enrolmentId') id: string, @Body() body: unknown) {
+    const c = parse(
+      z.object({ workType: z.string().min(1), number: z.string().min(1), expiresOn: DAY }).strict(),
+      body,
+      'certificate',
+    );
+    return this.done(await this.service.act(id, () => ({ kind: 'AddCertificate', certificate: c })));
+  }
+
+  @Post('enrolments/:enrolmentId/entry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Enter the site; refused with one reason per failed condition' })
+  async entry(@Param('enrolmentId') id: string, @Body() body: unknown) {
+    const { date } = parse(z.object({ date: DAY }).strict(), body, 'entry');
+    return this.done(
+      await this.service.act(id, (today, worker, region) => ({
+        kind: 'Enter',
+        date,
+        today,
+        worker,
+        profile: this.service.profileFor(region),
+      })),
+    );
+  }
+
+  @Post('enrolments/:enrolmentId/exit')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Leave the site' })
+  async exit(@Param('enrolmentId') id: string, @Body() body: unknown) {
+    const { date } = parse(z.object({ date: DAY }).strict(), body, 'exit');
+    return this.done(await this.service.act(id, (today) => ({ kind: 'Exit', date, today })));
+  }
+
+  private done(r: { type: string }[] | Rejection) {
+    if (isRejection(r)) refused(r);
+    return { recorded: r.map((e) => e.type.split('.').pop()) };
+  }
+}
