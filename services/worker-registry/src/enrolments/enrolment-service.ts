@@ -295,10 +295,7 @@ export class EnrolmentService {
       evolve: evolveEnrolment,
       decide: (state) => decideEnrolment(command, state),
       source: REGISTRY_SOURCE,
-      region: (state) =>
-        (command.kind === 'Enrol' ? command.details.projectId : (state.details?.projectId ?? ''))
-          .slice(0, 6)
-          .padEnd(6, '0'),
+      region: () => region,
       project: (t, e) => this.projectEnrolment(t, e),
     });
   }

@@ -9,14 +9,7 @@ import {
 import { EventStore, Rejection, runCommand, Sql } from '@realname/eventstore';
 import type { z } from 'zod';
 import { KeyPersonAssigned, KeyPersonRegistered, ParticipantUpdated } from './internal-events';
-import {
-  decideProject,
-  evolveProject,
-  initialProjectState,
-  ProjectCommand,
-  ProjectEvent,
-  ProjectState,
-} from './project';
+import { decideProject, evolveProject, initialProjectState, ProjectCommand, ProjectEvent } from './project';
 
 export const REGISTRY_SOURCE = '/realname/worker-registry';
 
