@@ -86,6 +86,7 @@ The platform is running. While the simulated devices punch, look at:
   Registry projects   curl http://127.0.0.1:$REGISTRY_PORT/api/v1/projects   (synced from the integrity simulator every 60 s)
   One project         curl http://127.0.0.1:$REGISTRY_PORT/api/v1/projects/<projectId from the list>   (key persons masked, mismatches)
   Sync now / status   curl -X POST http://127.0.0.1:$REGISTRY_PORT/api/v1/integrity-sync
+  Registry gRPC       grpcurl -plaintext -d '{"projectId":"<projectId>"}' 127.0.0.1:9083 realname.registry.v1.RegistryService/GetProject
   Devices (REST)      curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices
   Punches (REST)      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
   Counts per day      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'

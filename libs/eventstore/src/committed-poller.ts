@@ -143,7 +143,12 @@ export class CommittedEventPoller {
           continue;
         }
         if (draining) {
-          if (handled === 0) break;
+          // Nothing readable now is not nothing left: a row can be invisible for a moment while an older
+          // transaction elsewhere is still open. Stop only when the backlog is really empty.
+          if (handled === 0) {
+            if ((await this.backlog(1).catch(() => 0)) === 0) break;
+            await this.sleep(50);
+          }
         } else if (handled < (this.opts.batchSize ?? 500)) {
           await this.sleep(this.opts.idleMs ?? 100);
         }

@@ -10,5 +10,6 @@
  *   class AttendanceGrpcController implements attendanceV1.AttendanceServiceController { ... }
  */
 export * as attendanceV1 from './generated/realname/attendance/v1/attendance';
+export * as registryV1 from './generated/realname/registry/v1/registry';
 
 export * from './proto-files';

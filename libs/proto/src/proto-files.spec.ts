@@ -2,13 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as protoLoader from '@grpc/proto-loader';
 import { Direction, Punch, ListPunchesResponse } from './generated/realname/attendance/v1/attendance';
-import { attendanceV1 } from './index';
+import { attendanceV1, registryV1 } from './index';
 import {
   ATTENDANCE_V1_PACKAGE,
   ATTENDANCE_V1_PROTO,
   PROTO_LOADER_OPTIONS,
   PROTO_ROOT,
   protoPath,
+  REGISTRY_V1_PACKAGE,
+  REGISTRY_V1_PROTO,
 } from './proto-files';
 
 const BEYOND_2_POW_53 = '9007199254740993'; // 2^53 + 1: not representable as a JS number
@@ -108,5 +110,28 @@ describe('@realname/proto proto files', () => {
     expect(method.responseDeserialize(bytes)).toEqual(response);
     // ...and the other direction: proto-loader bytes decode with the generated code.
     expect(ListPunchesResponse.decode(method.responseSerialize(response))).toEqual(response);
+  });
+
+  it('exposes the registry v1 constants, and its oneof credential reaches handlers as the member sent', () => {
+    expect(REGISTRY_V1_PACKAGE).toBe('realname.registry.v1');
+    expect(registryV1.REALNAME_REGISTRY_V1_PACKAGE_NAME).toBe(REGISTRY_V1_PACKAGE);
+    expect(registryV1.REGISTRY_SERVICE_NAME).toBe('RegistryService');
+    const definition = protoLoader.loadSync(protoPath(REGISTRY_V1_PROTO), PROTO_LOADER_OPTIONS);
+    const service = definition['realname.registry.v1.RegistryService'] as protoLoader.ServiceDefinition;
+    expect(Object.keys(service).sort()).toEqual([
+      'GetProject',
+      'GetWorker',
+      'ListEnrolments',
+      'ResolveCredential',
+      'RevealIdentity',
+    ]);
+    const bytes = Buffer.from(
+      registryV1.ResolveCredentialRequest.encode({ projectId: 'P1', cardNumber: '' }).finish(),
+    );
+    // An empty oneof member is still "sent"; the others stay undefined (defaults do not fill oneofs).
+    const decoded = service['ResolveCredential']!.requestDeserialize(bytes) as Record<string, unknown>;
+    expect(decoded).toMatchObject({ projectId: 'P1', cardNumber: '', credential: 'cardNumber' });
+    expect(decoded.personId).toBeUndefined();
+    expect(decoded.idCardNumber).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { REALNAME_ATTENDANCE_V1_PACKAGE_NAME } from './generated/realname/attendance/v1/attendance';
+import { REALNAME_REGISTRY_V1_PACKAGE_NAME } from './generated/realname/registry/v1/registry';
 
 /**
  * Absolute path of the repository's `proto/` directory (the buf module root),
@@ -35,6 +36,12 @@ export const ATTENDANCE_V1_PACKAGE: 'realname.attendance.v1' = REALNAME_ATTENDAN
 
 /** `.proto` file of the attendance API v1, relative to {@link PROTO_ROOT}. */
 export const ATTENDANCE_V1_PROTO = 'realname/attendance/v1/attendance.proto';
+
+/** Proto package of the worker registry API v1 (reuses ts-proto's `..._PACKAGE_NAME`). */
+export const REGISTRY_V1_PACKAGE: 'realname.registry.v1' = REALNAME_REGISTRY_V1_PACKAGE_NAME;
+
+/** `.proto` file of the worker registry API v1, relative to {@link PROTO_ROOT}. */
+export const REGISTRY_V1_PROTO = 'realname/registry/v1/registry.proto';
 
 /**
  * `@grpc/proto-loader` options whose runtime shapes match the generated types

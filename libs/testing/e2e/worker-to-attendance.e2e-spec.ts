@@ -38,7 +38,13 @@ async function call(
 beforeAll(async () => {
   const infra = await testInfrastructure();
   sim = await startIntegritySimulator({ apiKey: 'w2a', seed: 5, projects: 1, history: false });
-  const [reg, gw, att, grpc] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [reg, gw, att, grpc, regGrpc] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   Object.assign(urls, {
     reg: `http://127.0.0.1:${reg}`,
     gw: `http://127.0.0.1:${gw}`,
@@ -56,6 +62,7 @@ beforeAll(async () => {
       {
         ...common,
         REGISTRY_HTTP_PORT: String(reg),
+        REGISTRY_GRPC_URL: `127.0.0.1:${regGrpc}`,
         DATABASE_SCHEMA: `reg_${run}`,
         INTEGRITY_URL: sim.url,
         INTEGRITY_API_KEY: sim.apiKey,

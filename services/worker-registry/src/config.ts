@@ -1,9 +1,30 @@
 import { z } from 'zod';
 import { env, secret, serviceBaseConfig } from '@realname/platform';
+import { parseRevealTokens, RevealToken } from './workers/reveal-access';
 
 export const RegistryConfigSchema = z.object({
   REGISTRY_HTTP_HOST: z.string().default('127.0.0.1'),
   REGISTRY_HTTP_PORT: env.port(8083),
+  /** host:port the gRPC API (realname.registry.v1.RegistryService) listens on. */
+  REGISTRY_GRPC_URL: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'must be host:port such as 127.0.0.1:9083')
+    .default('127.0.0.1:9083'),
+  /**
+   * Who may reveal a worker's unmasked ID and phone numbers: `caller:token,caller:token` (tokens at least
+   * 16 characters; a caller may have several). Empty: nobody may. Every reveal is recorded with the caller.
+   */
+  REGISTRY_REVEAL_TOKENS: secret(
+    z
+      .string()
+      .default('')
+      .transform((text, ctx): RevealToken[] => {
+        const r = parseRevealTokens(text);
+        if (r.ok) return r.tokens;
+        for (const message of r.problems) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+        return z.NEVER;
+      }),
+  ),
   ...serviceBaseConfig('registry', 10),
   /** Base URL of the integrity platform's change feed. */
   INTEGRITY_URL: env.url(),

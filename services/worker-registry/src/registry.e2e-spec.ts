@@ -43,12 +43,13 @@ async function api(method: string, path: string, body?: unknown) {
 beforeAll(async () => {
   const infra = await testInfrastructure();
   sim = await startIntegritySimulator({ apiKey: 'e2e-key', seed: 11, projects: 2 });
-  const port = await freePort();
+  const [port, grpcPort] = [await freePort(), await freePort()];
   url = `http://127.0.0.1:${port}`;
   registry = await startService(
     'worker-registry',
     {
       REGISTRY_HTTP_PORT: String(port),
+      REGISTRY_GRPC_URL: `127.0.0.1:${grpcPort}`,
       DATABASE_URL: infra.postgresUrl,
       DATABASE_SCHEMA: `reg_${run}`,
       KAFKA_BROKERS: infra.kafkaBrokers.join(','),

@@ -18,8 +18,10 @@ import {
   Readiness,
   SERVICE_CONFIG,
 } from '@realname/platform';
+import { IdentityRevealsController } from './api/identity-reveals.controller';
 import { PeopleController } from './api/people.controller';
 import { ProjectsController } from './api/projects.controller';
+import { RegistryGrpcController } from './api/registry.grpc.controller';
 import { EnrolmentService } from './enrolments/enrolment-service';
 import type { RegistryConfig } from './config';
 import { HttpIntegrityPlatform } from './integrity/integrity-platform';
@@ -27,6 +29,9 @@ import { IntegritySync } from './integrity/integrity-sync';
 import { registryMigrations } from './migrations';
 import { ProjectQueries } from './projects/project-queries';
 import { ProjectRepository } from './projects/project-repository';
+import { IdentityReveals } from './workers/identity-reveals';
+import { RevealAccess } from './workers/reveal-access';
+import { WorkerQueries } from './workers/worker-queries';
 
 /** The outbox relay and the scheduled integrity sync, started and stopped with the service. */
 @Injectable()
@@ -89,7 +94,7 @@ export class RegistryModule {
           registry: shared.registry,
         }),
       ],
-      controllers: [ProjectsController, PeopleController],
+      controllers: [ProjectsController, PeopleController, IdentityRevealsController, RegistryGrpcController],
       providers: [
         {
           provide: Database,
@@ -148,6 +153,23 @@ export class RegistryModule {
           useFactory: (db: Database, vault: PersonalDataVault, projects: ProjectRepository) =>
             new EnrolmentService(db, schema, vault, projects),
           inject: [Database, PersonalDataVault, ProjectRepository],
+        },
+        {
+          provide: WorkerQueries,
+          useFactory: (db: Database, vault: PersonalDataVault) => new WorkerQueries(db, schema, vault),
+          inject: [Database, PersonalDataVault],
+        },
+        {
+          provide: IdentityReveals,
+          useFactory: (db: Database, vault: PersonalDataVault) =>
+            new IdentityReveals(
+              db,
+              schema,
+              vault,
+              new RevealAccess(config.REGISTRY_REVEAL_TOKENS),
+              (level, msg, fields) => shared.logger.event(level, msg, fields),
+            ),
+          inject: [Database, PersonalDataVault],
         },
         RegistryRuntime,
       ],

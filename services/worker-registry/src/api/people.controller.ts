@@ -7,6 +7,7 @@ import { Database, isRejection, Rejection } from '@realname/eventstore';
 import { Problem, SERVICE_CONFIG } from '@realname/platform';
 import type { RegistryConfig } from '../config';
 import { EnrolmentService, InputProblem } from '../enrolments/enrolment-service';
+import { WorkerQueries } from '../workers/worker-queries';
 
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const NewWorkerBody = z
@@ -65,6 +66,7 @@ export class PeopleController {
   constructor(
     private readonly service: EnrolmentService,
     private readonly db: Database,
+    private readonly workers: WorkerQueries,
     @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
@@ -88,28 +90,9 @@ export class PeopleController {
   @Get('workers/:workerId')
   @ApiOperation({ summary: 'A worker, personal numbers masked' })
   async getWorker(@Param('workerId') workerId: string) {
-    const [w] = await this.db.query<Record<string, string | boolean | null>>(
-      `SELECT worker_id, masked_id, name, gender, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, nation, address, issuing_authority,
-              masked_phone, education, politics, head_photo IS NOT NULL AS has_head_photo, blacklisted
-       FROM ${this.config.DATABASE_SCHEMA}.workers WHERE worker_id = $1`,
-      [workerId],
-    );
+    const w = await this.workers.getWorker(workerId);
     if (!w) throw Problem.notFound(`No worker "${workerId}"`);
-    return {
-      workerId: w.worker_id,
-      maskedIdNumber: w.masked_id,
-      name: w.name,
-      gender: w.gender,
-      birthDate: w.birth_date,
-      nation: w.nation,
-      address: w.address,
-      issuingAuthority: w.issuing_authority,
-      maskedPhone: w.masked_phone,
-      education: w.education,
-      politics: w.politics,
-      hasHeadPhoto: w.has_head_photo,
-      blacklisted: w.blacklisted,
-    };
+    return w;
   }
 
   @Post('workers/:workerId/blacklist')

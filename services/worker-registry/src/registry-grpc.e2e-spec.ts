@@ -1,0 +1,410 @@
+/**
+ * The registry's gRPC API as a process (realname.registry.v1.RegistryService): projects from the
+ * integrity-platform simulator, workers and enrolments registered over REST, read back over gRPC with
+ * personal numbers masked; credentials resolved by PIN, card and ID number; and the one way to see the
+ * numbers unmasked (a caller's token, a purpose, an audit row), over gRPC and REST. The registry's log
+ * never carries a raw ID or phone number.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { createRng, fakePerson, FakePerson } from '@realname/fixtures';
+import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
+import { PROTO_LOADER_OPTIONS, protoPath, REGISTRY_V1_PROTO } from '@realname/proto';
+import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
+
+jest.setTimeout(180_000);
+
+const run = uniqueName('reggrpc');
+const UPLOADER_TOKEN = randomBytes(24).toString('hex');
+const AUDITOR_TOKEN = randomBytes(24).toString('hex');
+const MASKED_ID = /^\d{6}\*{8}[\dX]{4}$/;
+let sim: IntegritySimulator;
+let registry: RunningService;
+let url: string;
+let grpcUrl: string;
+let client: grpc.Client;
+
+const people: FakePerson[] = [createRng(`${run}-a`), createRng(`${run}-b`)].map((rng) =>
+  fakePerson(rng, { ageRange: [25, 45] }),
+);
+const workerIds: string[] = [];
+let projectId: string;
+let teamId: string;
+const enrolments: { enrolmentId: string; personId: string }[] = [];
+const cardNumber = `C${Date.now()}`;
+
+async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    cacheControl: res.headers.get('cache-control') ?? '',
+    json: (await res.json()) as Record<string, unknown>,
+  };
+}
+
+async function ok(method: string, path: string, body?: unknown) {
+  const r = await api(method, path, body);
+  if (r.status >= 400) throw new Error(`${method} ${path} -> ${r.status}: ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+function call<T = Record<string, unknown>>(method: string, req: object, metadata = new grpc.Metadata()) {
+  return new Promise<T>((res, rej) =>
+    (
+      client as unknown as Record<
+        string,
+        (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+      >
+    )[method](req, metadata, (e, v) => (e ? rej(e) : res(v))),
+  );
+}
+
+function bearer(token: string): grpc.Metadata {
+  const m = new grpc.Metadata();
+  m.set('authorization', `Bearer ${token}`);
+  return m;
+}
+
+beforeAll(async () => {
+  const infra = await testInfrastructure();
+  sim = await startIntegritySimulator({ apiKey: 'grpc-e2e-key', seed: 23, projects: 1, history: false });
+  const [port, grpcPort] = [await freePort(), await freePort()];
+  url = `http://127.0.0.1:${port}`;
+  grpcUrl = `127.0.0.1:${grpcPort}`;
+  registry = await startService(
+    'worker-registry',
+    {
+      REGISTRY_HTTP_PORT: String(port),
+      REGISTRY_GRPC_URL: grpcUrl,
+      REGISTRY_REVEAL_TOKENS: `national-uploader:${UPLOADER_TOKEN},auditor:${AUDITOR_TOKEN}`,
+      DATABASE_URL: infra.postgresUrl,
+      DATABASE_SCHEMA: `reg_${run}`,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      INTEGRITY_URL: sim.url,
+      INTEGRITY_API_KEY: sim.apiKey,
+      INTEGRITY_SYNC_INTERVAL_S: '0',
+      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      PII_ACTIVE_KEY_ID: 'k1',
+      PII_HASH_KEY: randomBytes(32).toString('base64'),
+      // Everything the registry can log, so that the check below covers it all.
+      LOG_LEVEL: 'debug',
+    },
+    `${url}/health/ready`,
+  );
+  const pkg = grpc.loadPackageDefinition(
+    protoLoader.loadSync(protoPath(REGISTRY_V1_PROTO), PROTO_LOADER_OPTIONS),
+  ) as unknown as { realname: { registry: { v1: { RegistryService: grpc.ServiceClientConstructor } } } };
+  client = new pkg.realname.registry.v1.RegistryService(grpcUrl, grpc.credentials.createInsecure());
+
+  // A project from the integrity platform, a team of one of its units, two workers enrolled in it.
+  await ok('POST', '/api/v1/integrity-sync');
+  projectId = sim.snapshot().projects[0].projectCode;
+  const unit = sim
+    .snapshot()
+    .participants.find((p) => p.projectCode === projectId && ['006', '001', '009'].includes(p.unitType))!;
+  teamId = (
+    await ok('POST', `/api/v1/projects/${projectId}/teams`, {
+      name: 'Formwork team 2',
+      participantId: unit.creditCode,
+    })
+  ).teamId as string;
+  for (const [i, person] of people.entries()) {
+    const worker = await ok('POST', '/api/v1/workers', {
+      idCardNumber: person.idCardNumber,
+      name: person.name,
+      nation: person.nation,
+      address: person.address,
+      issuingAuthority: person.issuingAuthority,
+      phone: person.phone,
+    });
+    workerIds.push(worker.workerId as string);
+    const e = await ok('POST', `/api/v1/projects/${projectId}/enrolments`, {
+      workerId: worker.workerId,
+      teamId,
+      workType: '020',
+      workRole: '20',
+      ...(i === 0 ? { cardNumber } : {}),
+    });
+    enrolments.push({ enrolmentId: e.enrolmentId as string, personId: e.personId as string });
+  }
+});
+
+afterAll(async () => {
+  client?.close();
+  await registry?.stop();
+  await sim?.close();
+});
+
+describe('worker registry over gRPC', () => {
+  it('serves gRPC health for RegistryService', async () => {
+    const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
+    const Health = (
+      grpc.loadPackageDefinition(def) as unknown as {
+        grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+      }
+    ).grpc.health.v1.Health;
+    const health = new Health(grpcUrl, grpc.credentials.createInsecure());
+    const r = await new Promise<{ status: string }>((res, rej) =>
+      (
+        health as unknown as {
+          check: (req: object, cb: (e: grpc.ServiceError | null, v: { status: string }) => void) => void;
+        }
+      ).check({ service: 'realname.registry.v1.RegistryService' }, (e, v) => (e ? rej(e) : res(v))),
+    );
+    health.close();
+    expect(r.status).toBe('SERVING');
+  });
+
+  it('GetProject: the integrity fields, units, key personnel masked and mismatches', async () => {
+    const project = sim.snapshot().projects[0];
+    const r = await call<{
+      project: Record<string, string>;
+      participants: { creditCode: string }[];
+      keyPersons: { maskedIdNumber: string; post: number; source: number }[];
+      keyPersonMismatches: unknown[];
+    }>('getProject', { projectId });
+    expect(r.project).toMatchObject({
+      projectId,
+      name: project.name,
+      region: project.region,
+      category: project.category,
+      status: project.status,
+      address: project.address,
+      generalContractorCode: project.generalContractorCode,
+      constructionOwnerCode: project.constructionOwnerCode,
+    });
+    const units = sim.snapshot().participants.filter((p) => p.projectCode === projectId);
+    expect(r.participants.map((p) => p.creditCode).sort()).toEqual(units.map((u) => u.creditCode).sort());
+    expect(r.keyPersons.length).toBeGreaterThan(0);
+    for (const k of r.keyPersons) {
+      expect(k.maskedIdNumber).toMatch(MASKED_ID);
+      expect(k.post).toBeGreaterThan(0);
+      expect(k.source).toBe(1); // KEY_PERSON_SOURCE_INTEGRITY_PLATFORM
+    }
+    expect(Array.isArray(r.keyPersonMismatches)).toBe(true);
+    const text = JSON.stringify(r);
+    for (const kp of sim.snapshot().keyPersons) expect(text).not.toContain(kp.idCardNumber);
+
+    await expect(call('getProject', { projectId: 'NO-SUCH-PROJECT' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
+    await expect(call('getProject', {})).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  });
+
+  it('GetWorker: masked ID and phone, never the raw numbers', async () => {
+    const r = await call<{ worker: Record<string, unknown> }>('getWorker', { workerId: workerIds[0] });
+    const person = people[0];
+    expect(r.worker).toMatchObject({
+      workerId: workerIds[0],
+      name: person.name,
+      gender: person.gender === 'male' ? 1 : 2,
+      birthDate: person.birthDate,
+      hasHeadPhoto: false,
+      blacklisted: false,
+    });
+    expect(r.worker.maskedIdNumber).toMatch(MASKED_ID);
+    expect(r.worker.maskedIdNumber).toBe(
+      `${person.idCardNumber.slice(0, 6)}********${person.idCardNumber.slice(-4)}`,
+    );
+    expect(r.worker.maskedPhone).toMatch(/^1\d{2}\*{4}\d{4}$/);
+    const text = JSON.stringify(r);
+    expect(text).not.toContain(person.idCardNumber);
+    expect(text).not.toContain(person.phone);
+    await expect(
+      call('getWorker', { workerId: '0190b3c4-0000-7000-8000-000000000000' }),
+    ).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
+  });
+
+  it('ListEnrolments: page by page, filtered by team and status', async () => {
+    type Page = { enrolments: Record<string, unknown>[]; nextPageToken: string };
+    const first = await call<Page>('listEnrolments', { projectId, pageSize: 1 });
+    expect(first.enrolments).toHaveLength(1);
+    expect(first.nextPageToken).not.toBe('');
+    const second = await call<Page>('listEnrolments', {
+      projectId,
+      pageSize: 1,
+      pageToken: first.nextPageToken,
+    });
+    expect(second.enrolments).toHaveLength(1);
+    expect(second.nextPageToken).toBe('');
+    expect([...first.enrolments, ...second.enrolments].map((e) => e.enrolmentId)).toEqual(
+      enrolments.map((e) => e.enrolmentId),
+    );
+    expect(first.enrolments[0]).toMatchObject({
+      projectId,
+      workerId: workerIds[0],
+      workerName: people[0].name,
+      teamId,
+      teamName: 'Formwork team 2',
+      workType: '020',
+      workRole: '20',
+      personId: enrolments[0].personId,
+      cardNumber,
+      status: 1, // ENROLMENT_STATUS_ENROLLED
+      enteredOn: '',
+      contractSigned: false,
+    });
+    expect(first.enrolments[0].maskedIdNumber).toMatch(MASKED_ID);
+
+    const byTeam = await call<Page>('listEnrolments', { projectId, teamId, status: 1 });
+    expect(byTeam.enrolments).toHaveLength(2);
+    expect((await call<Page>('listEnrolments', { projectId, status: 2 })).enrolments).toEqual([]);
+    expect((await call<Page>('listEnrolments', { projectId, teamId: 'other-team' })).enrolments).toEqual([]);
+    await expect(call('listEnrolments', { projectId, pageToken: 'not-a-token' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+    await expect(call('listEnrolments', { projectId: 'NO-SUCH-PROJECT' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
+  });
+
+  it('ResolveCredential: by device PIN, by card number and by ID number', async () => {
+    type Resolved = { found: boolean; enrolment?: Record<string, unknown> };
+    const byPin = await call<Resolved>('resolveCredential', { projectId, personId: enrolments[1].personId });
+    expect(byPin).toMatchObject({ found: true, enrolment: { enrolmentId: enrolments[1].enrolmentId } });
+
+    const byCard = await call<Resolved>('resolveCredential', { projectId, cardNumber });
+    expect(byCard).toMatchObject({
+      found: true,
+      enrolment: { enrolmentId: enrolments[0].enrolmentId, workerId: workerIds[0] },
+    });
+
+    const byId = await call<Resolved>('resolveCredential', {
+      projectId,
+      idCardNumber: people[1].idCardNumber,
+    });
+    expect(byId).toMatchObject({
+      found: true,
+      enrolment: { workerId: workerIds[1], personId: enrolments[1].personId },
+    });
+    expect(JSON.stringify(byId)).not.toContain(people[1].idCardNumber);
+
+    const stranger = fakePerson(createRng(`${run}-stranger`));
+    for (const req of [
+      { personId: '99999' },
+      { cardNumber: 'NO-SUCH-CARD' },
+      { idCardNumber: stranger.idCardNumber },
+    ]) {
+      const r = await call<Resolved>('resolveCredential', { projectId, ...req });
+      expect(r.found).toBe(false);
+      expect(r.enrolment ?? null).toBeNull();
+    }
+    await expect(call('resolveCredential', { projectId })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+    await expect(
+      call('resolveCredential', { projectId, idCardNumber: '330106199001011230' }),
+    ).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/id_card_number/),
+    });
+  });
+
+  it('RevealIdentity: refused without a token, with a wrong token and without a purpose', async () => {
+    const req = { workerId: workerIds[0], purpose: 'national-platform-upload' };
+    await expect(call('revealIdentity', req)).rejects.toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+      details: expect.stringMatching(/authorization: Bearer/),
+    });
+    await expect(call('revealIdentity', req, bearer(randomBytes(24).toString('hex')))).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+    });
+    await expect(
+      call('revealIdentity', { workerId: workerIds[0] }, bearer(UPLOADER_TOKEN)),
+    ).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/purpose/),
+    });
+    await expect(
+      call('revealIdentity', { workerId: 'no-such-worker', purpose: 'x' }, bearer(UPLOADER_TOKEN)),
+    ).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    // Nothing was revealed, so nothing is in the trail.
+    expect((await ok('GET', `/api/v1/workers/${workerIds[0]}/identity-reveals`)).reveals).toEqual([]);
+  });
+
+  it('RevealIdentity: with a good token and a purpose, the numbers, recorded in the audit trail', async () => {
+    const r = await call<{ idCardNumber: string; phone: string }>(
+      'revealIdentity',
+      { workerId: workerIds[0], purpose: 'national-platform-upload' },
+      bearer(UPLOADER_TOKEN),
+    );
+    expect(r).toEqual({ idCardNumber: people[0].idCardNumber, phone: people[0].phone });
+
+    const trail = await api('GET', `/api/v1/workers/${workerIds[0]}/identity-reveals`);
+    expect(trail.status).toBe(200);
+    const reveals = trail.json.reveals as { caller: string; purpose: string; revealedAt: string }[];
+    expect(reveals).toEqual([
+      {
+        revealId: expect.any(String),
+        caller: 'national-uploader',
+        purpose: 'national-platform-upload',
+        revealedAt: expect.any(String),
+      },
+    ]);
+    expect(Math.abs(Date.parse(reveals[0].revealedAt) - Date.now())).toBeLessThan(60_000);
+    // The other worker's numbers were not revealed.
+    expect((await ok('GET', `/api/v1/workers/${workerIds[1]}/identity-reveals`)).reveals).toEqual([]);
+  });
+
+  it('REST reveal: 401 without a token, 403 with a wrong one, 400 without a purpose, then the numbers', async () => {
+    const path = `/api/v1/workers/${workerIds[1]}/identity-reveals`;
+    const body = { purpose: 'labour-dispute-case-17' };
+    const none = await api('POST', path, body);
+    expect(none.status).toBe(401);
+    expect(none.type).toContain('application/problem+json');
+    expect(none.json).toMatchObject({ type: 'urn:realname:problem:reveal-token-required' });
+    const wrong = await api('POST', path, body, {
+      authorization: `Bearer ${randomBytes(24).toString('hex')}`,
+    });
+    expect(wrong.status).toBe(403);
+    expect(wrong.json).toMatchObject({ type: 'urn:realname:problem:reveal-not-permitted' });
+    const noPurpose = await api('POST', path, {}, { authorization: `Bearer ${AUDITOR_TOKEN}` });
+    expect(noPurpose.status).toBe(400);
+    expect(noPurpose.json.errors).toEqual([expect.objectContaining({ field: 'purpose' })]);
+    for (const r of [none, wrong, noPurpose])
+      expect(JSON.stringify(r.json)).not.toContain(people[1].idCardNumber);
+
+    const good = await api('POST', path, body, { authorization: `Bearer ${AUDITOR_TOKEN}` });
+    expect(good.status).toBe(200);
+    expect(good.cacheControl).toBe('no-store');
+    expect(good.json).toEqual({ idCardNumber: people[1].idCardNumber, phone: people[1].phone });
+
+    const trail = (await ok('GET', path)).reveals as { caller: string; purpose: string }[];
+    expect(trail).toEqual([
+      expect.objectContaining({ caller: 'auditor', purpose: 'labour-dispute-case-17' }),
+    ]);
+    expect((await api('GET', '/api/v1/workers/no-such-worker/identity-reveals')).status).toBe(404);
+
+    // Everything else stays masked.
+    const worker = await ok('GET', `/api/v1/workers/${workerIds[1]}`);
+    expect(JSON.stringify(worker)).not.toContain(people[1].idCardNumber);
+    expect(JSON.stringify(worker)).not.toContain(people[1].phone);
+    const listed = await ok('GET', `/api/v1/projects/${projectId}/enrolments`);
+    expect(JSON.stringify(listed)).not.toContain(people[1].idCardNumber);
+  });
+
+  it("never writes a raw ID or phone number to the registry's log", async () => {
+    await registry.stop(); // flushes and closes the log
+    const log = readFileSync(registry.logFile, 'utf8');
+    // The log is the real one: it has the reveals, naming the callers.
+    expect(log).toMatch(/"msg":"identity revealed".*"caller":"national-uploader"/);
+    expect(log).toMatch(/"msg":"identity reveal refused".*"reason":"permission-denied"/);
+    const numbers = [
+      ...people.flatMap((p) => [p.idCardNumber, p.phone]),
+      ...sim.snapshot().keyPersons.map((k) => k.idCardNumber),
+    ];
+    for (const n of numbers) expect(log).not.toContain(n);
+    for (const token of [UPLOADER_TOKEN, AUDITOR_TOKEN]) expect(log).not.toContain(token);
+  });
+});

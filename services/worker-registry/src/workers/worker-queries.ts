@@ -1,0 +1,220 @@
+import { checkResidentId } from '@realname/domain-rules';
+import { Database } from '@realname/eventstore';
+import { PersonalDataVault } from '@realname/personal-data';
+
+/** A request the registry cannot answer as asked (a gRPC INVALID_ARGUMENT, a REST 400). */
+export class InvalidRequest extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'InvalidRequest';
+  }
+}
+
+/** Something asked for by id that the registry does not know (NOT_FOUND, 404). */
+export class NotFound extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFound';
+  }
+}
+
+export type EnrolmentStatus = 'enrolled' | 'entered' | 'exited';
+
+/** A worker as every API shows them: personal numbers masked. */
+export interface WorkerView {
+  workerId: string;
+  maskedIdNumber: string;
+  name: string;
+  gender: 'male' | 'female';
+  birthDate: string;
+  nation: string;
+  address: string;
+  issuingAuthority: string;
+  maskedPhone: string | null;
+  education: string | null;
+  politics: string | null;
+  hasHeadPhoto: boolean;
+  blacklisted: boolean;
+}
+
+export interface EnrolmentView {
+  enrolmentId: string;
+  projectId: string;
+  workerId: string;
+  workerName: string;
+  maskedIdNumber: string;
+  teamId: string;
+  teamName: string;
+  participantId: string;
+  workType: string;
+  workRole: string;
+  isTeamLeader: boolean;
+  personId: string;
+  cardNumber: string | null;
+  status: EnrolmentStatus;
+  enteredOn: string | null;
+  exitedOn: string | null;
+  contractSigned: boolean;
+  safetyTrained: boolean;
+}
+
+export type Credential =
+  | { kind: 'personId'; value: string }
+  | { kind: 'cardNumber'; value: string }
+  | { kind: 'idCardNumber'; value: string };
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Reads of workers and enrolments. Personal numbers only ever leave masked. */
+export class WorkerQueries {
+  constructor(
+    private readonly db: Database,
+    private readonly schema: string,
+    private readonly vault: PersonalDataVault,
+  ) {}
+
+  async getWorker(workerId: string): Promise<WorkerView | undefined> {
+    const [w] = await this.db.query<Record<string, string | boolean | null>>(
+      `SELECT worker_id, masked_id, name, gender, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, nation, address, issuing_authority,
+              masked_phone, education, politics, head_photo IS NOT NULL AS has_head_photo, blacklisted
+       FROM ${this.schema}.workers WHERE worker_id = $1`,
+      [workerId],
+    );
+    if (!w) return undefined;
+    return {
+      workerId: w.worker_id as string,
+      maskedIdNumber: w.masked_id as string,
+      name: w.name as string,
+      gender: w.gender as 'male' | 'female',
+      birthDate: w.birth_date as string,
+      nation: w.nation as string,
+      address: w.address as string,
+      issuingAuthority: w.issuing_authority as string,
+      maskedPhone: w.masked_phone as string | null,
+      education: w.education as string | null,
+      politics: w.politics as string | null,
+      hasHeadPhoto: Boolean(w.has_head_photo),
+      blacklisted: Boolean(w.blacklisted),
+    };
+  }
+
+  async projectExists(projectId: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM ${this.schema}.projects WHERE project_id = $1`, [
+      projectId,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Enrolments of a project in the order they were made (ids are UUIDv7), page by page. */
+  async listEnrolments(q: {
+    projectId: string;
+    teamId?: string;
+    status?: EnrolmentStatus;
+    pageSize: number;
+    pageToken?: string;
+  }): Promise<{ enrolments: EnrolmentView[]; nextPageToken: string }> {
+    if (!q.projectId) throw new InvalidRequest('project_id', 'is required');
+    if (!Number.isInteger(q.pageSize) || q.pageSize < 0)
+      throw new InvalidRequest('page_size', 'must be 0 (the default) or a positive number');
+    const size = Math.min(q.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    let after: string | null = null;
+    if (q.pageToken) {
+      after = Buffer.from(q.pageToken, 'base64url').toString();
+      if (!UUID.test(after))
+        throw new InvalidRequest('page_token', 'is not a token from a previous page of this list');
+    }
+    if (!(await this.projectExists(q.projectId)))
+      throw new NotFound(`no project "${q.projectId}" is known; it arrives from the integrity platform`);
+    const rows = await this.db.query<Record<string, string | boolean | null>>(
+      `${this.enrolmentSelect()}
+       WHERE e.project_id = $1 AND ($2::text IS NULL OR e.team_id = $2) AND ($3::text IS NULL OR e.status = $3)
+         AND ($4::text IS NULL OR e.enrolment_id COLLATE "C" > $4)
+       ORDER BY e.enrolment_id COLLATE "C" LIMIT $5`,
+      [q.projectId, q.teamId || null, q.status ?? null, after, size + 1],
+    );
+    const page = rows.slice(0, size).map(enrolmentFromRow);
+    return {
+      enrolments: page,
+      nextPageToken:
+        rows.length > size ? Buffer.from(page[page.length - 1].enrolmentId).toString('base64url') : '',
+    };
+  }
+
+  /**
+   * The enrolment on a project a credential belongs to. An ID number is found through its keyed hash.
+   * When an access card was handed on (several enrolments with one card number), the one on site wins,
+   * then the newest.
+   */
+  async resolveCredential(
+    projectId: string,
+    credential: Credential | undefined,
+  ): Promise<EnrolmentView | undefined> {
+    if (!projectId) throw new InvalidRequest('project_id', 'is required');
+    if (!credential)
+      throw new InvalidRequest('credential', 'one of person_id, card_number or id_card_number is required');
+    const field = { personId: 'person_id', cardNumber: 'card_number', idCardNumber: 'id_card_number' }[
+      credential.kind
+    ];
+    if (!credential.value.trim()) throw new InvalidRequest(field, 'must not be empty');
+    let where: string;
+    let value: string;
+    if (credential.kind === 'idCardNumber') {
+      const id = checkResidentId(credential.value);
+      // The reasons go back to the caller only (never to the logs).
+      if (!id.ok)
+        throw new InvalidRequest(field, `is not a valid resident ID number: ${id.reasons.join('; ')}`);
+      where = 'w.id_hash = $2';
+      value = this.vault.lookupHash('id-card', id.value);
+    } else {
+      where = credential.kind === 'personId' ? 'e.person_id = $2' : 'e.card_number = $2';
+      value = credential.value.trim();
+    }
+    if (!(await this.projectExists(projectId)))
+      throw new NotFound(`no project "${projectId}" is known; it arrives from the integrity platform`);
+    const [row] = await this.db.query<Record<string, string | boolean | null>>(
+      `${this.enrolmentSelect()}
+       WHERE e.project_id = $1 AND ${where}
+       ORDER BY CASE e.status WHEN 'entered' THEN 0 WHEN 'enrolled' THEN 1 ELSE 2 END, e.enrolment_id COLLATE "C" DESC
+       LIMIT 1`,
+      [projectId, value],
+    );
+    return row && enrolmentFromRow(row);
+  }
+
+  private enrolmentSelect(): string {
+    const s = this.schema;
+    return `SELECT e.enrolment_id, e.project_id, e.worker_id, w.name, w.masked_id, e.team_id, t.name AS team_name, e.participant_id,
+              e.work_type, e.work_role, e.is_team_leader, e.person_id, e.card_number, e.status,
+              to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on, to_char(e.exited_on, 'YYYY-MM-DD') AS exited_on,
+              e.contract_signed, e.safety_trained
+       FROM ${s}.enrolments e JOIN ${s}.workers w ON w.worker_id = e.worker_id JOIN ${s}.teams t ON t.team_id = e.team_id`;
+  }
+}
+
+function enrolmentFromRow(r: Record<string, string | boolean | null>): EnrolmentView {
+  return {
+    enrolmentId: r.enrolment_id as string,
+    projectId: r.project_id as string,
+    workerId: r.worker_id as string,
+    workerName: r.name as string,
+    maskedIdNumber: r.masked_id as string,
+    teamId: r.team_id as string,
+    teamName: r.team_name as string,
+    participantId: r.participant_id as string,
+    workType: r.work_type as string,
+    workRole: r.work_role as string,
+    isTeamLeader: Boolean(r.is_team_leader),
+    personId: r.person_id as string,
+    cardNumber: r.card_number as string | null,
+    status: r.status as EnrolmentStatus,
+    enteredOn: r.entered_on as string | null,
+    exitedOn: r.exited_on as string | null,
+    contractSigned: Boolean(r.contract_signed),
+    safetyTrained: Boolean(r.safety_trained),
+  };
+}
