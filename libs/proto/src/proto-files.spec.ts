@@ -124,6 +124,7 @@ describe('@realname/proto proto files', () => {
       'ListEnrolments',
       'ResolveCredential',
       'RevealIdentity',
+      'UpdateProject',
     ]);
     const bytes = Buffer.from(
       registryV1.ResolveCredentialRequest.encode({ projectId: 'P1', cardNumber: '' }).finish(),

@@ -28,6 +28,19 @@ export const RegistryConfigSchema = z.object({
   ...serviceBaseConfig('registry', 10),
   /** Base URL of the integrity platform's change feed. */
   INTEGRITY_URL: env.url(),
+  /**
+   * Known pilot credit codes that fail the GB 32100 check but are real (comma separated). Only these
+   * may be admitted with an override, and each admission is audited.
+   */
+  CREDIT_CODE_PILOT_OVERRIDES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    ),
   INTEGRITY_API_KEY: secret(z.string().min(1)),
   /** Seconds between scheduled syncs; 0 = only on demand. */
   INTEGRITY_SYNC_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),

@@ -139,4 +139,41 @@ export const registryMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0103_wage_cards_trainings_local_enterprises',
+    sql: `
+      -- The wage card the worker is paid on for this project: encrypted, hashed for lookup, masked.
+      ALTER TABLE {{schema}}.enrolments
+        ADD COLUMN wage_card_encrypted text,
+        ADD COLUMN wage_card_hash text,
+        ADD COLUMN wage_card_masked text,
+        ADD COLUMN wage_bank_code text;
+      -- Training sessions of a project and who attended them.
+      CREATE TABLE {{schema}}.trainings (
+        training_id text PRIMARY KEY,
+        project_id text NOT NULL,
+        name text NOT NULL,
+        type_code text NOT NULL,
+        training_date date NOT NULL,
+        duration_hours numeric,
+        trainer text
+      );
+      CREATE TABLE {{schema}}.training_attendees (
+        training_id text NOT NULL REFERENCES {{schema}}.trainings (training_id),
+        enrolment_id text NOT NULL,
+        passed boolean NOT NULL,
+        score numeric,
+        PRIMARY KEY (training_id, enrolment_id)
+      );
+      -- Enterprises registered here (not shared by the integrity platform), and the audit of every
+      -- credit code admitted although it fails the GB 32100 check.
+      ALTER TABLE {{schema}}.enterprises ADD COLUMN source text NOT NULL DEFAULT 'integrity';
+      CREATE TABLE {{schema}}.credit_code_overrides (
+        credit_code text PRIMARY KEY,
+        reason text NOT NULL,
+        caller text NOT NULL,
+        admitted_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

@@ -200,6 +200,125 @@ describe('worker registry over gRPC', () => {
     await expect(call('getProject', {})).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
   });
 
+  it('UpdateProject: integrity-owned fields refused with FAILED_PRECONDITION, saying where to correct them', async () => {
+    const project = sim.snapshot().projects[0];
+    const one = await call('updateProject', {
+      projectId,
+      updateMask: ['name'],
+      details: {},
+    }).catch((e: grpc.ServiceError) => e);
+    expect(one).toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details:
+        'name belongs to the integrity platform and cannot be changed here; correct it on the integrity platform and the change will arrive with the next sync',
+    });
+    // The same wording as REST gives the same attempt.
+    const rest = await api('PATCH', `/api/v1/projects/${projectId}`, { name: 'Renamed locally' });
+    expect(rest.status).toBe(409);
+    expect(rest.json).toMatchObject({ type: 'urn:realname:problem:integrity-owned-field' });
+    expect((one as grpc.ServiceError).details).toBe(rest.json.detail);
+
+    // Together with a local field the whole call is refused, and nothing changes.
+    await expect(
+      call('updateProject', {
+        projectId,
+        updateMask: ['site_contact_phone', 'status', 'general_contractor_code'],
+        details: { siteContactPhone: '13800001111' },
+      }),
+    ).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: expect.stringMatching(
+        /^status, general_contractor_code belong to the integrity platform and cannot be changed here; correct them on the integrity platform/,
+      ),
+    });
+    for (const path of ['region', 'address', 'category', 'construction_owner_code', 'project_id'])
+      await expect(call('updateProject', { projectId, updateMask: [path] })).rejects.toMatchObject({
+        code: grpc.status.FAILED_PRECONDITION,
+        details: expect.stringContaining(path),
+      });
+    const after = await call<{ project: Record<string, string> }>('getProject', { projectId });
+    expect(after.project).toMatchObject({
+      name: project.name,
+      status: project.status,
+      generalContractorCode: project.generalContractorCode,
+      siteContactPhone: '',
+    });
+  });
+
+  it('UpdateProject: local details changed, seen over gRPC and REST; invalid values refused', async () => {
+    const project = sim.snapshot().projects[0];
+    type Updated = { project: Record<string, string> };
+    const r = await call<Updated>('updateProject', {
+      projectId,
+      updateMask: ['site_contact_phone', 'remark'],
+      details: { siteContactPhone: '13912345678', remark: 'Deliveries through gate 2' },
+    });
+    expect(r.project).toMatchObject({
+      projectId,
+      name: project.name,
+      status: project.status,
+      siteContactPhone: '13912345678',
+      remark: 'Deliveries through gate 2',
+    });
+    expect((await call<Updated>('getProject', { projectId })).project).toMatchObject({
+      siteContactPhone: '13912345678',
+      remark: 'Deliveries through gate 2',
+    });
+    expect(await ok('GET', `/api/v1/projects/${projectId}`)).toMatchObject({
+      siteContactPhone: '13912345678',
+      remark: 'Deliveries through gate 2',
+    });
+
+    // Only what the mask names changes; a named field left empty is cleared.
+    const cleared = await call<Updated>('updateProject', {
+      projectId,
+      updateMask: ['remark'],
+      details: { siteContactPhone: '13000000000' },
+    });
+    expect(cleared.project).toMatchObject({ siteContactPhone: '13912345678', remark: '' });
+    expect(await ok('GET', `/api/v1/projects/${projectId}`)).toMatchObject({
+      siteContactPhone: '13912345678',
+      remark: null,
+    });
+
+    await expect(
+      call('updateProject', {
+        projectId,
+        updateMask: ['site_contact_phone'],
+        details: { siteContactPhone: '555-0100' },
+      }),
+    ).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'site_contact_phone: must be a mainland mobile number',
+    });
+    await expect(
+      call('updateProject', { projectId, updateMask: [], details: { remark: 'x' } }),
+    ).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^update_mask/),
+    });
+    await expect(call('updateProject', { projectId, details: { remark: 'x' } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^update_mask/),
+    });
+    await expect(call('updateProject', { projectId, updateMask: ['colour'] })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('"colour"'),
+    });
+    await expect(call('updateProject', { updateMask: ['remark'] })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/project_id/),
+    });
+    await expect(
+      call('updateProject', { projectId: 'NO-SUCH-PROJECT', updateMask: ['remark'] }),
+    ).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    // The refused calls changed nothing.
+    expect((await call<Updated>('getProject', { projectId })).project).toMatchObject({
+      siteContactPhone: '13912345678',
+      remark: '',
+    });
+  });
+
   it('GetWorker: masked ID and phone, never the raw numbers', async () => {
     const r = await call<{ worker: Record<string, unknown> }>('getWorker', { workerId: workerIds[0] });
     const person = people[0];

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { zodProblems } from '@realname/contracts';
@@ -38,8 +38,58 @@ const EnrolBody = z
     workRole: z.enum(['10', '20']),
     isTeamLeader: z.boolean().default(false),
     cardNumber: z.string().min(1).max(32).optional(),
+    /** The worker's own bank card the wages of this project are paid to. */
+    wageCard: z
+      .object({ number: z.string().min(1), bankCode: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
+const TrainingSessionBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    typeCode: z
+      .string()
+      .refine((c) => codeTables.isValid('training-type', c), 'must be a training type code, e.g. 003001'),
+    date: DAY,
+    durationHours: z.number().positive().max(200).optional(),
+    trainer: z.string().max(100).optional(),
+    attendees: z
+      .array(
+        z
+          .object({
+            enrolmentId: z.string().min(1),
+            passed: z.boolean(),
+            score: z.number().min(0).max(100).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'must list at least one attendee'),
+  })
+  .strict();
+const EnterpriseBody = z
+  .object({
+    creditCode: z.string().min(1),
+    name: z.string().min(1).max(200),
+    registrationType: z.string().optional(),
+    legalRepresentative: z.string().max(50).optional(),
+    region: z
+      .string()
+      .regex(/^\d{6}$/, 'must be a six-digit division code')
+      .optional(),
+    overrideReason: z.string().min(5).max(500).optional(),
+  })
+  .strict();
+
+/** Runs a service call, turning its field problems into a 400 problem. */
+async function withInput<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof InputProblem) throw Problem.badRequest(`The ${what} is not valid`, err.errors);
+    throw err;
+  }
+}
 
 function parse<T extends z.ZodTypeAny>(schema: T, body: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(body);
@@ -123,7 +173,8 @@ export class PeopleController {
     summary: 'Enrol a worker on a project (team, work type, role); the device PIN is assigned here',
   })
   async enrol(@Param('projectId') projectId: string, @Body() body: unknown) {
-    const r = await this.service.enrol(projectId, parse(EnrolBody, body, 'enrolment'));
+    const input = parse(EnrolBody, body, 'enrolment');
+    const r = await withInput('enrolment', () => this.service.enrol(projectId, input));
     if (isRejection(r)) refused(r);
     return r;
   }
@@ -134,16 +185,18 @@ export class PeopleController {
     @Param('projectId') projectId: string,
     @Query('teamId') teamId?: string,
     @Query('status') status?: string,
+    @Query('participantId') participantId?: string,
   ) {
     const s = this.config.DATABASE_SCHEMA;
     const rows = await this.db.query<Record<string, string | boolean | null>>(
       `SELECT e.enrolment_id, e.worker_id, w.name, w.masked_id, e.team_id, t.name AS team_name, e.participant_id, e.work_type, e.work_role,
               e.is_team_leader, e.person_id, e.status, to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on, to_char(e.exited_on, 'YYYY-MM-DD') AS exited_on,
-              e.contract_signed, e.safety_trained
+              e.contract_signed, e.safety_trained, e.wage_card_masked, e.wage_bank_code
        FROM ${s}.enrolments e JOIN ${s}.workers w ON w.worker_id = e.worker_id JOIN ${s}.teams t ON t.team_id = e.team_id
        WHERE e.project_id = $1 AND ($2::text IS NULL OR e.team_id = $2) AND ($3::text IS NULL OR e.status = $3)
+         AND ($4::text IS NULL OR e.participant_id = $4)
        ORDER BY w.name, e.enrolment_id LIMIT 1000`,
-      [projectId, teamId ?? null, status ?? null],
+      [projectId, teamId ?? null, status ?? null, participantId ?? null],
     );
     return {
       enrolments: rows.map((r) => ({
@@ -163,6 +216,8 @@ export class PeopleController {
         exitedOn: r.exited_on,
         contractSigned: r.contract_signed,
         safetyTrained: r.safety_trained,
+        wageCardMasked: r.wage_card_masked,
+        wageBankCode: r.wage_bank_code,
       })),
     };
   }
@@ -225,6 +280,77 @@ export class PeopleController {
         training: { trainingId: `${id}-${t.typeCode}-${t.date}`, ...t },
       })),
     );
+  }
+
+  @Post('projects/:projectId/trainings')
+  @ApiOperation({ summary: 'Record a training session with its attendees, who passed and their scores' })
+  async trainingSession(@Param('projectId') projectId: string, @Body() body: unknown) {
+    const { attendees, ...session } = parse(TrainingSessionBody, body, 'training');
+    const r = await withInput('training', () =>
+      this.service.recordTrainingSession(projectId, session, attendees),
+    );
+    if (isRejection(r)) refused(r);
+    return { trainingId: r.trainingId, attendees: attendees.length };
+  }
+
+  @Get('projects/:projectId/trainings')
+  @ApiOperation({ summary: 'Training sessions of a project with their attendees' })
+  async trainingSessions(@Param('projectId') projectId: string) {
+    const s = this.config.DATABASE_SCHEMA;
+    const rows = await this.db.query<Record<string, string | boolean | null>>(
+      `SELECT t.training_id, t.name, t.type_code, to_char(t.training_date, 'YYYY-MM-DD') AS date, t.trainer,
+              a.enrolment_id, a.passed, a.score::text AS score
+       FROM ${s}.trainings t JOIN ${s}.training_attendees a ON a.training_id = t.training_id
+       WHERE t.project_id = $1 ORDER BY t.training_date, t.training_id, a.enrolment_id`,
+      [projectId],
+    );
+    const sessions = new Map<
+      string,
+      {
+        trainingId: string;
+        name: unknown;
+        typeCode: unknown;
+        date: unknown;
+        trainer: unknown;
+        attendees: unknown[];
+      }
+    >();
+    for (const r of rows) {
+      const id = r.training_id as string;
+      if (!sessions.has(id))
+        sessions.set(id, {
+          trainingId: id,
+          name: r.name,
+          typeCode: r.type_code,
+          date: r.date,
+          trainer: r.trainer,
+          attendees: [],
+        });
+      sessions.get(id)!.attendees.push({
+        enrolmentId: r.enrolment_id,
+        passed: r.passed,
+        score: r.score === null ? null : Number(r.score),
+      });
+    }
+    return { trainings: [...sessions.values()] };
+  }
+
+  @Post('enterprises')
+  @ApiOperation({
+    summary:
+      'Register an enterprise the integrity platform does not share (GB 32100 credit code; known pilot codes with an audited reason)',
+  })
+  async registerEnterprise(@Body() body: unknown, @Headers('x-caller') caller?: string) {
+    const input = parse(EnterpriseBody, body, 'enterprise');
+    const r = await withInput('enterprise', () =>
+      this.service.registerEnterprise(
+        input,
+        this.config.CREDIT_CODE_PILOT_OVERRIDES,
+        (caller ?? 'unknown').slice(0, 100),
+      ),
+    );
+    if (isRejection(r)) refused(r);
+    return r;
   }
 
   @Post('enrolments/:enrolmentId/certificates')

@@ -9,18 +9,9 @@ import { PersonalDataVault } from '@realname/personal-data';
 import type { RegistryConfig } from '../config';
 import { IntegritySync } from '../integrity/integrity-sync';
 import { ProjectRepository } from '../projects/project-repository';
-import { INTEGRITY_OWNED_PROJECT_FIELDS, ProjectQueries } from '../projects/project-queries';
+import { ProjectLocalDetails } from '../projects/project-local-details';
+import { ProjectQueries } from '../projects/project-queries';
 
-const LocalProjectPatch = z
-  .object({
-    siteContactPhone: z
-      .string()
-      .regex(/^1[3-9]\d{9}$/, 'must be a mainland mobile number')
-      .nullable()
-      .optional(),
-    remark: z.string().max(500).nullable().optional(),
-  })
-  .strict();
 const KeyPersonAssignment = z
   .object({ name: z.string().min(1).max(50), idCardNumber: z.string().min(1) })
   .strict();
@@ -71,31 +62,17 @@ export class ProjectsController {
     },
   })
   async patch(@Param('projectId') projectId: string, @Body() body: Record<string, unknown>) {
-    const owned = Object.keys(body ?? {}).filter((k) => INTEGRITY_OWNED_PROJECT_FIELDS.includes(k));
-    if (owned.length) {
-      throw Problem.conflict(
-        'integrity-owned-field',
-        `${owned.join(', ')} ${owned.length > 1 ? 'belong' : 'belongs'} to the integrity platform and cannot be changed here; correct ${owned.length > 1 ? 'them' : 'it'} on the integrity platform and the change will arrive with the next sync`,
-      );
+    const r = await new ProjectLocalDetails(this.db, this.config.DATABASE_SCHEMA).update(projectId, body);
+    switch (r.outcome) {
+      case 'integrity-owned':
+        throw Problem.conflict('integrity-owned-field', r.message);
+      case 'invalid':
+        throw Problem.badRequest('The change is not valid', r.errors);
+      case 'not-found':
+        throw Problem.notFound(`No project "${projectId}" is known`);
+      case 'updated':
+        return this.queries.getProject(projectId);
     }
-    const parsed = LocalProjectPatch.safeParse(body);
-    if (!parsed.success) throw Problem.badRequest('The change is not valid', zodProblems(parsed.error));
-    if (!(await this.queries.getProject(projectId)))
-      throw Problem.notFound(`No project "${projectId}" is known`);
-    await this.db.execute(
-      `UPDATE ${this.config.DATABASE_SCHEMA}.projects SET
-         site_contact_phone = CASE WHEN $2 THEN $3 ELSE site_contact_phone END,
-         remark = CASE WHEN $4 THEN $5 ELSE remark END
-       WHERE project_id = $1`,
-      [
-        projectId,
-        'siteContactPhone' in parsed.data,
-        parsed.data.siteContactPhone ?? null,
-        'remark' in parsed.data,
-        parsed.data.remark ?? null,
-      ],
-    );
-    return this.queries.getProject(projectId);
   }
 
   @Put('projects/:projectId/participants/:creditCode/key-persons/:post')

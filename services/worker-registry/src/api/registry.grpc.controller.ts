@@ -1,8 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Metadata, status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
-import { JsonLogger, LOGGER } from '@realname/platform';
+import { Database } from '@realname/eventstore';
+import { JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
 import { registryV1 } from '@realname/proto';
+import type { RegistryConfig } from '../config';
+import { ProjectLocalDetails } from '../projects/project-local-details';
 import { ProjectQueries } from '../projects/project-queries';
 import { IdentityReveals, RevealRefusal } from '../workers/identity-reveals';
 import {
@@ -66,6 +69,23 @@ export function toGrpcEnrolment(e: EnrolmentView): registryV1.Enrolment {
   };
 }
 
+type ProjectView = NonNullable<Awaited<ReturnType<ProjectQueries['getProject']>>>;
+
+export function toGrpcProject(p: ProjectView): registryV1.Project {
+  return {
+    projectId: p.projectId ?? '',
+    name: p.name ?? '',
+    region: p.region ?? '',
+    category: p.category ?? '',
+    status: p.status ?? '',
+    address: p.address ?? '',
+    generalContractorCode: p.generalContractorCode ?? '',
+    constructionOwnerCode: p.constructionOwnerCode ?? '',
+    siteContactPhone: p.siteContactPhone ?? '',
+    remark: p.remark ?? '',
+  };
+}
+
 /**
  * realname.registry.v1.RegistryService over gRPC; the same answers as the REST API. Personal numbers
  * leave masked, except from RevealIdentity (caller token, purpose, audit row).
@@ -73,12 +93,18 @@ export function toGrpcEnrolment(e: EnrolmentView): registryV1.Enrolment {
 @Controller()
 @registryV1.RegistryServiceControllerMethods()
 export class RegistryGrpcController implements registryV1.RegistryServiceController {
+  private readonly localDetails: ProjectLocalDetails;
+
   constructor(
     private readonly projects: ProjectQueries,
     private readonly workers: WorkerQueries,
     private readonly reveals: IdentityReveals,
     @Inject(LOGGER) private readonly logger: JsonLogger,
-  ) {}
+    db: Database,
+    @Inject(SERVICE_CONFIG) config: RegistryConfig,
+  ) {
+    this.localDetails = new ProjectLocalDetails(db, config.DATABASE_SCHEMA);
+  }
 
   async getProject(req: registryV1.GetProjectRequest): Promise<registryV1.GetProjectResponse> {
     return this.grpc('GetProject', async () => {
@@ -87,16 +113,7 @@ export class RegistryGrpcController implements registryV1.RegistryServiceControl
       if (!p)
         throw new NotFound(`no project "${req.projectId}" is known; it arrives from the integrity platform`);
       return {
-        project: {
-          projectId: p.projectId ?? '',
-          name: p.name ?? '',
-          region: p.region ?? '',
-          category: p.category ?? '',
-          status: p.status ?? '',
-          address: p.address ?? '',
-          generalContractorCode: p.generalContractorCode ?? '',
-          constructionOwnerCode: p.constructionOwnerCode ?? '',
-        },
+        project: toGrpcProject(p),
         participants: p.participants.map((u) => ({
           creditCode: u.creditCode ?? '',
           corpName: u.corpName ?? '',
@@ -198,6 +215,34 @@ export class RegistryGrpcController implements registryV1.RegistryServiceControl
       });
       if ('refused' in r) throw new RpcException({ code: REFUSALS[r.refused], message: r.message });
       return { idCardNumber: r.idCardNumber, phone: r.phone ?? '' };
+    });
+  }
+
+  async updateProject(req: registryV1.UpdateProjectRequest): Promise<registryV1.UpdateProjectResponse> {
+    return this.grpc('UpdateProject', async () => {
+      if (!req.projectId) throw new InvalidRequest('project_id', 'is required');
+      const r = await this.localDetails.updateMasked(req.projectId, req.updateMask, {
+        siteContactPhone: req.details?.siteContactPhone,
+        remark: req.details?.remark,
+      });
+      switch (r.outcome) {
+        case 'integrity-owned':
+          throw new RpcException({ code: status.FAILED_PRECONDITION, message: r.message });
+        case 'invalid':
+          throw new RpcException({
+            code: status.INVALID_ARGUMENT,
+            message: r.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+          });
+        case 'not-found':
+          throw new NotFound(
+            `no project "${req.projectId}" is known; it arrives from the integrity platform`,
+          );
+        case 'updated': {
+          const p = await this.projects.getProject(req.projectId);
+          if (!p) throw new NotFound(`no project "${req.projectId}" is known`);
+          return { project: toGrpcProject(p) };
+        }
+      }
     });
   }
 

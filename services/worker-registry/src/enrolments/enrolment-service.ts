@@ -1,6 +1,17 @@
 import { v7 as uuidv7 } from 'uuid';
 import { WorkerEnrolled, WorkerEntered, WorkerExited } from '@realname/contracts';
-import { checkResidentId, maskPhone, maskResidentId, profileFor, todayIn } from '@realname/domain-rules';
+import {
+  checkBankCard,
+  checkCreditCode,
+  checkResidentId,
+  codeTables,
+  creditCodeOverrides,
+  maskBankCard,
+  maskPhone,
+  maskResidentId,
+  profileFor,
+  todayIn,
+} from '@realname/domain-rules';
 import { Database, EventStore, isRejection, Rejection, runCommand, Sql } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import { ProjectRepository, REGISTRY_SOURCE } from '../projects/project-repository';
@@ -171,8 +182,22 @@ export class EnrolmentService {
       workRole: '10' | '20';
       isTeamLeader: boolean;
       cardNumber?: string;
+      wageCard?: { number: string; bankCode: string };
     },
   ) {
+    let wageCard: { number: string; bankCode: string } | undefined;
+    if (input.wageCard) {
+      const card = checkBankCard(input.wageCard.number);
+      const problems = card.ok ? [] : card.reasons.map((message) => ({ field: 'wageCard.number', message }));
+      if (!codeTables.isValid('bank-code', input.wageCard.bankCode)) {
+        problems.push({
+          field: 'wageCard.bankCode',
+          message: 'must be a bank head-office code from the national table, e.g. 102',
+        });
+      }
+      if (problems.length || !card.ok) throw new InputProblem(problems);
+      wageCard = { number: card.value, bankCode: input.wageCard.bankCode };
+    }
     const s = this.schema;
     const [w] = await this.db.query<{ name: string; id_hash: string; masked_id: string }>(
       `SELECT name, id_hash, masked_id FROM ${s}.workers WHERE worker_id = $1`,
@@ -237,7 +262,20 @@ export class EnrolmentService {
         },
       };
       const r = await this.enrolment(tx, enrolmentId, { kind: 'Enrol', details }, team.region);
-      return isRejection(r) ? r : { enrolmentId, personId: details.credentials.personId };
+      if (isRejection(r)) return r;
+      if (wageCard) {
+        await tx.execute(
+          `UPDATE ${s}.enrolments SET wage_card_encrypted = $2, wage_card_hash = $3, wage_card_masked = $4, wage_bank_code = $5 WHERE enrolment_id = $1`,
+          [
+            enrolmentId,
+            this.vault.encrypt(wageCard.number, `enrolment:${enrolmentId}:wageCard`),
+            this.vault.lookupHash('bank-card', wageCard.number),
+            maskBankCard(wageCard.number),
+            wageCard.bankCode,
+          ],
+        );
+      }
+      return { enrolmentId, personId: details.credentials.personId };
     });
   }
 
@@ -265,6 +303,145 @@ export class EnrolmentService {
     };
     const command = build(todayIn('Asia/Shanghai'), worker, row.region as string);
     return this.db.transaction((tx) => this.enrolment(tx, enrolmentId, command, row.region as string));
+  }
+
+  /**
+   * A training session of a project with its attendees: one TrainingRecorded on each attendee's
+   * enrolment, all in one transaction (a session is recorded whole or not at all).
+   */
+  async recordTrainingSession(
+    projectId: string,
+    session: { name: string; typeCode: string; date: string; durationHours?: number; trainer?: string },
+    attendees: { enrolmentId: string; passed: boolean; score?: number }[],
+  ): Promise<{ trainingId: string } | Rejection> {
+    const s = this.schema;
+    const [project] = await this.db.query<{ region: string }>(
+      `SELECT region FROM ${s}.projects WHERE project_id = $1`,
+      [projectId],
+    );
+    if (!project) return { rejected: true, code: 'unknown-project', reasons: [`no project ${projectId}`] };
+    const ids = attendees.map((a) => a.enrolmentId);
+    const known = new Set(
+      (
+        await this.db.query<{ enrolment_id: string }>(
+          `SELECT enrolment_id FROM ${s}.enrolments WHERE project_id = $1 AND enrolment_id = ANY($2::text[])`,
+          [projectId, ids],
+        )
+      ).map((r) => r.enrolment_id),
+    );
+    const strangers = ids.filter((id) => !known.has(id));
+    if (strangers.length)
+      throw new InputProblem(
+        strangers.map((id) => ({
+          field: 'attendees',
+          message: `${id} is not an enrolment of project ${projectId}`,
+        })),
+      );
+    const trainingId = uuidv7();
+    const today = todayIn('Asia/Shanghai');
+    return this.db.transaction(async (tx) => {
+      await tx.execute(
+        `INSERT INTO ${s}.trainings (training_id, project_id, name, type_code, training_date, duration_hours, trainer) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          trainingId,
+          projectId,
+          session.name,
+          session.typeCode,
+          session.date,
+          session.durationHours ?? null,
+          session.trainer ?? null,
+        ],
+      );
+      for (const a of attendees) {
+        const r = await this.enrolment(
+          tx,
+          a.enrolmentId,
+          {
+            kind: 'RecordTraining',
+            today,
+            training: {
+              trainingId,
+              typeCode: session.typeCode,
+              date: session.date,
+              passed: a.passed,
+              ...(a.score !== undefined ? { score: a.score } : {}),
+            },
+          },
+          project.region,
+        );
+        if (isRejection(r)) throw new InputProblem(r.reasons.map((message) => ({ field: 'date', message })));
+        await tx.execute(
+          `INSERT INTO ${s}.training_attendees (training_id, enrolment_id, passed, score) VALUES ($1, $2, $3, $4)`,
+          [trainingId, a.enrolmentId, a.passed, a.score ?? null],
+        );
+      }
+      return { trainingId };
+    });
+  }
+
+  /**
+   * An enterprise registered here because the integrity platform does not share it. Its credit code
+   * must pass GB 32100, or be a known pilot code admitted with a reason, which is audited.
+   */
+  async registerEnterprise(
+    input: {
+      creditCode: string;
+      name: string;
+      registrationType?: string;
+      legalRepresentative?: string;
+      region?: string;
+      overrideReason?: string;
+    },
+    pilotCodes: readonly string[],
+    caller: string,
+  ): Promise<{ creditCode: string; overridden: boolean } | Rejection> {
+    const check = checkCreditCode(input.creditCode, { overrides: creditCodeOverrides(pilotCodes) });
+    if (!check.ok) throw new InputProblem(check.reasons.map((message) => ({ field: 'creditCode', message })));
+    if (check.overridden && !input.overrideReason) {
+      throw new InputProblem([
+        {
+          field: 'overrideReason',
+          message:
+            'this credit code fails the GB 32100 check; it is a known pilot code, so give the reason to admit it (audited)',
+        },
+      ]);
+    }
+    const s = this.schema;
+    return this.db.transaction(async (tx) => {
+      const [existing] = await tx.query<{ source: string }>(
+        `SELECT source FROM ${s}.enterprises WHERE credit_code = $1`,
+        [check.value],
+      );
+      if (existing?.source === 'integrity') {
+        return {
+          rejected: true as const,
+          code: 'integrity-owned-field',
+          reasons: [
+            'this enterprise is shared by the integrity platform and cannot be changed here; correct it on the integrity platform',
+          ],
+        };
+      }
+      await tx.execute(
+        `INSERT INTO ${s}.enterprises (credit_code, name, registration_type, legal_representative, region, source) VALUES ($1, $2, $3, $4, $5, 'local')
+         ON CONFLICT (credit_code) DO UPDATE SET name = EXCLUDED.name, registration_type = EXCLUDED.registration_type,
+           legal_representative = EXCLUDED.legal_representative, region = EXCLUDED.region`,
+        [
+          check.value,
+          input.name,
+          input.registrationType ?? null,
+          input.legalRepresentative ?? null,
+          input.region ?? null,
+        ],
+      );
+      if (check.overridden) {
+        await tx.execute(
+          `INSERT INTO ${s}.credit_code_overrides (credit_code, reason, caller) VALUES ($1, $2, $3)
+           ON CONFLICT (credit_code) DO UPDATE SET reason = EXCLUDED.reason, caller = EXCLUDED.caller, admitted_at = now()`,
+          [check.value, input.overrideReason, caller],
+        );
+      }
+      return { creditCode: check.value, overridden: check.overridden };
+    });
   }
 
   profileFor(region: string) {

@@ -9,7 +9,9 @@ export const INTEGRITY_OWNED_PROJECT_FIELDS: readonly string[] = [
   'status',
   'address',
   'generalContractor',
+  'generalContractorCode',
   'constructionOwner',
+  'constructionOwnerCode',
   'participants',
 ];
 /** Fields kept only here. */

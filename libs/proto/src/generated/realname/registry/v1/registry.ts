@@ -94,6 +94,21 @@ export interface Project {
   generalContractorCode: string;
   /** Unified social credit code of the construction owner. */
   constructionOwnerCode: string;
+  /**
+   * Mobile number of the site contact, kept only in the registry; empty when none is recorded.
+   * It is the site's contact line, not a worker's personal number, and is shown as recorded.
+   */
+  siteContactPhone: string;
+  /** Free-text remark kept only in the registry; empty when none is recorded. */
+  remark: string;
+}
+
+/** The details of a project that are kept only in the registry, not shared with the integrity platform. */
+export interface ProjectLocalDetails {
+  /** Mobile number of the site contact: 11 digits, "1" then 3-9, e.g. "13912345678". Empty clears it. */
+  siteContactPhone: string;
+  /** Free-text remark, at most 500 characters. Empty clears it. */
+  remark: string;
 }
 
 /** A unit (enterprise) taking part in a project. */
@@ -316,6 +331,29 @@ export interface RevealIdentityResponse {
   phone: string;
 }
 
+/** Request of RegistryService.UpdateProject. */
+export interface UpdateProjectRequest {
+  /** Project code on the integrity platform. Required. */
+  projectId: string;
+  /**
+   * The fields to change, as paths of Project (field mask paths): "site_contact_phone", "remark".
+   * Required, not empty. A field named here and left empty in details is cleared; a field not named
+   * here is kept as it is. Naming a field that belongs to the integrity platform fails the whole call
+   * (FAILED_PRECONDITION). A plain list rather than google.protobuf.FieldMask: the services serve
+   * reflection from @grpc/proto-loader descriptors, which do not declare imports, so a well-known
+   * type here would make RegistryService impossible to describe by reflection (grpc/grpc-node#2958).
+   */
+  updateMask: string[];
+  /** New values of the fields named in update_mask; other values in it are ignored. */
+  details?: ProjectLocalDetails | undefined;
+}
+
+/** Response of RegistryService.UpdateProject. */
+export interface UpdateProjectResponse {
+  /** The project as it is after the change. */
+  project?: Project | undefined;
+}
+
 export const REALNAME_REGISTRY_V1_PACKAGE_NAME = "realname.registry.v1";
 
 function createBaseProject(): Project {
@@ -328,6 +366,8 @@ function createBaseProject(): Project {
     address: "",
     generalContractorCode: "",
     constructionOwnerCode: "",
+    siteContactPhone: "",
+    remark: "",
   };
 }
 
@@ -356,6 +396,12 @@ export const Project: MessageFns<Project> = {
     }
     if (message.constructionOwnerCode !== "") {
       writer.uint32(66).string(message.constructionOwnerCode);
+    }
+    if (message.siteContactPhone !== "") {
+      writer.uint32(74).string(message.siteContactPhone);
+    }
+    if (message.remark !== "") {
+      writer.uint32(82).string(message.remark);
     }
     return writer;
   },
@@ -435,6 +481,79 @@ export const Project: MessageFns<Project> = {
             }
 
             message.constructionOwnerCode = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.siteContactPhone = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.remark = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseProjectLocalDetails(): ProjectLocalDetails {
+  return { siteContactPhone: "", remark: "" };
+}
+
+export const ProjectLocalDetails: MessageFns<ProjectLocalDetails> = {
+  encode(message: ProjectLocalDetails, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteContactPhone !== "") {
+      writer.uint32(10).string(message.siteContactPhone);
+    }
+    if (message.remark !== "") {
+      writer.uint32(18).string(message.remark);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProjectLocalDetails {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProjectLocalDetails();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteContactPhone = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.remark = reader.string();
             continue;
           }
         }
@@ -1789,6 +1908,120 @@ export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
   },
 };
 
+function createBaseUpdateProjectRequest(): UpdateProjectRequest {
+  return { projectId: "", updateMask: [] };
+}
+
+export const UpdateProjectRequest: MessageFns<UpdateProjectRequest> = {
+  encode(message: UpdateProjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    for (const v of message.updateMask) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.details !== undefined) {
+      ProjectLocalDetails.encode(message.details, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateProjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateProjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.details = ProjectLocalDetails.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseUpdateProjectResponse(): UpdateProjectResponse {
+  return {};
+}
+
+export const UpdateProjectResponse: MessageFns<UpdateProjectResponse> = {
+  encode(message: UpdateProjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.project !== undefined) {
+      Project.encode(message.project, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateProjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateProjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.project = Project.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * Read side of the worker registry: projects, participating units and key personnel as the
  * provincial integrity platform shares them, workers, and their enrolments on projects.
@@ -1837,6 +2070,23 @@ export interface RegistryServiceClient {
    */
 
   revealIdentity(request: RevealIdentityRequest, metadata?: Metadata): Observable<RevealIdentityResponse>;
+
+  /**
+   * Changes the details of a project that are kept only in the registry (site contact phone,
+   * remark) and returns the project as it now is. update_mask names the fields to change, as paths
+   * of Project (e.g. "site_contact_phone", "remark"); their new values come from details. Every
+   * other field of Project belongs to the integrity platform and is only ever changed there, so
+   * naming one of them (e.g. "name", "status", "region", "address", "category",
+   * "general_contractor_code", "construction_owner_code", "project_id") fails with
+   * FAILED_PRECONDITION and changes nothing; the message names the fields and says to correct them
+   * on the integrity platform, from where the change arrives with the next sync (REST answers the
+   * same attempt with 409 integrity-owned-field). INVALID_ARGUMENT without project_id, with an
+   * empty update_mask, with a path that is not a field of Project, or with a value that is not
+   * valid (the message names the field); NOT_FOUND when the project has not arrived from the
+   * integrity platform.
+   */
+
+  updateProject(request: UpdateProjectRequest, metadata?: Metadata): Observable<UpdateProjectResponse>;
 }
 
 /**
@@ -1902,11 +2152,38 @@ export interface RegistryServiceController {
     request: RevealIdentityRequest,
     metadata?: Metadata,
   ): Promise<RevealIdentityResponse> | Observable<RevealIdentityResponse> | RevealIdentityResponse;
+
+  /**
+   * Changes the details of a project that are kept only in the registry (site contact phone,
+   * remark) and returns the project as it now is. update_mask names the fields to change, as paths
+   * of Project (e.g. "site_contact_phone", "remark"); their new values come from details. Every
+   * other field of Project belongs to the integrity platform and is only ever changed there, so
+   * naming one of them (e.g. "name", "status", "region", "address", "category",
+   * "general_contractor_code", "construction_owner_code", "project_id") fails with
+   * FAILED_PRECONDITION and changes nothing; the message names the fields and says to correct them
+   * on the integrity platform, from where the change arrives with the next sync (REST answers the
+   * same attempt with 409 integrity-owned-field). INVALID_ARGUMENT without project_id, with an
+   * empty update_mask, with a path that is not a field of Project, or with a value that is not
+   * valid (the message names the field); NOT_FOUND when the project has not arrived from the
+   * integrity platform.
+   */
+
+  updateProject(
+    request: UpdateProjectRequest,
+    metadata?: Metadata,
+  ): Promise<UpdateProjectResponse> | Observable<UpdateProjectResponse> | UpdateProjectResponse;
 }
 
 export function RegistryServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["getProject", "getWorker", "listEnrolments", "resolveCredential", "revealIdentity"];
+    const grpcMethods: string[] = [
+      "getProject",
+      "getWorker",
+      "listEnrolments",
+      "resolveCredential",
+      "revealIdentity",
+      "updateProject",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("RegistryService", method)(constructor.prototype[method], method, descriptor);
