@@ -2,10 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { WorkerEnrolled, WorkerEntered, WorkerExited } from '@realname/contracts';
 import {
   checkBankCard,
-  checkCreditCode,
   checkResidentId,
   codeTables,
-  creditCodeOverrides,
   maskBankCard,
   maskPhone,
   maskResidentId,
@@ -32,6 +30,12 @@ import {
   WorkerFacts,
 } from './enrolment';
 import { CertificateAdded, ContractSigned, TrainingRecorded } from './internal-events';
+import {
+  decideEnterprise,
+  ENTERPRISE_EVENTS,
+  evolveEnterprise,
+  initialEnterpriseState,
+} from '../enterprises/enterprise';
 
 const ENROLMENT_EVENTS = {
   [WorkerEnrolled.type]: WorkerEnrolled,
@@ -395,53 +399,71 @@ export class EnrolmentService {
     pilotCodes: readonly string[],
     caller: string,
   ): Promise<{ creditCode: string; overridden: boolean } | Rejection> {
-    const check = checkCreditCode(input.creditCode, { overrides: creditCodeOverrides(pilotCodes) });
-    if (!check.ok) throw new InputProblem(check.reasons.map((message) => ({ field: 'creditCode', message })));
-    if (check.overridden && !input.overrideReason) {
-      throw new InputProblem([
-        {
-          field: 'overrideReason',
-          message:
-            'this credit code fails the GB 32100 check; it is a known pilot code, so give the reason to admit it (audited)',
-        },
-      ]);
-    }
     const s = this.schema;
-    return this.db.transaction(async (tx) => {
+    const { overrideReason, ...details } = input;
+    const code = details.creditCode.trim().toUpperCase();
+    const r = await this.db.transaction(async (tx) => {
       const [existing] = await tx.query<{ source: string }>(
         `SELECT source FROM ${s}.enterprises WHERE credit_code = $1`,
-        [check.value],
+        [code],
       );
-      if (existing?.source === 'integrity') {
-        return {
-          rejected: true as const,
-          code: 'integrity-owned-field',
-          reasons: [
-            'this enterprise is shared by the integrity platform and cannot be changed here; correct it on the integrity platform',
-          ],
-        };
-      }
-      await tx.execute(
-        `INSERT INTO ${s}.enterprises (credit_code, name, registration_type, legal_representative, region, source) VALUES ($1, $2, $3, $4, $5, 'local')
-         ON CONFLICT (credit_code) DO UPDATE SET name = EXCLUDED.name, registration_type = EXCLUDED.registration_type,
-           legal_representative = EXCLUDED.legal_representative, region = EXCLUDED.region`,
-        [
-          check.value,
-          input.name,
-          input.registrationType ?? null,
-          input.legalRepresentative ?? null,
-          input.region ?? null,
-        ],
-      );
-      if (check.overridden) {
-        await tx.execute(
-          `INSERT INTO ${s}.credit_code_overrides (credit_code, reason, caller) VALUES ($1, $2, $3)
-           ON CONFLICT (credit_code) DO UPDATE SET reason = EXCLUDED.reason, caller = EXCLUDED.caller, admitted_at = now()`,
-          [check.value, input.overrideReason, caller],
-        );
-      }
-      return { creditCode: check.value, overridden: check.overridden };
+      return runCommand({
+        store: this.store,
+        tx,
+        streamId: `enterprise-${code}`,
+        definitions: ENTERPRISE_EVENTS,
+        initial: initialEnterpriseState,
+        evolve: evolveEnterprise,
+        decide: (state) =>
+          decideEnterprise(
+            {
+              kind: 'RegisterLocally',
+              details,
+              pilotCodes,
+              overrideReason,
+              caller,
+              sharedByIntegrityPlatform: existing?.source === 'integrity',
+            },
+            state,
+          ),
+        source: REGISTRY_SOURCE,
+        region: () => (details.region && /^\d{6}$/.test(details.region) ? details.region : code.slice(2, 8)),
+        project: async (t, e) => {
+          if (e.type === 'realname.registry.EnterpriseRegistered') {
+            const d = e.data;
+            await t.execute(
+              `INSERT INTO ${s}.enterprises (credit_code, name, registration_type, legal_representative, region, source) VALUES ($1, $2, $3, $4, $5, 'local')
+               ON CONFLICT (credit_code) DO UPDATE SET name = EXCLUDED.name, registration_type = EXCLUDED.registration_type,
+                 legal_representative = EXCLUDED.legal_representative, region = EXCLUDED.region`,
+              [
+                d.creditCode,
+                d.name,
+                d.registrationType ?? null,
+                d.legalRepresentative ?? null,
+                d.region ?? null,
+              ],
+            );
+          } else {
+            await t.execute(
+              `INSERT INTO ${s}.credit_code_overrides (credit_code, reason, caller) VALUES ($1, $2, $3)
+               ON CONFLICT (credit_code) DO UPDATE SET reason = EXCLUDED.reason, caller = EXCLUDED.caller, admitted_at = now()`,
+              [e.data.creditCode, e.data.reason, e.data.caller],
+            );
+          }
+        },
+      });
     });
+    if (isRejection(r)) {
+      if (r.code === 'invalid-credit-code')
+        throw new InputProblem(r.reasons.map((message) => ({ field: 'creditCode', message })));
+      if (r.code === 'override-reason-required')
+        throw new InputProblem(r.reasons.map((message) => ({ field: 'overrideReason', message })));
+      return r;
+    }
+    return {
+      creditCode: code,
+      overridden: r.some((e) => e.type === 'realname.registry.CreditCodeOverrideAdmitted'),
+    };
   }
 
   profileFor(region: string) {
