@@ -188,11 +188,13 @@ export class CommittedEventPoller {
     const params: unknown[] = [cp.transactionId, cp.globalPosition, this.opts.batchSize ?? 500];
     if (this.opts.eventTypes) params.push(this.opts.eventTypes);
     const rows = await this.db.query<Parameters<typeof rowToEvent>[0]>(
-      `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events
-       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      // ORDER BY names the table's column: a bare `transaction_id` would mean the output column, which
+      // EVENT_COLUMNS casts to text, and '1000' sorts before '999'.
+      `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events e
+       WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
          ${typeFilter}
-       ORDER BY transaction_id, global_position
+       ORDER BY e.transaction_id, e.global_position
        LIMIT $3`,
       params,
     );

@@ -70,3 +70,20 @@ export const eventStoreMigrations: Migration[] = [
     `,
   },
 ];
+
+/** The service's pool, with its schema migrated: what every service's `Database` provider does. */
+export async function connectMigrated(opts: {
+  url: string;
+  poolSize: number;
+  applicationName: string;
+  schema: string;
+  migrations: Migration[];
+}): Promise<Database> {
+  const db = await Database.connect({
+    url: opts.url,
+    poolSize: opts.poolSize,
+    applicationName: opts.applicationName,
+  });
+  await migrate(db, opts.schema, opts.migrations);
+  return db;
+}

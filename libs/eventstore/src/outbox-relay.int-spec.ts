@@ -46,6 +46,28 @@ describe('committed-event poller', () => {
     expect(seen.map((e) => e.subject)).toEqual(['late-a', 'late-b']);
   });
 
+  it('orders by transaction id as a number, also where it gains a digit (999 before 1000)', async () => {
+    // Transaction ids cross 10^k all the time in a young cluster; text order would skip events forever.
+    const seen: number[] = [];
+    const poller = new CommittedEventPoller(
+      db,
+      schema,
+      { name: 'digits', batchSize: 1, eventTypes: ['realname.test.Digits'] },
+      async (events) => {
+        seen.push(...events.map((e) => Number(e.transactionId)));
+      },
+    );
+    for (const tx of [1000, 9, 999, 10]) {
+      await db.execute(
+        `INSERT INTO ${schema}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata, transaction_id)
+         VALUES ($1, 1, $2, 'realname.test.Digits', 1, '{}', '{}', $3::xid8)`,
+        [`digits-${tx}`, noted('x', tx).id, String(tx)],
+      );
+    }
+    while ((await poller.pollOnce()) > 0);
+    expect(seen).toEqual([9, 10, 999, 1000]);
+  });
+
   it('reads each committed event once across restarts, and never a rolled-back one', async () => {
     const seen: string[] = [];
     const make = () =>

@@ -9,7 +9,7 @@ import {
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
 import { prefixedTopicRouter, topicOf } from '@realname/contracts';
-import { createKafka, Database, migrate, OutboxRelay } from '@realname/eventstore';
+import { createKafka, Database, connectMigrated, OutboxRelay } from '@realname/eventstore';
 import {
   JsonLogger,
   LOGGER,
@@ -121,15 +121,14 @@ export class AttendanceModule {
       providers: [
         {
           provide: Database,
-          useFactory: async () => {
-            const db = await Database.connect({
+          useFactory: () =>
+            connectMigrated({
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
               applicationName: 'attendance',
-            });
-            await migrate(db, config.DATABASE_SCHEMA, attendanceMigrations);
-            return db;
-          },
+              schema: config.DATABASE_SCHEMA,
+              migrations: attendanceMigrations,
+            }),
         },
         {
           provide: CLICKHOUSE,

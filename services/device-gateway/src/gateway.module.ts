@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { prefixedTopicRouter, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
-import { createKafka, Database, ensureTopics, migrate, OutboxRelay } from '@realname/eventstore';
+import { createKafka, Database, ensureTopics, connectMigrated, OutboxRelay } from '@realname/eventstore';
 import {
   JsonLogger,
   LOGGER,
@@ -85,15 +85,14 @@ export class GatewayModule {
       providers: [
         {
           provide: Database,
-          useFactory: async () => {
-            const db = await Database.connect({
+          useFactory: () =>
+            connectMigrated({
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
               applicationName: 'device-gateway',
-            });
-            await migrate(db, config.DATABASE_SCHEMA, gatewayMigrations);
-            return db;
-          },
+              schema: config.DATABASE_SCHEMA,
+              migrations: gatewayMigrations,
+            }),
         },
         {
           provide: DeviceRepository,

@@ -8,7 +8,14 @@ import {
 } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { prefixedTopicRouter, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
-import { createKafka, Database, ensureTopics, EventStore, migrate, OutboxRelay } from '@realname/eventstore';
+import {
+  createKafka,
+  Database,
+  ensureTopics,
+  EventStore,
+  connectMigrated,
+  OutboxRelay,
+} from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import {
   JsonLogger,
@@ -98,15 +105,14 @@ export class RegistryModule {
       providers: [
         {
           provide: Database,
-          useFactory: async () => {
-            const db = await Database.connect({
+          useFactory: () =>
+            connectMigrated({
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
               applicationName: 'worker-registry',
-            });
-            await migrate(db, schema, registryMigrations);
-            return db;
-          },
+              schema: schema,
+              migrations: registryMigrations,
+            }),
         },
         {
           provide: PersonalDataVault,

@@ -381,6 +381,20 @@ export class PeopleController {
     );
   }
 
+  @Post('enrolments/:enrolmentId/card')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Issue, replace (cardNumber) or withdraw (null) the attendance card; the device PIN stays',
+  })
+  async card(@Param('enrolmentId') id: string, @Body() body: unknown) {
+    const { cardNumber } = parse(
+      z.object({ cardNumber: z.string().min(1).max(32).nullable() }).strict(),
+      body,
+      'card',
+    );
+    return this.done(await this.service.act(id, () => ({ kind: 'IssueCard', cardNumber })));
+  }
+
   @Post('enrolments/:enrolmentId/exit')
   @HttpCode(200)
   @ApiOperation({ summary: 'Leave the site' })

@@ -1,5 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
-import { WorkerEnrolled, WorkerEntered, WorkerExited } from '@realname/contracts';
+import {
+  EnrolmentCredentialsChanged,
+  WorkerEnrolled,
+  WorkerEntered,
+  WorkerExited,
+} from '@realname/contracts';
 import {
   checkBankCard,
   checkResidentId,
@@ -38,6 +43,7 @@ import {
 } from '../enterprises/enterprise';
 
 const ENROLMENT_EVENTS = {
+  [EnrolmentCredentialsChanged.type]: EnrolmentCredentialsChanged,
   [WorkerEnrolled.type]: WorkerEnrolled,
   [WorkerEntered.type]: WorkerEntered,
   [WorkerExited.type]: WorkerExited,
@@ -544,6 +550,12 @@ export class EnrolmentService {
           `UPDATE ${s}.enrolments SET status = 'exited', exited_on = $2 WHERE enrolment_id = $1`,
           [e.data.enrolmentId, e.data.date],
         );
+        break;
+      case 'realname.registry.EnrolmentCredentialsChanged':
+        await tx.execute(`UPDATE ${s}.enrolments SET card_number = $2 WHERE enrolment_id = $1`, [
+          e.data.enrolmentId,
+          e.data.credentials.cardNumber ?? null,
+        ]);
         break;
       default:
         break;

@@ -136,6 +136,23 @@ describe('a worker on a project', () => {
     ).toEqual(['WorkerExited']);
   });
 
+  it('is issued an attendance card, keeping its PIN, and a repeat changes nothing', () => {
+    const issue: EnrolmentCommand = { kind: 'IssueCard', cardNumber: 'C-778' };
+    const r = given(enrol).when(issue) as EnrolmentEvent[];
+    expect(r).toEqual([
+      {
+        type: 'realname.registry.EnrolmentCredentialsChanged',
+        data: {
+          enrolmentId: 'e-1',
+          projectId: 'P1',
+          workerId: 'w-1',
+          credentials: { personId: '10001', cardNumber: 'C-778' },
+        },
+      },
+    ]);
+    expect(given(enrol, issue).when(issue)).toEqual([]);
+  });
+
   it('is enrolled once', () => {
     expect(given(enrol).when(enrol)).toMatchObject({ code: 'already-enrolled' });
   });

@@ -68,7 +68,8 @@ export type EnrolmentCommand =
   | { kind: 'RecordTraining'; training: Training; today: string }
   | { kind: 'AddCertificate'; certificate: Certificate }
   | { kind: 'Enter'; date: string; today: string; worker: WorkerFacts; profile: RegionalProfile }
-  | { kind: 'Exit'; date: string; today: string };
+  | { kind: 'Exit'; date: string; today: string }
+  | { kind: 'IssueCard'; cardNumber: string | null };
 
 export type EnrolmentEvent =
   | { type: 'realname.registry.WorkerEnrolled'; data: EnrolmentDetails }
@@ -82,6 +83,10 @@ export type EnrolmentEvent =
   | {
       type: 'realname.registry.WorkerExited';
       data: { enrolmentId: string; projectId: string; workerId: string; date: string };
+    }
+  | {
+      type: 'realname.registry.EnrolmentCredentialsChanged';
+      data: { enrolmentId: string; projectId: string; workerId: string; credentials: DeviceCredentials };
     };
 
 export type EnrolmentRejection = Rejection<
@@ -123,6 +128,10 @@ export function evolveEnrolment(state: EnrolmentState, event: EnrolmentEvent): E
       return { ...state, status: 'entered', lastEntry: event.data.date };
     case 'realname.registry.WorkerExited':
       return { ...state, status: 'exited', lastExit: event.data.date };
+    case 'realname.registry.EnrolmentCredentialsChanged':
+      return state.details
+        ? { ...state, details: { ...state.details, credentials: event.data.credentials } }
+        : state;
   }
 }
 
@@ -208,5 +217,14 @@ export function decideEnrolment(
         );
       }
       return [{ type: 'realname.registry.WorkerExited', data: { ...ref, date: command.date } }];
+    case 'IssueCard': {
+      // The PIN stays; the attendance card is issued, replaced or withdrawn.
+      const { cardNumber: _old, ...rest } = d.credentials;
+      const credentials: DeviceCredentials = command.cardNumber
+        ? { ...rest, cardNumber: command.cardNumber }
+        : rest;
+      if (JSON.stringify(credentials) === JSON.stringify(d.credentials)) return [];
+      return [{ type: 'realname.registry.EnrolmentCredentialsChanged', data: { ...ref, credentials } }];
+    }
   }
 }
