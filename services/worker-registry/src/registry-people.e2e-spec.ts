@@ -158,6 +158,16 @@ describe('enrolment, wage card, training session and entry', () => {
     );
     const text = JSON.stringify(list.json);
     expect((list.json.enrolments as unknown[]).length).toBe(2);
+    const first = await api('GET', `/api/v1/projects/${project.projectCode}/enrolments?pageSize=1`);
+    expect((first.json.enrolments as unknown[]).length).toBe(1);
+    const second = await api(
+      'GET',
+      `/api/v1/projects/${project.projectCode}/enrolments?pageSize=1&pageToken=${first.json.nextPageToken}`,
+    );
+    expect((second.json.enrolments as { enrolmentId: string }[]).map((e) => e.enrolmentId)).toEqual([
+      enrolments[1].id,
+    ]);
+    expect(second.json.nextPageToken).toBe('');
     for (const e of enrolments) {
       expect(text).not.toContain(e.card);
       expect(text).toContain(`${e.card.slice(0, 4)}`);

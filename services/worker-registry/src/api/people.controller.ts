@@ -186,20 +186,30 @@ export class PeopleController {
     @Query('teamId') teamId?: string,
     @Query('status') status?: string,
     @Query('participantId') participantId?: string,
+    @Query('pageSize') pageSizeText?: string,
+    @Query('pageToken') pageToken?: string,
   ) {
     const s = this.config.DATABASE_SCHEMA;
+    const pageSize = Math.min(Math.max(Number(pageSizeText) || 100, 1), 1000);
+    // Enrolment ids are UUIDv7, so their order is the order enrolments were made: a stable page key.
+    const after = pageToken ? Buffer.from(pageToken, 'base64url').toString() : null;
     const rows = await this.db.query<Record<string, string | boolean | null>>(
       `SELECT e.enrolment_id, e.worker_id, w.name, w.masked_id, e.team_id, t.name AS team_name, e.participant_id, e.work_type, e.work_role,
               e.is_team_leader, e.person_id, e.status, to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on, to_char(e.exited_on, 'YYYY-MM-DD') AS exited_on,
               e.contract_signed, e.safety_trained, e.wage_card_masked, e.wage_bank_code
        FROM ${s}.enrolments e JOIN ${s}.workers w ON w.worker_id = e.worker_id JOIN ${s}.teams t ON t.team_id = e.team_id
        WHERE e.project_id = $1 AND ($2::text IS NULL OR e.team_id = $2) AND ($3::text IS NULL OR e.status = $3)
-         AND ($4::text IS NULL OR e.participant_id = $4)
-       ORDER BY w.name, e.enrolment_id LIMIT 1000`,
-      [projectId, teamId ?? null, status ?? null, participantId ?? null],
+         AND ($4::text IS NULL OR e.participant_id = $4) AND ($5::text IS NULL OR e.enrolment_id > $5)
+       ORDER BY e.enrolment_id LIMIT $6`,
+      [projectId, teamId ?? null, status ?? null, participantId ?? null, after, pageSize + 1],
     );
+    const page = rows.slice(0, pageSize);
     return {
-      enrolments: rows.map((r) => ({
+      nextPageToken:
+        rows.length > pageSize
+          ? Buffer.from(page[page.length - 1].enrolment_id as string).toString('base64url')
+          : '',
+      enrolments: page.map((r) => ({
         enrolmentId: r.enrolment_id,
         workerId: r.worker_id,
         name: r.name,
