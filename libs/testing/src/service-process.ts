@@ -5,17 +5,33 @@ import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+const handedOut = new Set<number>();
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
+}
+
+/**
+ * A free TCP port on loopback for a service under test. Chosen below the kernel's ephemeral range
+ * (32768-60999 on Linux), where outgoing connections (Kafka, PostgreSQL clients) take their local
+ * ports, so the port is not grabbed between this check and the service binding it; never the same
+ * port twice in one test process.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    if (await tryListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found between 20000 and 32000');
 }
 
 export interface RunningService {
@@ -64,8 +80,19 @@ export async function startService(
       throw new Error(`${name} exited with ${exitCode} before it was ready; see ${logFile}`);
     try {
       const r = await fetch(readyUrl);
-      if (r.status === 200) break;
-    } catch {
+      if (r.status === 200) {
+        const body = (await r.json().catch(() => ({}))) as { pid?: number };
+        // Another process answering on this port is not the service we started.
+        if (body.pid !== child.pid) {
+          child.kill('SIGKILL');
+          throw new Error(
+            `${readyUrl} is answered by another process (pid ${body.pid}), not ${name} (pid ${child.pid}); see ${logFile}`,
+          );
+        }
+        break;
+      }
+    } catch (err) {
+      if (err instanceof Error && err.message.includes('answered by another process')) throw err;
       /* not listening yet */
     }
     await new Promise((r) => setTimeout(r, 250));
