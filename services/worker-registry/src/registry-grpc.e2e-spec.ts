@@ -13,6 +13,7 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRng, fakePerson, FakePerson } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import { PROTO_LOADER_OPTIONS, protoPath, REGISTRY_V1_PROTO } from '@realname/proto';
+import { registryTestEnv } from './registry-under-test.e2e-support';
 import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
 
 jest.setTimeout(180_000);
@@ -81,23 +82,14 @@ beforeAll(async () => {
   grpcUrl = `127.0.0.1:${grpcPort}`;
   registry = await startService(
     'worker-registry',
-    {
-      REGISTRY_HTTP_PORT: String(port),
-      REGISTRY_GRPC_URL: grpcUrl,
-      REGISTRY_REVEAL_TOKENS: `national-uploader:${UPLOADER_TOKEN},auditor:${AUDITOR_TOKEN}`,
-      DATABASE_URL: infra.postgresUrl,
-      DATABASE_SCHEMA: `reg_${run}`,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      INTEGRITY_URL: sim.url,
-      INTEGRITY_API_KEY: sim.apiKey,
-      INTEGRITY_SYNC_INTERVAL_S: '0',
-      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      PII_ACTIVE_KEY_ID: 'k1',
-      PII_HASH_KEY: randomBytes(32).toString('base64'),
-      // Everything the registry can log, so that the check below covers it all.
-      LOG_LEVEL: 'debug',
-    },
+    registryTestEnv(
+      { run, port, grpcUrl: grpcUrl, infra, integrity: sim },
+      {
+        REGISTRY_REVEAL_TOKENS: `national-uploader:${UPLOADER_TOKEN},auditor:${AUDITOR_TOKEN}`,
+        // Everything the registry can log, so that the check below covers it all.
+        LOG_LEVEL: 'debug',
+      },
+    ),
     `${url}/health/ready`,
   );
   const pkg = grpc.loadPackageDefinition(

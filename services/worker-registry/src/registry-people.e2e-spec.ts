@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Database } from '@realname/eventstore';
 import { createRng, fakeBankCard, fakeCreditCode, fakePerson } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
+import { registryTestEnv } from './registry-under-test.e2e-support';
 import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
 
 jest.setTimeout(180_000);
@@ -37,21 +38,10 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   registry = await startService(
     'worker-registry',
-    {
-      REGISTRY_HTTP_PORT: String(port),
-      REGISTRY_GRPC_URL: `127.0.0.1:${grpcPort}`,
-      DATABASE_URL: infra.postgresUrl,
-      DATABASE_SCHEMA: `reg_${run}`,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      INTEGRITY_URL: sim.url,
-      INTEGRITY_API_KEY: sim.apiKey,
-      INTEGRITY_SYNC_INTERVAL_S: '0',
-      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      PII_ACTIVE_KEY_ID: 'k1',
-      PII_HASH_KEY: randomBytes(32).toString('base64'),
-      CREDIT_CODE_PILOT_OVERRIDES: pilotCode,
-    },
+    registryTestEnv(
+      { run, port, grpcUrl: `127.0.0.1:${grpcPort}`, infra, integrity: sim },
+      { CREDIT_CODE_PILOT_OVERRIDES: pilotCode },
+    ),
     `${url}/health/ready`,
   );
   await api('POST', '/api/v1/integrity-sync');

@@ -3,7 +3,6 @@
  * change what belongs to the integrity platform, and tells the rest of the platform (on Kafka) when a
  * key post is empty or held by someone other than the registered person, and when that is fixed.
  */
-import { randomBytes } from 'node:crypto';
 import { Consumer } from 'kafkajs';
 import { fromKafkaRecord } from '@realname/contracts';
 import { createKafka } from '@realname/eventstore';
@@ -17,6 +16,7 @@ import {
   testInfrastructure,
   uniqueName,
 } from '@realname/testing';
+import { registryTestEnv } from './registry-under-test.e2e-support';
 
 jest.setTimeout(180_000);
 
@@ -47,20 +47,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   registry = await startService(
     'worker-registry',
-    {
-      REGISTRY_HTTP_PORT: String(port),
-      REGISTRY_GRPC_URL: `127.0.0.1:${grpcPort}`,
-      DATABASE_URL: infra.postgresUrl,
-      DATABASE_SCHEMA: `reg_${run}`,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      INTEGRITY_URL: sim.url,
-      INTEGRITY_API_KEY: sim.apiKey,
-      INTEGRITY_SYNC_INTERVAL_S: '0',
-      PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      PII_ACTIVE_KEY_ID: 'k1',
-      PII_HASH_KEY: randomBytes(32).toString('base64'),
-    },
+    registryTestEnv({ run, port, grpcUrl: `127.0.0.1:${grpcPort}`, infra, integrity: sim }),
     `${url}/health/ready`,
   );
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'registry-e2e' });

@@ -123,17 +123,19 @@ export const WorkerEnrolled = defineEvent({
   }),
 });
 
+/** Which enrolment (of which worker, on which project) an event of the enrolment stream is about. */
+const EnrolmentRef = z.object({
+  enrolmentId: z.string().min(1),
+  projectId: z.string().min(1),
+  workerId: z.string().min(1),
+});
+
 /** Entered the site (进场) on a date. Stream: the enrolment. */
 export const WorkerEntered = defineEvent({
   type: 'realname.registry.WorkerEntered',
   version: 1,
   topic: Topics.registryEnrolments.name,
-  schema: z.object({
-    enrolmentId: z.string().min(1),
-    projectId: z.string().min(1),
-    workerId: z.string().min(1),
-    date: DAY,
-  }),
+  schema: EnrolmentRef.extend({ date: DAY }),
 });
 
 /** Left the site (退场) on a date. Stream: the enrolment. */
@@ -141,12 +143,7 @@ export const WorkerExited = defineEvent({
   type: 'realname.registry.WorkerExited',
   version: 1,
   topic: Topics.registryEnrolments.name,
-  schema: z.object({
-    enrolmentId: z.string().min(1),
-    projectId: z.string().min(1),
-    workerId: z.string().min(1),
-    date: DAY,
-  }),
+  schema: EnrolmentRef.extend({ date: DAY }),
 });
 
 /** The credentials that identify the worker at the gates changed. Stream: the enrolment. */
@@ -154,12 +151,7 @@ export const EnrolmentCredentialsChanged = defineEvent({
   type: 'realname.registry.EnrolmentCredentialsChanged',
   version: 1,
   topic: Topics.registryEnrolments.name,
-  schema: z.object({
-    enrolmentId: z.string().min(1),
-    projectId: z.string().min(1),
-    workerId: z.string().min(1),
-    credentials: DeviceCredentials,
-  }),
+  schema: EnrolmentRef.extend({ credentials: DeviceCredentials }),
 });
 
 export type WorkerEnrolledData = EventData<typeof WorkerEnrolled>;
