@@ -11,6 +11,7 @@ export interface TopicSpec {
 
 export const Topics = {
   devicePunches: { name: 'device.punches.v1', partitions: 6 },
+  deviceStatus: { name: 'device.status.v1', partitions: 3 },
   attendanceRecords: { name: 'attendance.records.v1', partitions: 6 },
   registryProjects: { name: 'registry.projects.v1', partitions: 3 },
   registryEnrolments: { name: 'registry.enrolments.v1', partitions: 6 },

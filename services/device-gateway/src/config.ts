@@ -39,5 +39,41 @@ export const GatewayConfigSchema = z.object({
   /** How far a signed request's timestamp may be from the gateway's clock, in seconds. */
   OPEN_PROTOCOL_TIMESTAMP_WINDOW_S: z.coerce.number().int().min(10).max(3600).default(300),
   OPEN_PROTOCOL_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+  /** Seconds between open-v1 heartbeats that devices are told (`pollAfterS`). */
+  OPEN_PROTOCOL_POLL_AFTER_S: z.coerce.number().int().min(1).max(3600).default(30),
+  /** The URL devices and site agents reach the gateway at (shown in device registrations, used in photo links). */
+  GATEWAY_PUBLIC_URL: env.url().optional(),
+  /** Consumer group for the registry's enrolment events (who to push to the gates). */
+  KAFKA_GROUP_ID: z.string().min(1).default('device-gateway'),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  /** A device not heard from (heartbeat, poll, upload) for this long is offline. */
+  DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** How often devices are checked for going offline and unanswered commands for retry. */
+  PRESENCE_CHECK_INTERVAL_S: z.coerce.number().min(0.2).max(3600).default(15),
+  /** A device clock further than this from the gateway's is reported (DeviceClockSkewChanged). */
+  CLOCK_SKEW_TOLERANCE_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Punches without a record id: the same person on the same device within this window is one punch. 0: off. */
+  PUNCH_COLLAPSE_WINDOW_S: z.coerce.number().min(0).max(600).default(10),
+  /** A backfill after an offline period starts this long before the device's last sign of life. */
+  BACKFILL_MARGIN_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Photos larger than this are not stored (the punch is kept). */
+  PHOTO_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(200 * 1024),
+  /** Photos unused for this many days are deleted. */
+  PHOTO_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  /** Raw device requests are kept this many days (0: for ever). */
+  RAW_REQUEST_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(90),
+  /** A command sent to a device without an answer for this long is sent again. */
+  COMMAND_ACK_TIMEOUT_S: z.coerce.number().min(1).max(86_400).default(120),
+  COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Wait before resending a command a device refused, times the attempt number. */
+  COMMAND_RETRY_DELAY_S: z.coerce.number().min(0).max(3600).default(30),
+  /** The worker registry, for workers' face photos; without it persons are pushed without a face. */
+  REGISTRY_URL: env.url().optional(),
+  REGISTRY_PHOTO_TOKEN: secret(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;

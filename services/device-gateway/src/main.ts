@@ -10,7 +10,8 @@ void runService({
   module: (config, shared) => GatewayModule.forRoot(config, shared),
   http: (c) => ({ host: c.GATEWAY_HTTP_HOST, port: c.GATEWAY_HTTP_PORT }),
   logLevel: (c) => c.LOG_LEVEL,
-  rawBodyPaths: [OPEN_PROTOCOL_PREFIX],
+  // Device protocols: each adapter parses its own bytes (JSON, forms, multipart, GB2312 text).
+  rawBodyPaths: [OPEN_PROTOCOL_PREFIX, '/iclock', '/isapi', '/uface', '/httpv2', '/agent'],
   openapi: {
     title: 'Device gateway',
     description: 'Attendance devices push punches here; administrators register devices.',

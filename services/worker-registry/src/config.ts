@@ -25,6 +25,22 @@ export const RegistryConfigSchema = z.object({
         return z.NEVER;
       }),
   ),
+  /**
+   * Services allowed to fetch workers' head photos (the device gateway pushes faces to the gates):
+   * comma-separated tokens of at least 16 characters. Empty: nobody may.
+   */
+  REGISTRY_PHOTO_TOKENS: secret(
+    z
+      .string()
+      .default('')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      )
+      .refine((tokens) => tokens.every((t) => t.length >= 16), 'every token must be at least 16 characters'),
+  ),
   ...serviceBaseConfig('registry', 10),
   /** Base URL of the integrity platform's change feed. */
   INTEGRITY_URL: env.url(),

@@ -25,6 +25,7 @@ import {
   Readiness,
   SERVICE_CONFIG,
 } from '@realname/platform';
+import { HeadPhotoController } from './api/head-photo.controller';
 import { IdentityRevealsController } from './api/identity-reveals.controller';
 import { PeopleController } from './api/people.controller';
 import { ProjectsController } from './api/projects.controller';
@@ -101,7 +102,13 @@ export class RegistryModule {
           registry: shared.registry,
         }),
       ],
-      controllers: [ProjectsController, PeopleController, IdentityRevealsController, RegistryGrpcController],
+      controllers: [
+        ProjectsController,
+        PeopleController,
+        IdentityRevealsController,
+        HeadPhotoController,
+        RegistryGrpcController,
+      ],
       providers: [
         {
           provide: Database,

@@ -39,3 +39,62 @@ export const PunchRecorded = defineEvent({
   }),
 });
 export type PunchRecordedData = EventData<typeof PunchRecorded>;
+
+/** The device families the gateway speaks (docs/device-families.md). */
+export const DeviceFamily = z.enum(['open-v1', 'zkteco-push', 'hikvision-isapi', 'uface', 'httpv2']);
+export type DeviceFamily = z.infer<typeof DeviceFamily>;
+
+const DeviceRef = z.object({
+  deviceId: z.string().min(1),
+  projectId: z.string().min(1),
+  region: z.string().regex(REGION_CODE),
+  family: DeviceFamily,
+  gate: z.string().optional(),
+});
+
+/**
+ * No heartbeat, poll or upload came from the device for longer than the gateway's offline limit.
+ * Stream: the device. Early warning raises "device offline" from it.
+ */
+export const DeviceWentOffline = defineEvent({
+  type: 'realname.device.DeviceWentOffline',
+  version: 1,
+  topic: Topics.deviceStatus.name,
+  schema: DeviceRef.extend({
+    /** The last sign of life (RFC 3339, UTC). */
+    lastSeenAt: z.string().datetime(),
+    /** The limit that was passed, in seconds. */
+    offlineAfterS: z.number().int().positive(),
+  }),
+});
+
+/** The device was heard from again after being offline. Stream: the device. */
+export const DeviceCameOnline = defineEvent({
+  type: 'realname.device.DeviceCameOnline',
+  version: 1,
+  topic: Topics.deviceStatus.name,
+  schema: DeviceRef.extend({
+    /** The last sign of life before the gap; absent the first time a device is heard from. */
+    lastSeenAt: z.string().datetime().optional(),
+    seenAt: z.string().datetime(),
+  }),
+});
+
+/**
+ * The device's clock differs from the gateway's by more than the configured tolerance, or came back
+ * within it. Stream: the device.
+ */
+export const DeviceClockSkewChanged = defineEvent({
+  type: 'realname.device.DeviceClockSkewChanged',
+  version: 1,
+  topic: Topics.deviceStatus.name,
+  schema: DeviceRef.extend({
+    /** Device clock minus gateway clock, in milliseconds (positive: the device runs ahead). */
+    skewMs: z.number().int(),
+    withinTolerance: z.boolean(),
+    toleranceMs: z.number().int().positive(),
+    /** What the measurement came from (heartbeat, realtime-record, poll). */
+    source: z.string(),
+    measuredAt: z.string().datetime(),
+  }),
+});

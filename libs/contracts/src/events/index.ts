@@ -1,5 +1,5 @@
 import { AttendanceRecorded, PunchResolved } from './attendance';
-import { PunchRecorded } from './device';
+import { DeviceCameOnline, DeviceClockSkewChanged, DeviceWentOffline, PunchRecorded } from './device';
 import {
   EnrolmentCredentialsChanged,
   KeyPersonMismatchDetected,
@@ -20,6 +20,9 @@ export * from './registry';
 /** Every event of the platform by type: a name maps to exactly one definition. */
 export const EventCatalog = {
   [PunchRecorded.type]: PunchRecorded,
+  [DeviceWentOffline.type]: DeviceWentOffline,
+  [DeviceCameOnline.type]: DeviceCameOnline,
+  [DeviceClockSkewChanged.type]: DeviceClockSkewChanged,
   [AttendanceRecorded.type]: AttendanceRecorded,
   [PunchResolved.type]: PunchResolved,
   [ProjectSynced.type]: ProjectSynced,

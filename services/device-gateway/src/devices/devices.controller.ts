@@ -1,15 +1,82 @@
-import { Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { zodProblems } from '@realname/contracts';
-import { Problem } from '@realname/platform';
+import { Problem, SERVICE_CONFIG } from '@realname/platform';
+import type { GatewayConfig } from '../config';
+import { Backfills } from '../backfill/backfills';
+import { COMMAND_KINDS, CommandQueue } from '../commands/command-queue';
+import { GatePersons } from '../commands/gate-persons';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { Device, DeviceRegistration } from './device';
-import { DeviceRepository } from './device-repository';
+import { Device, DeviceFamily, DeviceRegistration } from './device';
+import { DeviceRepository, SerialTaken } from './device-repository';
+import { Database } from '@realname/eventstore';
 
-/** What the API shows of a device: never its secret. */
+/** What the API shows of a device: never its secret or token. */
 function view(d: Device) {
-  const { secret: _secret, ...rest } = d;
-  return rest;
+  const { secret, token, ...rest } = d;
+  return { ...rest, hasSecret: Boolean(secret), hasToken: Boolean(token) };
+}
+
+/** The URLs to configure on a device of each family (the token only where the caller may see it). */
+export function deviceEndpoints(base: string, d: Device, token = '<token>'): Record<string, string> {
+  switch (d.family) {
+    case 'open-v1':
+      return { api: `${base}/open/v1` };
+    case 'zkteco-push':
+      return { server: base, cdata: `${base}/iclock/cdata?SN=${d.serial ?? '<SN>'}` };
+    case 'hikvision-isapi':
+      return {
+        httpHost: `${base}/isapi/v1/${d.deviceId}/${token}/events`,
+        siteAgent: `${base}/agent/v1/devices/${d.deviceId}`,
+      };
+    case 'uface':
+      return {
+        base: `${base}/uface/v1/${d.deviceId}/${token}`,
+        siteAgent: `${base}/agent/v1/devices/${d.deviceId}`,
+      };
+    case 'httpv2':
+      return { base: `${base}/httpv2/${token}` };
+  }
+}
+
+const Range = z
+  .object({ from: z.string().datetime({ offset: true }), to: z.string().datetime({ offset: true }) })
+  .strict()
+  .refine((r) => Date.parse(r.from) < Date.parse(r.to), { message: 'must be before "to"', path: ['from'] })
+  .refine((r) => Date.parse(r.to) - Date.parse(r.from) <= 31 * 86_400_000, {
+    message: 'the range may span at most 31 days: split it',
+    path: ['to'],
+  });
+
+const CommandFilter = z.object({
+  status: z.enum(['queued', 'sent', 'succeeded', 'failed']).optional(),
+  kind: z.enum(COMMAND_KINDS).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  afterSeq: z.coerce.number().int().min(0).default(0),
+});
+
+const DeviceFilter = z.object({
+  projectId: z.string().min(1).optional(),
+  family: DeviceFamily.optional(),
+  online: z.enum(['true', 'false']).optional(),
+});
+
+function parse<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(input ?? {});
+  if (!r.success) throw Problem.badRequest(`The ${what} is not valid`, zodProblems(r.error));
+  return r.data;
 }
 
 @ApiTags('devices')
@@ -17,19 +84,46 @@ function view(d: Device) {
 @UseGuards(AdminAuthGuard)
 @Controller('api/v1/devices')
 export class DevicesController {
-  constructor(private readonly devices: DeviceRepository) {}
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly commands: CommandQueue,
+    private readonly backfills: Backfills,
+    private readonly gatePersons: GatePersons,
+    private readonly db: Database,
+    @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  private get base() {
+    return (
+      this.config.GATEWAY_PUBLIC_URL ??
+      `http://${this.config.GATEWAY_HTTP_HOST}:${this.config.GATEWAY_HTTP_PORT}`
+    );
+  }
 
   @Post()
-  @ApiOperation({ summary: 'Register or update a device (open protocol v1)' })
+  @ApiOperation({
+    summary:
+      'Register or update a device. The reply holds the URLs to configure on the device and, once, a generated path token',
+  })
   @ApiBody({
     schema: {
       type: 'object',
-      required: ['deviceId', 'projectId', 'region', 'secret'],
+      required: ['deviceId', 'projectId', 'region'],
       properties: {
         deviceId: { type: 'string', example: 'gate-01' },
         projectId: { type: 'string', example: '330106202601010001' },
         region: { type: 'string', example: '330106' },
-        secret: { type: 'string', description: 'HMAC key shared with the device, at least 16 characters' },
+        family: { type: 'string', enum: DeviceFamily.options },
+        gate: { type: 'string', example: 'North gate, lane 1' },
+        serial: { type: 'string', description: 'ZKTeco SN, Uface deviceKey, HTTPv2 SN' },
+        secret: {
+          type: 'string',
+          description: 'open-v1: HMAC key shared with the device, at least 16 characters',
+        },
+        token: {
+          type: 'string',
+          description: 'Path token (generated when absent) for Hikvision, Uface, HTTPv2',
+        },
         timeZone: { type: 'string', example: 'Asia/Shanghai' },
         defaultDirection: { type: 'string', enum: ['in', 'out', 'unknown'] },
         enabled: { type: 'boolean' },
@@ -37,23 +131,134 @@ export class DevicesController {
     },
   })
   async register(@Body() body: unknown) {
-    const parsed = DeviceRegistration.safeParse(body);
-    if (!parsed.success)
-      throw Problem.badRequest('The device registration is not valid', zodProblems(parsed.error));
-    return view(await this.devices.upsert(parsed.data));
+    const reg = parse(DeviceRegistration, body, 'device registration');
+    const before = await this.devices.find(reg.deviceId);
+    let saved;
+    try {
+      saved = await this.devices.upsert(reg);
+    } catch (err) {
+      if (err instanceof SerialTaken)
+        throw new Problem('serial-taken', 'Conflict', 409, err.message, [
+          { field: 'serial', message: err.message },
+        ]);
+      throw err;
+    }
+    const { device, tokenIssued } = saved;
+    // A new device, or one moved to another project, gets everyone already on the site.
+    const queued =
+      device.enabled && (!before || before.projectId !== device.projectId)
+        ? await this.gatePersons.syncDevice(device)
+        : 0;
+    return {
+      ...view(device),
+      endpoints: deviceEndpoints(this.base, device, device.token),
+      ...(tokenIssued ? { token: device.token } : {}),
+      personsQueued: queued,
+    };
   }
 
   @Get()
-  @ApiOperation({ summary: 'List devices, optionally of one project' })
-  async list(@Query('projectId') projectId?: string) {
-    return { devices: (await this.devices.list(projectId)).map(view) };
+  @ApiOperation({ summary: 'List devices, by project, family or online state' })
+  async list(@Query() query: Record<string, string>) {
+    const f = parse(DeviceFilter, query, 'filter');
+    const devices = await this.devices.list({
+      projectId: f.projectId,
+      family: f.family,
+      online: f.online === undefined ? undefined : f.online === 'true',
+    });
+    return { devices: devices.map(view) };
   }
 
   @Get(':deviceId')
-  @ApiOperation({ summary: 'One device' })
+  @ApiOperation({ summary: 'One device: state (online, last seen, clock skew), pending commands, URLs' })
   async get(@Param('deviceId') deviceId: string) {
-    const d = await this.devices.find(deviceId);
-    if (!d) throw Problem.notFound(`No device "${deviceId}" is registered`);
+    const d = await this.device(deviceId, true);
+    return {
+      ...view(d),
+      pendingCommands: await this.commands.pendingCounts(d.deviceId),
+      endpoints: deviceEndpoints(this.base, d),
+    };
+  }
+
+  @Patch(':deviceId')
+  @ApiOperation({ summary: 'Enable or disable a device ({"enabled": false}); a disabled device is refused' })
+  async patch(@Param('deviceId') deviceId: string, @Body() body: unknown) {
+    const { enabled } = parse(z.object({ enabled: z.boolean() }).strict(), body, 'change');
+    const d = await this.devices.setEnabled(deviceId, enabled);
+    if (!d) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
     return view(d);
+  }
+
+  @Get(':deviceId/commands')
+  @ApiOperation({ summary: "The device's commands (person issuance, record queries) and their status" })
+  async listCommands(@Param('deviceId') deviceId: string, @Query() query: Record<string, string>) {
+    const d = await this.device(deviceId);
+    const f = parse(CommandFilter, query, 'filter');
+    return { commands: await this.commands.list(d.deviceId, f) };
+  }
+
+  @Post(':deviceId/person-sync')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send everyone currently on the project to the device again' })
+  async personSync(@Param('deviceId') deviceId: string) {
+    const d = await this.device(deviceId);
+    return { personsQueued: await this.gatePersons.syncDevice(d) };
+  }
+
+  @Post(':deviceId/backfills')
+  @ApiOperation({ summary: 'Ask the device for the records of a time range again (fills gaps)' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['from', 'to'],
+      properties: {
+        from: { type: 'string', example: '2026-11-21T06:00:00+08:00' },
+        to: { type: 'string', example: '2026-11-21T09:00:00+08:00' },
+      },
+    },
+  })
+  async requestBackfill(@Param('deviceId') deviceId: string, @Body() body: unknown) {
+    const d = await this.device(deviceId);
+    const r = parse(Range, body, 'range');
+    return this.backfills.request(d, new Date(r.from), new Date(r.to), 'on-demand');
+  }
+
+  @Get(':deviceId/backfills')
+  @ApiOperation({ summary: "The device's backfills, newest first" })
+  async listBackfills(@Param('deviceId') deviceId: string) {
+    const d = await this.device(deviceId);
+    return { backfills: await this.backfills.list(d.deviceId) };
+  }
+
+  @Get(':deviceId/records')
+  @ApiOperation({
+    summary: 'Records the gateway holds from the device in a time range (with photo references)',
+  })
+  async records(@Param('deviceId') deviceId: string, @Query() query: Record<string, string>) {
+    const d = await this.device(deviceId);
+    const q = parse(
+      z.object({
+        from: z.string().datetime({ offset: true }),
+        to: z.string().datetime({ offset: true }),
+        limit: z.coerce.number().int().min(1).max(5000).default(1000),
+      }),
+      query,
+      'range',
+    );
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT record_id AS key, person_id AS "personId", punched_at AS "punchedAt", outcome, event_id AS "eventId",
+              photo_ref AS "photoRef", backfill_id AS "backfillId", first_seen_at AS "receivedAt"
+         FROM ${this.config.DATABASE_SCHEMA}.device_records
+        WHERE device_id = $1 AND punched_at >= $2 AND punched_at <= $3 ORDER BY punched_at, record_id LIMIT $4`,
+      [d.deviceId, new Date(q.from), new Date(q.to), q.limit],
+    );
+    return { records: rows };
+  }
+
+  private async device(deviceId: string, fresh = false): Promise<Device> {
+    if (fresh) this.devices.forget(deviceId);
+    const d = await this.devices.find(deviceId);
+    if (!d) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
+    return d;
   }
 }
