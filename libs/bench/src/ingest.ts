@@ -1,0 +1,412 @@
+/**
+ * `npm run bench:ingest`: drives the device gateway with many simulated devices of mixed families
+ * against the whole running stack (PostgreSQL, Kafka, ClickHouse; gateway and attendance as their own
+ * processes), and reports accepted punches per second, acknowledgement latency and the latency until a
+ * punch is queryable in attendance. Results are appended to docs/benchmarks.md.
+ *
+ * Options (all optional): --rate 5000 --duration 300 --warmup 15 --devices 200
+ *   --mix hikvision-isapi:30,uface:20,httpv2:15,zkteco-push:20,open-v1:15   (share of punches, %)
+ *   --zkteco-batch 5 --open-batch 20 --sample 20 --out docs/benchmarks.md --no-write
+ */
+import { execSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import {
+  freePort,
+  REPO_ROOT,
+  RunningService,
+  startService,
+  testInfrastructure,
+  uniqueName,
+} from '@realname/testing';
+import { BENCH_FAMILIES, BenchDevice, BenchFamily, BenchPunch, buildRequest, registration } from './families';
+import { PerSecond, Samples } from './stats';
+
+interface Options {
+  rate: number;
+  durationS: number;
+  warmupS: number;
+  devices: number;
+  mix: Record<BenchFamily, number>;
+  batch: Record<BenchFamily, number>;
+  sampleEvery: number;
+  out: string;
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, dflt: number) => {
+    const v = get(name);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+  const mix = Object.fromEntries(BENCH_FAMILIES.map((f) => [f, 0])) as Record<BenchFamily, number>;
+  const mixText = get('mix') ?? 'hikvision-isapi:30,uface:20,httpv2:15,zkteco-push:20,open-v1:15';
+  for (const part of mixText.split(',')) {
+    const [family, share] = part.split(':');
+    if (!BENCH_FAMILIES.includes(family as BenchFamily) || !(Number(share) >= 0))
+      throw new Error(`--mix: "${part}" is not family:percent with a family of ${BENCH_FAMILIES.join(', ')}`);
+    mix[family as BenchFamily] = Number(share);
+  }
+  return {
+    rate: num('rate', 5000),
+    durationS: num('duration', 300),
+    warmupS: num('warmup', 15),
+    devices: num('devices', 200),
+    mix,
+    batch: {
+      'hikvision-isapi': 1,
+      uface: 1,
+      httpv2: 1,
+      'zkteco-push': num('zkteco-batch', 5),
+      'open-v1': num('open-batch', 20),
+    },
+    sampleEvery: num('sample', 20),
+    out: get('out') ?? join(REPO_ROOT, 'docs', 'benchmarks.md'),
+    write: !argv.includes('--no-write'),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function send(
+  agent: Agent,
+  base: URL,
+  req: ReturnType<typeof buildRequest>,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const r = request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: req.method,
+        path: req.path,
+        headers: { ...req.headers, 'content-length': String(req.body.length) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/** Shanghai local day of an instant. */
+const dayOf = (d: Date) => new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const totalShare = Object.values(o.mix).reduce((a, b) => a + b, 0);
+  if (totalShare <= 0) throw new Error('--mix: the shares add up to 0');
+  const run = uniqueName('bench');
+  const infra = await testInfrastructure();
+  const [gwPort, attPort, attGrpc] = [await freePort(), await freePort(), await freePort()];
+  const gatewayUrl = `http://127.0.0.1:${gwPort}`;
+  const adminToken = randomBytes(16).toString('hex');
+  const common = {
+    DATABASE_URL: infra.postgresUrl,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    LOG_LEVEL: 'warn',
+  };
+  const attSchema = `att_${run}`;
+  const services: RunningService[] = [];
+  const stopAll = async () => {
+    for (const s of services.reverse()) await s.stop().catch(() => undefined);
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  log(`starting device-gateway and attendance (run ${run})`);
+  services.push(
+    await startService(
+      'device-gateway',
+      {
+        ...common,
+        GATEWAY_HTTP_PORT: String(gwPort),
+        DATABASE_SCHEMA: `gw_${run}`,
+        GATEWAY_ADMIN_TOKEN: adminToken,
+        KAFKA_GROUP_ID: `gateway-${run}`,
+      },
+      `${gatewayUrl}/health/ready`,
+    ),
+    await startService(
+      'attendance',
+      {
+        ...common,
+        ATTENDANCE_HTTP_PORT: String(attPort),
+        ATTENDANCE_GRPC_URL: `127.0.0.1:${attGrpc}`,
+        DATABASE_SCHEMA: attSchema,
+        KAFKA_GROUP_ID: `attendance-${run}`,
+        CLICKHOUSE_URL: infra.clickhouseUrl,
+        CLICKHOUSE_DATABASE: `bench_${run}`.toLowerCase(),
+      },
+      `http://127.0.0.1:${attPort}/health/ready`,
+    ),
+  );
+
+  try {
+    const devices = await registerDevices(o, run, gatewayUrl, adminToken);
+    const result = await drive(o, devices, new URL(gatewayUrl), infra.postgresUrl, attSchema);
+    report(o, result, devices);
+  } finally {
+    await stopAll();
+  }
+}
+
+async function registerDevices(
+  o: Options,
+  run: string,
+  gatewayUrl: string,
+  adminToken: string,
+): Promise<BenchDevice[]> {
+  const families = BENCH_FAMILIES.filter((f) => o.mix[f] > 0);
+  const totalShare = families.reduce((a, f) => a + o.mix[f], 0);
+  const devices: BenchDevice[] = [];
+  const projects = 10;
+  let index = 0;
+  for (const family of families) {
+    const count = Math.max(1, Math.round((o.devices * o.mix[family]) / totalShare));
+    for (let i = 0; i < count; i++, index++) {
+      devices.push({
+        deviceId: `${run}-${family}-${i}`.replace(/_/g, '-'),
+        family,
+        projectId: `bench-${run}-${index % projects}`,
+        serial: `${family.slice(0, 3).toUpperCase()}${run.replace(/[^a-z0-9]/gi, '').slice(-10)}${i}`,
+        secret: randomBytes(16).toString('hex'),
+        counter: 0,
+      });
+    }
+  }
+  log(
+    `registering ${devices.length} devices (${families.map((f) => `${devices.filter((d) => d.family === f).length} ${f}`).join(', ')})`,
+  );
+  for (const d of devices) {
+    const res = await fetch(`${gatewayUrl}/api/v1/devices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify(registration(d, '330106')),
+    });
+    const json = (await res.json()) as { token?: string };
+    if (res.status >= 300)
+      throw new Error(`registering ${d.deviceId}: ${res.status} ${JSON.stringify(json)}`);
+    d.token = json.token;
+  }
+  return devices;
+}
+
+interface DriveResult {
+  offered: number;
+  acknowledged: number;
+  refused: number;
+  errors: number;
+  firstError?: string;
+  ack: Samples;
+  queryable: Samples;
+  perSecond: number[];
+  missingSamples: number;
+  attendanceCount: number;
+  drainS: number;
+}
+
+async function drive(
+  o: Options,
+  devices: BenchDevice[],
+  base: URL,
+  pgUrl: string,
+  attSchema: string,
+): Promise<DriveResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: devices.length + 8 });
+  const totalShare = BENCH_FAMILIES.reduce((a, f) => a + o.mix[f], 0);
+  const start = Date.now() + 500;
+  const measureFrom = start + o.warmupS * 1000;
+  const end = measureFrom + o.durationS * 1000;
+  const ack = new Samples();
+  const queryable = new Samples();
+  const accepted = new PerSecond(measureFrom);
+  let personSeq = 0;
+  const r: DriveResult = {
+    offered: 0,
+    acknowledged: 0,
+    refused: 0,
+    errors: 0,
+    ack,
+    queryable,
+    perSecond: [],
+    missingSamples: 0,
+    attendanceCount: 0,
+    drainS: 0,
+  };
+  // Sampled punches waiting to show up in attendance: project|day -> (personId -> sent at).
+  const waiting = new Map<string, Map<string, { sentAt: number; at: Date; measured: boolean }>>();
+  let ackedTotal = 0;
+
+  const deviceLoop = async (d: BenchDevice) => {
+    const familyDevices = devices.filter((x) => x.family === d.family).length;
+    const punchesPerS = (o.rate * o.mix[d.family]) / totalShare / familyDevices;
+    const intervalMs = (1000 * o.batch[d.family]) / punchesPerS;
+    let next = start + Math.random() * intervalMs;
+    while (next < end) {
+      const wait = next - Date.now();
+      if (wait > 0) await sleep(wait);
+      next += intervalMs;
+      const now = new Date();
+      const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      const punches: BenchPunch[] = Array.from({ length: o.batch[d.family] }, () => ({
+        personId: String(1_000_000_000 + personSeq++),
+        at,
+      }));
+      const req = buildRequest(d, punches);
+      const sentAt = Date.now();
+      const measured = sentAt >= measureFrom;
+      for (const p of punches) {
+        if (Number(p.personId) % o.sampleEvery !== 0) continue;
+        const key = `${d.projectId}|${dayOf(p.at)}`;
+        if (!waiting.has(key)) waiting.set(key, new Map());
+        waiting.get(key)!.set(p.personId, { sentAt, at: p.at, measured });
+      }
+      if (measured) r.offered += punches.length;
+      try {
+        const res = await send(agent, base, req);
+        const done = Date.now();
+        if (req.acknowledged(res.status, res.text)) {
+          ackedTotal += punches.length;
+          if (measured) {
+            ack.add(done - sentAt);
+            r.acknowledged += punches.length;
+            accepted.add(done, punches.length);
+          }
+        } else {
+          r.refused += punches.length;
+          r.firstError ??= `${d.family} ${res.status} ${res.text.slice(0, 200)}`;
+        }
+      } catch (err) {
+        r.errors += punches.length;
+        r.firstError ??= `${d.family} ${String(err)}`;
+      }
+    }
+  };
+
+  const pg = new Client({ connectionString: pgUrl });
+  await pg.connect();
+  let polling = true;
+  const poll = async () => {
+    while (polling || [...waiting.values()].some((m) => m.size > 0)) {
+      for (const [key, persons] of waiting) {
+        if (persons.size === 0) continue;
+        const [projectId, day] = key.split('|');
+        const ids = [...persons.keys()];
+        const rows = await pg.query<{ person_id: string }>(
+          `SELECT person_id FROM ${attSchema}.punches WHERE project_id = $1 AND day = $2 AND person_id = ANY($3::text[])`,
+          [projectId, day, ids],
+        );
+        const now = Date.now();
+        for (const row of rows.rows) {
+          const w = persons.get(row.person_id);
+          if (w?.measured) queryable.add(now - w.sentAt);
+          persons.delete(row.person_id);
+        }
+      }
+      if (!polling && Date.now() > end + 120_000) break;
+      await sleep(100);
+    }
+  };
+
+  log(`driving ${o.rate} punches/s for ${o.warmupS} s warm-up + ${o.durationS} s measured`);
+  const progress = setInterval(() => {
+    const s = Math.floor((Date.now() - measureFrom) / 1000);
+    if (s > 0)
+      log(
+        `  ${s}s: ${r.acknowledged} acknowledged (${Math.round(r.acknowledged / s)}/s), ${r.refused} refused, ${r.errors} errors`,
+      );
+  }, 10_000);
+  const poller = poll();
+  await Promise.all(devices.map(deviceLoop));
+  clearInterval(progress);
+  const drainStart = Date.now();
+  // Attendance holds every acknowledged punch, once.
+  for (;;) {
+    const { rows } = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${attSchema}.punches`);
+    r.attendanceCount = Number(rows[0].n);
+    if (r.attendanceCount >= ackedTotal || Date.now() - drainStart > 180_000) break;
+    await sleep(500);
+  }
+  r.drainS = (Date.now() - drainStart) / 1000;
+  polling = false;
+  await poller;
+  r.missingSamples = [...waiting.values()].reduce((a, m) => a + m.size, 0);
+  await pg.end();
+  agent.destroy();
+  r.perSecond = accepted.series(0, o.durationS);
+  (r as DriveResult & { ackedTotal: number }).ackedTotal = ackedTotal;
+  return r;
+}
+
+function report(o: Options, r: DriveResult, devices: BenchDevice[]) {
+  const ackedTotal = (r as DriveResult & { ackedTotal: number }).ackedTotal;
+  const rate = r.acknowledged / o.durationS;
+  const sorted = [...r.perSecond].sort((a, b) => a - b);
+  const worstSecond = sorted[0] ?? 0;
+  const p5Second = sorted[Math.floor(sorted.length * 0.05)] ?? 0;
+  const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+  const lines = [
+    `accepted: ${r.acknowledged} punches in ${o.durationS} s = ${Math.round(rate)}/s (target ${o.rate}/s); worst second ${worstSecond}, 5th percentile second ${p5Second}`,
+    `acknowledgement latency per request: p50 ${f(r.ack.percentile(50))} ms, p99 ${f(r.ack.percentile(99))} ms, max ${f(r.ack.max())} ms (${r.ack.count} requests)`,
+    `queryable in attendance: p50 ${f(r.queryable.percentile(50))} ms, p99 ${f(r.queryable.percentile(99))} ms (${r.queryable.count} sampled punches, polled every 100 ms)`,
+    `refused ${r.refused}, errors ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
+    `exactness: ${ackedTotal} acknowledged in total (warm-up included), attendance holds ${r.attendanceCount} (${r.attendanceCount === ackedTotal ? 'exact' : 'MISMATCH'}), drained ${r.drainS.toFixed(1)} s after the load stopped; ${r.missingSamples} sampled punches never seen`,
+  ];
+  for (const l of lines) log(l);
+  if (!o.write) return;
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`;
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT }).toString().trim();
+  } catch {
+    /* not a git checkout */
+  }
+  const mix = BENCH_FAMILIES.filter((x) => o.mix[x] > 0)
+    .map(
+      (x) =>
+        `${x} ${o.mix[x]}% (${devices.filter((d) => d.family === x).length} devices, ${o.batch[x]}/request)`,
+    )
+    .join(', ');
+  if (!existsSync(o.out)) writeFileSync(o.out, '# Benchmarks\n');
+  appendFileSync(
+    o.out,
+    [
+      '',
+      `### Ingest run ${new Date().toISOString()} (commit ${commit})`,
+      '',
+      `- Machine: ${machine}; whole stack on it (PostgreSQL, Kafka, ClickHouse, gateway, attendance, load generator).`,
+      `- Load: ${o.rate} punches/s offered for ${o.durationS} s after ${o.warmupS} s warm-up; ${mix}.`,
+      ...lines.map((l) => `- ${l}`),
+      '',
+    ].join('\n'),
+  );
+  log(`appended to ${o.out}`);
+}
+
+function log(msg: string) {
+  process.stdout.write(`[bench:ingest] ${msg}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`[bench:ingest] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
