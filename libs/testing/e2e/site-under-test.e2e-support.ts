@@ -18,6 +18,8 @@ export interface SiteUnderTest {
   projectId: string;
   region: string;
   urls: { gateway: string; attendance: string; registry: string };
+  /** Bearer token of the gateway's admin API. */
+  adminToken: string;
   /** The gateway's admin API (bearer token added). Throws on >= 400 unless `allowError`. */
   gateway(
     method: string,
@@ -195,6 +197,7 @@ export async function startSite(
     projectId: project.projectCode,
     region: project.region,
     urls,
+    adminToken,
     async gateway(method, path, body, opts) {
       const r = await call(urls.gateway, method, path, body, admin);
       if (r.status >= 400 && !opts?.allowError)
