@@ -72,6 +72,18 @@ export function rowToEvent(row: EventRow): StoredEvent {
   };
 }
 
+/** What the store keeps of an envelope besides its data. */
+function metadataOf(e: EventEnvelope) {
+  return {
+    source: e.source,
+    time: e.time,
+    dataschema: e.dataschema,
+    correlationid: e.correlationid,
+    causationid: e.causationid,
+    region: e.region,
+  };
+}
+
 export const EVENT_COLUMNS =
   'stream_id, stream_position, global_position, transaction_id::text AS transaction_id, event_id, event_type, schema_version, data, metadata';
 
@@ -117,6 +129,59 @@ export class EventStore {
     }
   }
 
+  /**
+   * Appends events to several streams at once, each at the end of its stream (ANY), in one statement:
+   * the stream of an event is its subject; within a stream the events keep their order. For writers
+   * that group many small appends into one transaction (the device gateway's group commit). A racing
+   * writer to one of the streams makes the statement retry inside a savepoint.
+   */
+  async appendAny(events: EventEnvelope[], tx: Sql): Promise<bigint[]> {
+    if (events.length === 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withSavepoint(tx, () => this.insertAny(tx, events));
+      } catch (err) {
+        if (err instanceof ConcurrencyConflict && attempt < 20) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async insertAny(tx: Sql, events: EventEnvelope[]): Promise<bigint[]> {
+    const s = this.schema;
+    let rows: { global_position: string }[];
+    try {
+      rows = await tx.query(
+        `WITH e AS (
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])
+             WITH ORDINALITY AS e(stream_id, id, type, ver, data, meta, ord)),
+         cur AS (
+           SELECT d.stream_id, COALESCE((SELECT MAX(stream_position) FROM ${s}.events x WHERE x.stream_id = d.stream_id), 0) AS v
+             FROM (SELECT DISTINCT stream_id FROM e) d)
+         INSERT INTO ${s}.events (stream_id, stream_position, event_id, event_type, schema_version, data, metadata)
+         SELECT e.stream_id, cur.v + row_number() OVER (PARTITION BY e.stream_id ORDER BY e.ord), e.id, e.type, e.ver, e.data, e.meta
+           FROM e JOIN cur USING (stream_id)
+          ORDER BY e.ord
+         RETURNING global_position`,
+        [
+          events.map((e) => e.subject),
+          events.map((e) => e.id),
+          events.map((e) => e.type),
+          events.map((e) => e.schemaversion),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e) => JSON.stringify(metadataOf(e))),
+        ],
+      );
+    } catch (err) {
+      if (pgErrorCode(err) === '23505') {
+        if (pgConstraint(err)?.endsWith('event_id_key')) throw new DuplicateEvent(events.map((e) => e.id));
+        throw new ConcurrencyConflict(events[0].subject ?? '(many)', ANY);
+      }
+      throw err;
+    }
+    return rows.map((r) => BigInt(r.global_position));
+  }
+
   private async insert(tx: Sql, streamId: string, events: EventEnvelope[], expected: ExpectedVersion) {
     const s = this.schema;
     let rows: { stream_position: string; global_position: string }[];
@@ -136,16 +201,7 @@ export class EventStore {
           events.map((e) => e.type),
           events.map((e) => e.schemaversion),
           events.map((e) => JSON.stringify(e.data)),
-          events.map((e) =>
-            JSON.stringify({
-              source: e.source,
-              time: e.time,
-              dataschema: e.dataschema,
-              correlationid: e.correlationid,
-              causationid: e.causationid,
-              region: e.region,
-            }),
-          ),
+          events.map((e) => JSON.stringify(metadataOf(e))),
           expected === ANY ? null : String(expected),
         ],
       );

@@ -178,6 +178,36 @@ describe('ingestion', () => {
   });
 });
 
+describe('group commit', () => {
+  it('commits concurrent requests together, exactly once each, and fails a bad request alone', async () => {
+    const d = await device('dev-group', 'hikvision-isapi');
+    const requests = Array.from({ length: 60 }, (_, i) => [
+      punch(String(50000 + i), '2026-11-21T08:00:00+08:00', String(i)),
+    ]);
+    // Every request twice, at once (a resend storm), and one request PostgreSQL cannot store (NUL in text).
+    const bad = [punch('bad\u0000person', '2026-11-21T08:00:00+08:00', 'bad')];
+    const outcomes = await Promise.allSettled([
+      ...requests.map((p) => ingestion.ingest(d, raw(), p)),
+      ingestion.ingest(d, raw(), bad),
+      ...requests.map((p) => ingestion.ingest(d, raw(), p)),
+    ]);
+    expect(outcomes[60].status).toBe('rejected');
+    const ok = outcomes
+      .filter((o) => o.status === 'fulfilled')
+      .map((o) => (o as PromiseFulfilledResult<{ results: { status: string }[] }>).value);
+    expect(ok).toHaveLength(120);
+    const statuses = ok.flatMap((o) => o.results.map((r) => r.status));
+    expect(statuses.filter((x) => x === 'accepted')).toHaveLength(60);
+    expect(statuses.filter((x) => x === 'duplicate')).toHaveLength(60);
+    const stored = await events('realname.device.PunchRecorded', 'device-dev-group');
+    expect(stored).toHaveLength(60);
+    const [{ n }] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${schema}.raw_requests WHERE device_id = 'dev-group'`,
+    );
+    expect(Number(n)).toBe(120);
+  });
+});
+
 describe('commands', () => {
   it('moves through queued, sent, retried and succeeded or failed with the device code', async () => {
     const d = await device('dev-cmd', 'zkteco-push', 'SN-CMD');

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { createEvent, PunchDirection, PunchRecorded } from '@realname/contracts';
-import { ANY, Database, EventStore, Sql } from '@realname/eventstore';
+import { Database, EventStore, Sql } from '@realname/eventstore';
 import type { Device } from '../devices/device';
 import { Photo, PhotoStore } from '../photos/photo-store';
 
@@ -52,6 +52,32 @@ interface Keyed {
   punch: NormalisedPunch;
   key: string;
   index: number;
+  /** Which request of the group commit it came with. */
+  job: number;
+  device: Device;
+}
+
+interface Job {
+  device: Device;
+  raw: RawRequest;
+  punches: NormalisedPunch[];
+  opts: IngestOptions;
+  requestId: string;
+  resolve: (done: { requestId: string; results: PunchResult[] }) => void;
+  reject: (err: unknown) => void;
+}
+
+/** How requests are grouped into transactions. */
+export interface GroupCommitOptions {
+  /** Transactions in flight at once. */
+  concurrency: number;
+  maxRequests: number;
+  maxPunches: number;
+}
+
+/** A record is one key of one device. */
+function recordIdentity(k: Keyed): string {
+  return `${k.device.deviceId}\u0000${k.key}`;
 }
 
 /** The key of a punch: the device's record id, else person and instant. */
@@ -71,6 +97,9 @@ export class PunchIngestion {
   private readonly punches?: Counter<'result' | 'protocol'>;
   private readonly requests?: Counter<'outcome' | 'protocol'>;
   private readonly photosDropped?: Counter<'protocol'>;
+  private readonly batchSize?: Histogram;
+  private readonly pending: Job[] = [];
+  private flushing = 0;
 
   constructor(
     private readonly db: Database,
@@ -78,6 +107,7 @@ export class PunchIngestion {
     private readonly photos: PhotoStore,
     private readonly collapseWindowMs: number,
     registry?: Registry,
+    private readonly groupCommit: GroupCommitOptions = { concurrency: 2, maxRequests: 500, maxPunches: 5000 },
   ) {
     this.store = new EventStore(db, schema);
     if (registry) {
@@ -99,27 +129,93 @@ export class PunchIngestion {
         labelNames: ['protocol'],
         registers: [registry],
       });
+      this.batchSize = new Histogram({
+        name: 'gateway_ingest_group_commit_requests',
+        help: 'Device requests committed together in one transaction',
+        buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+        registers: [registry],
+      });
     }
   }
 
-  async ingest(
+  /**
+   * Stores the request and its punches; resolves once they are committed (acknowledge only then).
+   * Requests arriving together are committed together (group commit): one transaction, a handful of
+   * statements, whatever the number of requests in it.
+   */
+  ingest(
     device: Device,
     raw: RawRequest,
     punches: NormalisedPunch[],
     opts: IngestOptions = {},
   ): Promise<{ requestId: string; results: PunchResult[] }> {
-    const requestId = uuidv7();
-    const results = await this.db.transaction(async (tx) => {
-      await this.storeRaw(tx, requestId, device.deviceId, raw, 'accepted');
-      return this.record(tx, device, raw, requestId, punches, opts);
+    return new Promise<{ requestId: string; results: PunchResult[] }>((resolve, reject) => {
+      this.pending.push({ device, raw, punches, opts, requestId: uuidv7(), resolve, reject });
+      this.schedule();
+    }).then((done) => {
+      const count = (st: PunchStatus) => done.results.filter((r) => r.status === st).length;
+      for (const st of ['accepted', 'duplicate', 'collapsed'] as const) {
+        const n = count(st);
+        if (n > 0) this.punches?.inc({ result: st, protocol: raw.protocol }, n);
+      }
+      this.requests?.inc({ outcome: 'accepted', protocol: raw.protocol });
+      return done;
     });
-    const count = (s: PunchStatus) => results.filter((r) => r.status === s).length;
-    for (const s of ['accepted', 'duplicate', 'collapsed'] as const) {
-      const n = count(s);
-      if (n > 0) this.punches?.inc({ result: s, protocol: raw.protocol }, n);
+  }
+
+  private schedule(): void {
+    while (this.flushing < this.groupCommit.concurrency && this.pending.length > 0) {
+      this.flushing++;
+      // Let the requests that arrived in the same turn of the event loop join the first transaction.
+      setImmediate(() => void this.flushLoop());
     }
-    this.requests?.inc({ outcome: 'accepted', protocol: raw.protocol });
-    return { requestId, results };
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const jobs = this.takeBatch();
+        await this.commit(jobs);
+      }
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  private takeBatch(): Job[] {
+    let punches = 0;
+    let n = 0;
+    while (
+      n < this.pending.length &&
+      n < this.groupCommit.maxRequests &&
+      (n === 0 || punches + this.pending[n].punches.length <= this.groupCommit.maxPunches)
+    ) {
+      punches += this.pending[n].punches.length;
+      n++;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  /** One transaction for the jobs; if it fails, each job alone, so that one bad request fails only itself. */
+  private async commit(jobs: Job[]): Promise<void> {
+    this.batchSize?.observe(jobs.length);
+    try {
+      const results = await this.db.transaction((tx) => this.recordBatch(tx, jobs));
+      jobs.forEach((j, i) => j.resolve({ requestId: j.requestId, results: results[i] }));
+    } catch (err) {
+      if (jobs.length === 1) {
+        jobs[0].reject(err);
+        return;
+      }
+      for (const job of jobs) {
+        try {
+          const [results] = await this.db.transaction((tx) => this.recordBatch(tx, [job]));
+          job.resolve({ requestId: job.requestId, results });
+        } catch (single) {
+          job.reject(single);
+        }
+      }
+    }
   }
 
   /** Keeps a request that carried no punch but is evidence (an operation log, a door event, a result). */
@@ -203,73 +299,89 @@ export class PunchIngestion {
     );
   }
 
-  private async record(
-    tx: Sql,
-    device: Device,
-    raw: RawRequest,
-    requestId: string,
-    punches: NormalisedPunch[],
-    opts: IngestOptions,
-  ): Promise<PunchResult[]> {
-    const keyed: Keyed[] = punches.map((punch, index) => ({ punch, key: punchKey(punch), index }));
-    // The first occurrence of a key in the batch wins; later ones in the same batch are duplicates.
-    const firstIndex = new Map<string, number>();
-    for (const k of keyed) if (!firstIndex.has(k.key)) firstIndex.set(k.key, k.index);
-    const unique = [...firstIndex.values()].map((i) => keyed[i]);
-    const collapsed = await this.collapsedKeys(tx, device.deviceId, unique);
-    const proposed = new Map(unique.map((k) => [k.key, collapsed.has(k.key) ? null : uuidv7()]));
-    const photoRefs = await this.photoRefs(tx, device, raw, unique, collapsed);
-
-    const claimed = await tx.query<{ record_id: string }>(
-      `INSERT INTO ${this.schema}.device_records (device_id, record_id, event_id, person_id, punched_at, outcome, request_id, photo_ref, backfill_id)
-       SELECT $1, r, e, p, t, o, $7, f, $9 FROM unnest($2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $8::text[]) AS x(r, e, p, t, o, f)
-       ON CONFLICT (device_id, record_id) DO NOTHING
-       RETURNING record_id`,
+  private async recordBatch(tx: Sql, jobs: Job[]): Promise<PunchResult[][]> {
+    await tx.execute(
+      `INSERT INTO ${this.schema}.raw_requests (request_id, device_id, protocol, received_at, headers, body, outcome)
+       SELECT r, d, p, t, h, b, 'accepted'
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::bytea[]) AS x(r, d, p, t, h, b)`,
       [
-        device.deviceId,
-        unique.map((k) => k.key),
-        unique.map((k) => proposed.get(k.key)),
-        unique.map((k) => k.punch.personId),
-        unique.map((k) => k.punch.punchedAt),
-        unique.map((k) => (collapsed.has(k.key) ? 'collapsed' : 'accepted')),
-        requestId,
-        unique.map((k) => photoRefs.get(k.key) ?? null),
-        opts.backfillId ?? null,
+        jobs.map((j) => j.requestId),
+        jobs.map((j) => j.device.deviceId.slice(0, 128)),
+        jobs.map((j) => j.raw.protocol),
+        jobs.map((j) => j.raw.receivedAt),
+        jobs.map((j) => JSON.stringify(j.raw.headers)),
+        jobs.map((j) => j.raw.body),
       ],
     );
-    const fresh = new Set(claimed.map((r) => r.record_id));
+    const keyed: Keyed[][] = jobs.map((j, job) =>
+      j.punches.map((punch, index) => ({ punch, key: punchKey(punch), index, job, device: j.device })),
+    );
+    // The first occurrence of a device's key in the batch wins; later ones are duplicates.
+    const first = new Map<string, Keyed>();
+    for (const k of keyed.flat()) {
+      const id = recordIdentity(k);
+      if (!first.has(id)) first.set(id, k);
+    }
+    const unique = [...first.values()];
+    const collapsed = await this.collapsedKeys(tx, unique);
+    const proposed = new Map(
+      unique.map((k) => [recordIdentity(k), collapsed.has(recordIdentity(k)) ? null : uuidv7()]),
+    );
+    const photoRefs = await this.photoRefs(tx, unique, collapsed);
+
+    const claimed = await tx.query<{ device_id: string; record_id: string }>(
+      `INSERT INTO ${this.schema}.device_records (device_id, record_id, event_id, person_id, punched_at, outcome, request_id, photo_ref, backfill_id)
+       SELECT d, r, e, p, t, o, q, f, b
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::uuid[], $8::text[], $9::uuid[])
+           AS x(d, r, e, p, t, o, q, f, b)
+       ON CONFLICT (device_id, record_id) DO NOTHING
+       RETURNING device_id, record_id`,
+      [
+        unique.map((k) => k.device.deviceId),
+        unique.map((k) => k.key),
+        unique.map((k) => proposed.get(recordIdentity(k))),
+        unique.map((k) => k.punch.personId),
+        unique.map((k) => k.punch.punchedAt),
+        unique.map((k) => (collapsed.has(recordIdentity(k)) ? 'collapsed' : 'accepted')),
+        unique.map((k) => jobs[k.job].requestId),
+        unique.map((k) => photoRefs.get(recordIdentity(k)) ?? null),
+        unique.map((k) => jobs[k.job].opts.backfillId ?? null),
+      ],
+    );
+    const fresh = new Set(claimed.map((r) => `${r.device_id}\u0000${r.record_id}`));
     const known = await this.knownEvents(
       tx,
-      device.deviceId,
-      unique.filter((k) => !fresh.has(k.key)).map((k) => k.key),
+      unique.filter((k) => !fresh.has(recordIdentity(k))),
     );
 
-    const streamId = `device-${device.deviceId}`;
-    const events = unique
-      .filter((k) => fresh.has(k.key) && !collapsed.has(k.key))
-      .map((k) =>
-        this.event(device, raw, requestId, k, proposed.get(k.key)!, photoRefs.get(k.key), streamId),
-      );
-    if (events.length > 0) await this.store.append(streamId, events, ANY, tx);
-    if (opts.backfillId) {
+    const accepted = unique.filter((k) => fresh.has(recordIdentity(k)) && !collapsed.has(recordIdentity(k)));
+    const events = accepted.map((k) =>
+      this.event(k, jobs[k.job], proposed.get(recordIdentity(k))!, photoRefs.get(recordIdentity(k))),
+    );
+    await this.store.appendAny(events, tx);
+    for (const [i, j] of jobs.entries()) {
+      if (!j.opts.backfillId) continue;
+      const recovered = accepted.filter((k) => k.job === i).length;
       await tx.execute(
         `UPDATE ${this.schema}.backfills SET received = received + $2, recovered = recovered + $3,
            status = CASE WHEN status = 'requested' THEN 'running' ELSE status END
           WHERE backfill_id = $1`,
-        [opts.backfillId, punches.length, events.length],
+        [j.opts.backfillId, j.punches.length, recovered],
       );
     }
 
-    return keyed.map((k): PunchResult => {
-      const isFirst = firstIndex.get(k.key) === k.index;
-      if (isFirst && fresh.has(k.key)) {
-        return collapsed.has(k.key)
-          ? { key: k.key, status: 'collapsed' }
-          : { key: k.key, status: 'accepted', eventId: proposed.get(k.key)! };
-      }
-      const eventId = known.get(k.key) ?? proposed.get(k.key) ?? undefined;
-      return { key: k.key, status: 'duplicate', ...(eventId ? { eventId } : {}) };
-    });
+    return keyed.map((ks) =>
+      ks.map((k): PunchResult => {
+        const id = recordIdentity(k);
+        if (first.get(id) === k && fresh.has(id)) {
+          return collapsed.has(id)
+            ? { key: k.key, status: 'collapsed' }
+            : { key: k.key, status: 'accepted', eventId: proposed.get(id)! };
+        }
+        const eventId = known.get(id) ?? proposed.get(id) ?? undefined;
+        return { key: k.key, status: 'duplicate', ...(eventId ? { eventId } : {}) };
+      }),
+    );
   }
 
   /**
@@ -277,92 +389,100 @@ export class PunchIngestion {
    * (already stored, or earlier in this batch) are collapsed: a face terminal recognises a person
    * standing in front of it several times a second.
    */
-  private async collapsedKeys(tx: Sql, deviceId: string, unique: Keyed[]): Promise<Set<string>> {
+  private async collapsedKeys(tx: Sql, unique: Keyed[]): Promise<Set<string>> {
     const candidates = unique.filter((k) => k.punch.recordId === undefined);
     const out = new Set<string>();
     if (candidates.length === 0 || this.collapseWindowMs <= 0) return out;
-    const near = await tx.query<{ k: string }>(
-      `SELECT t.k FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS t(k, p, ts)
-        WHERE EXISTS (SELECT 1 FROM ${this.schema}.device_records d
-                       WHERE d.device_id = $1 AND d.person_id = t.p AND d.outcome = 'accepted'
-                         AND d.record_id <> t.k
-                         AND d.punched_at > t.ts - make_interval(secs => $5::double precision / 1000)
-                         AND d.punched_at < t.ts + make_interval(secs => $5::double precision / 1000))`,
+    const near = await tx.query<{ d: string; k: string }>(
+      `SELECT t.d, t.k FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS t(d, k, p, ts)
+        WHERE EXISTS (SELECT 1 FROM ${this.schema}.device_records r
+                       WHERE r.device_id = t.d AND r.person_id = t.p AND r.outcome = 'accepted'
+                         AND r.record_id <> t.k
+                         AND r.punched_at > t.ts - make_interval(secs => $5::double precision / 1000)
+                         AND r.punched_at < t.ts + make_interval(secs => $5::double precision / 1000))`,
       [
-        deviceId,
+        candidates.map((k) => k.device.deviceId),
         candidates.map((k) => k.key),
         candidates.map((k) => k.punch.personId),
         candidates.map((k) => k.punch.punchedAt),
         this.collapseWindowMs,
       ],
     );
-    for (const r of near) out.add(r.k);
-    // Within the batch: in time order, a punch near one kept before it is collapsed.
+    for (const r of near) out.add(`${r.d}\u0000${r.k}`);
+    // Within the batch: in time order, a punch near one kept before it (same device and person) is collapsed.
     const kept = new Map<string, number[]>();
     const byTime = [...candidates].sort((a, b) => a.punch.punchedAt.getTime() - b.punch.punchedAt.getTime());
     for (const k of byTime) {
-      if (out.has(k.key)) continue;
+      const id = recordIdentity(k);
+      if (out.has(id)) continue;
+      const who = `${k.device.deviceId}\u0000${k.punch.personId}`;
       const t = k.punch.punchedAt.getTime();
-      const times = kept.get(k.punch.personId) ?? [];
-      if (times.some((s) => Math.abs(t - s) < this.collapseWindowMs)) out.add(k.key);
-      else kept.set(k.punch.personId, [...times, t]);
+      const times = kept.get(who) ?? [];
+      if (times.some((x) => Math.abs(t - x) < this.collapseWindowMs)) out.add(id);
+      else kept.set(who, [...times, t]);
     }
     return out;
   }
 
   /** Stores the photos that came with the punches, and finds those that came before them (ZKTeco). */
-  private async photoRefs(
-    tx: Sql,
-    device: Device,
-    raw: RawRequest,
-    unique: Keyed[],
-    collapsed: Set<string>,
-  ): Promise<Map<string, string>> {
+  private async photoRefs(tx: Sql, unique: Keyed[], collapsed: Set<string>): Promise<Map<string, string>> {
     const refs = new Map<string, string>();
     for (const k of unique) {
-      if (!k.punch.photo || collapsed.has(k.key)) continue;
+      const id = recordIdentity(k);
+      if (!k.punch.photo || collapsed.has(id)) continue;
       const put = await this.photos.put(k.punch.photo.bytes, k.punch.photo.contentType, tx);
-      if (put.ref) refs.set(k.key, put.ref);
-      else if (put.tooLarge) this.photosDropped?.inc({ protocol: raw.protocol });
+      if (put.ref) refs.set(id, put.ref);
+      else if (put.tooLarge) this.photosDropped?.inc({ protocol: k.device.family });
     }
-    const waiting = unique.filter((k) => !refs.has(k.key) && !k.punch.photo && !collapsed.has(k.key));
-    if (device.family === 'zkteco-push' && waiting.length > 0) {
-      const rows = await tx.query<{ person_id: string; punched_at: Date; photo_ref: string }>(
-        `SELECT pp.person_id, pp.punched_at, pp.photo_ref
-           FROM unnest($2::text[], $3::timestamptz[]) AS t(p, ts)
-           JOIN ${this.schema}.punch_photos pp ON pp.device_id = $1 AND pp.person_id = t.p AND pp.punched_at = t.ts`,
-        [device.deviceId, waiting.map((k) => k.punch.personId), waiting.map((k) => k.punch.punchedAt)],
+    const waiting = unique.filter(
+      (k) => k.device.family === 'zkteco-push' && !k.punch.photo && !collapsed.has(recordIdentity(k)),
+    );
+    if (waiting.length > 0) {
+      const rows = await tx.query<{
+        device_id: string;
+        person_id: string;
+        punched_at: Date;
+        photo_ref: string;
+      }>(
+        `SELECT pp.device_id, pp.person_id, pp.punched_at, pp.photo_ref
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(d, p, ts)
+           JOIN ${this.schema}.punch_photos pp ON pp.device_id = t.d AND pp.person_id = t.p AND pp.punched_at = t.ts`,
+        [
+          waiting.map((k) => k.device.deviceId),
+          waiting.map((k) => k.punch.personId),
+          waiting.map((k) => k.punch.punchedAt),
+        ],
       );
-      const found = new Map(rows.map((r) => [`${r.person_id}@${r.punched_at.toISOString()}`, r.photo_ref]));
+      const found = new Map(
+        rows.map((r) => [`${r.device_id}\u0000${r.person_id}@${r.punched_at.toISOString()}`, r.photo_ref]),
+      );
       for (const k of waiting) {
-        const ref = found.get(`${k.punch.personId}@${k.punch.punchedAt.toISOString()}`);
-        if (ref) refs.set(k.key, ref);
+        const ref = found.get(
+          `${k.device.deviceId}\u0000${k.punch.personId}@${k.punch.punchedAt.toISOString()}`,
+        );
+        if (ref) refs.set(recordIdentity(k), ref);
       }
     }
     return refs;
   }
 
-  private async knownEvents(tx: Sql, deviceId: string, keys: string[]): Promise<Map<string, string>> {
+  private async knownEvents(tx: Sql, seen: Keyed[]): Promise<Map<string, string>> {
     const known = new Map<string, string>();
-    if (keys.length === 0) return known;
-    const rows = await tx.query<{ record_id: string; event_id: string | null }>(
-      `SELECT record_id, event_id FROM ${this.schema}.device_records WHERE device_id = $1 AND record_id = ANY($2::text[])`,
-      [deviceId, keys],
+    if (seen.length === 0) return known;
+    const rows = await tx.query<{ device_id: string; record_id: string; event_id: string | null }>(
+      `SELECT r.device_id, r.record_id, r.event_id
+         FROM unnest($1::text[], $2::text[]) AS t(d, k)
+         JOIN ${this.schema}.device_records r ON r.device_id = t.d AND r.record_id = t.k`,
+      [seen.map((k) => k.device.deviceId), seen.map((k) => k.key)],
     );
-    for (const r of rows) if (r.event_id) known.set(r.record_id, r.event_id);
+    for (const r of rows) if (r.event_id) known.set(`${r.device_id}\u0000${r.record_id}`, r.event_id);
     return known;
   }
 
-  private event(
-    device: Device,
-    raw: RawRequest,
-    requestId: string,
-    k: Keyed,
-    eventId: string,
-    photoRef: string | undefined,
-    streamId: string,
-  ) {
+  private event(k: Keyed, job: Job, eventId: string, photoRef: string | undefined) {
+    const { device, raw } = job;
     const p = k.punch;
+    const streamId = `device-${device.deviceId}`;
     return createEvent(
       PunchRecorded,
       {
@@ -379,7 +499,7 @@ export class PunchIngestion {
         direction: p.direction ?? device.defaultDirection,
         verifyMode: p.verifyMode,
         protocol: raw.protocol,
-        rawRequestId: requestId,
+        rawRequestId: job.requestId,
         ...(photoRef ? { photoRef } : {}),
       },
       {
@@ -388,7 +508,7 @@ export class PunchIngestion {
         subject: streamId,
         region: device.region,
         correlationId: raw.correlationId,
-        causationId: requestId,
+        causationId: job.requestId,
         time: p.punchedAt,
       },
     );
