@@ -5,3 +5,4 @@ export * from './events';
 export * from './kafka/binding';
 export * from './time';
 export * from './device-protocol/open-v1-signature';
+export * from './device-protocol/open-v1';

@@ -1,10 +1,13 @@
-import type { OpenV1Punch, OpenV1UploadReply } from '@realname/contracts';
-import { DeviceProtocolError, OPEN_V1_MAX_BATCH, UploadOptions } from './open-protocol-client';
+import { OPEN_V1_LIMITS, OpenV1UploadReply } from '@realname/contracts';
+import { DevicePunch, DeviceProtocolError, OPEN_V1_MAX_BATCH, UploadOptions } from './open-protocol-client';
 
 /** What a buffer needs of a client: OpenProtocolClient, or a stand-in in tests. */
 export interface PunchUploader {
-  upload(punches: OpenV1Punch[], options?: UploadOptions): Promise<OpenV1UploadReply>;
+  upload(punches: DevicePunch[], options?: UploadOptions): Promise<OpenV1UploadReply>;
 }
+
+/** Photos in one upload are kept under this many bytes of body (the gateway takes 10 MB). */
+const PHOTO_BODY_BUDGET = Math.floor(OPEN_V1_LIMITS.maxBodyBytes * 0.8);
 
 export interface DeviceBufferOptions {
   /** Digits of the zero-padded sequence in generated record ids (default 10: 0000000001). */
@@ -29,10 +32,12 @@ export interface BufferCounters {
   requests: number;
   /** Flushes that stopped with records left because the gateway could not be reached or refused the device. */
   failedFlushes: number;
+  /** Photos left out of a resend because the gateway refused them (the punch itself was kept). */
+  photosDropped: number;
 }
 
 export interface RejectedRecord {
-  punch: OpenV1Punch;
+  punch: DevicePunch;
   status: number;
   reason: string;
 }
@@ -71,13 +76,14 @@ export class DeviceBuffer {
     retries: 0,
     requests: 0,
     failedFlushes: 0,
+    photosDropped: 0,
   };
   /** The records the gateway refused, with its reason (kept for inspection, most recent last). */
   readonly rejectedRecords: RejectedRecord[] = [];
   /** Why the last flush stopped early; cleared by a flush that empties the buffer. */
   lastError?: Error;
 
-  private readonly queue: OpenV1Punch[] = [];
+  private readonly queue: DevicePunch[] = [];
   private nextSequence: number;
   private readonly width: number;
   private readonly prefix: string;
@@ -93,7 +99,7 @@ export class DeviceBuffer {
   }
 
   /** Records not yet acknowledged, oldest first. */
-  get pending(): readonly OpenV1Punch[] {
+  get pending(): readonly DevicePunch[] {
     return this.queue;
   }
 
@@ -114,16 +120,27 @@ export class DeviceBuffer {
    * Stores a punch. Without a recordId it gets the device's next one; with one (a simulated day, or a
    * deliberate resend of a record already sent) that id is kept as is.
    */
-  append(punch: Omit<OpenV1Punch, 'recordId'> & { recordId?: string }): OpenV1Punch {
+  append(punch: Omit<DevicePunch, 'recordId'> & { recordId?: string }): DevicePunch {
     let recordId = punch.recordId;
     if (recordId === undefined) {
       recordId = this.peekNextRecordId();
       this.nextSequence++;
     }
-    const record: OpenV1Punch = { ...punch, recordId };
+    const record: DevicePunch = { ...punch, recordId };
     this.queue.push(record);
     this.counters.appended++;
     return record;
+  }
+
+  /**
+   * Forgets every pending record without sending it (a device whose upload queue was wiped, e.g. by a
+   * reboot, while its record log survived: only a records.query brings those records to the gateway).
+   * Returns how many were dropped.
+   */
+  discard(): number {
+    const n = this.queue.length;
+    this.queue.splice(0, n);
+    return n;
   }
 
   /**
@@ -142,7 +159,7 @@ export class DeviceBuffer {
     const result: FlushResult = { sent: 0, accepted: 0, duplicate: 0, rejected: 0, retries: 0, remaining: 0 };
     let size = batchSize;
     while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, size);
+      const batch = withinPhotoBudget(this.queue.slice(0, size));
       try {
         const reply = await client.upload(batch, {
           signal: options.signal,
@@ -166,7 +183,27 @@ export class DeviceBuffer {
         this.counters.duplicate += duplicate;
         size = Math.min(batchSize, size * 2);
       } catch (err) {
+        if (err instanceof DeviceProtocolError && err.status === 413 && batch.length > 1) {
+          // Larger than the gateway takes: halve the batch and try again.
+          this.counters.requests++;
+          size = Math.ceil(batch.length / 2);
+          continue;
+        }
         if (err instanceof DeviceProtocolError && err.status === 400) {
+          const photoOnly = photoOnlyIndexes(err, batch);
+          if (photoOnly.length > 0) {
+            // The gateway refused only the photos of these punches: keep the punches, send them without.
+            this.counters.requests++;
+            for (const i of photoOnly) {
+              const at = this.queue.indexOf(batch[i]);
+              if (at >= 0) {
+                const { photo: _photo, ...rest } = batch[i];
+                this.queue[at] = rest;
+                this.counters.photosDropped++;
+              }
+            }
+            continue;
+          }
           const bad = err.badPunchIndexes.filter((i) => i < batch.length);
           if (bad.length > 0) {
             this.counters.requests++;
@@ -199,7 +236,7 @@ export class DeviceBuffer {
   }
 
   private reject(
-    entries: { punch: OpenV1Punch; reason: string }[],
+    entries: { punch: DevicePunch; reason: string }[],
     status: number,
     result: FlushResult,
   ): void {
@@ -220,4 +257,30 @@ function reasonFor(err: DeviceProtocolError, index: number): string {
     (e) => e.field === `punches[${index}]` || e.field.startsWith(`punches[${index}].`),
   );
   return own.length > 0 ? own.map((e) => `${e.field}: ${e.message}`).join('; ') : err.message;
+}
+
+/** The punches of a batch whose only faults named by a 400 are their photos. */
+function photoOnlyIndexes(err: DeviceProtocolError, batch: readonly DevicePunch[]): number[] {
+  const faults = new Map<number, boolean>();
+  for (const e of err.errors) {
+    const m = /^punches\[(\d+)\](\.\w+)?/.exec(String(e.field));
+    if (!m) continue;
+    const i = Number(m[1]);
+    const onPhoto = m[2] === '.photo';
+    faults.set(i, (faults.get(i) ?? true) && onPhoto);
+  }
+  return [...faults]
+    .filter(([i, onlyPhoto]) => onlyPhoto && i < batch.length && batch[i].photo !== undefined)
+    .map(([i]) => i);
+}
+
+/** The longest head of the batch whose photos fit the body budget (at least one punch). */
+function withinPhotoBudget(batch: DevicePunch[]): DevicePunch[] {
+  let bytes = 0;
+  for (let i = 0; i < batch.length; i++) {
+    // base64 grows bytes by 4/3; the record itself is ~150 bytes of JSON.
+    bytes += 160 + Math.ceil(((batch[i].photo?.byteLength ?? 0) * 4) / 3);
+    if (bytes > PHOTO_BODY_BUDGET && i > 0) return batch.slice(0, i);
+  }
+  return batch;
 }

@@ -2,7 +2,9 @@ import { createServer } from 'node:net';
 import { OpenV1Punch, verifyRequest } from '@realname/contracts';
 import { FakeGateway } from '../test/fake-gateway';
 import {
+  DevicePunch,
   DeviceProtocolError,
+  formatOffsetTime,
   GatewayUnavailableError,
   OpenProtocolClient,
   registerDevice,
@@ -218,5 +220,124 @@ describe('OpenProtocolClient', () => {
     const denied = await registerDevice(gw.url, 'wrong-token', reg).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(DeviceProtocolError);
     expect((denied as DeviceProtocolError).status).toBe(401);
+  });
+});
+
+describe('OpenProtocolClient: heartbeat, commands, photos', () => {
+  let gw: FakeGateway;
+  beforeEach(async () => {
+    gw = await new FakeGateway().start();
+    gw.secrets.set(DEVICE, SECRET);
+  });
+  afterEach(() => gw.stop());
+
+  const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(300, 9)]);
+  const client = (extra: Partial<ConstructorParameters<typeof OpenProtocolClient>[0]> = {}) =>
+    new OpenProtocolClient({
+      baseUrl: gw.url,
+      deviceId: DEVICE,
+      secret: SECRET,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+      ...extra,
+    });
+  const bodyOf = (i: number) => JSON.parse(gw.requests[i].body.toString('utf8'));
+
+  it('formats the device clock with its zone offset', () => {
+    const t = Date.parse('2026-11-20T23:41:02.750Z');
+    expect(formatOffsetTime(t, 'Asia/Shanghai')).toBe('2026-11-21T07:41:02+08:00');
+    expect(formatOffsetTime(t, 'UTC')).toBe('2026-11-20T23:41:02Z');
+    expect(formatOffsetTime(t, 'America/St_Johns')).toBe('2026-11-20T20:11:02-03:30');
+  });
+
+  it('heartbeats with the device clock and status, and reads the pending work', async () => {
+    gw.queue(DEVICE, { kind: 'person.delete', person: { personId: '10001' } });
+    const now = Date.parse('2026-11-21T00:00:00Z');
+    const reply = await client({ now: () => Date.now() }).heartbeat({ firmware: 'sim-1', personCount: 0 });
+    expect(reply.pending).toEqual({ personUpserts: 0, personDeletes: 1, recordQueries: 0 });
+    expect(reply.pollAfterS).toBe(30);
+    const sent = bodyOf(0);
+    expect(sent).toMatchObject({ firmware: 'sim-1', personCount: 0 });
+    expect(sent.deviceTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/);
+    expect(gw.requests[0].path).toBe('/open/v1/heartbeat');
+    expect(now).toBeGreaterThan(0);
+  });
+
+  it('claims commands and reports one result per command', async () => {
+    const a = gw.queue(DEVICE, { kind: 'person.upsert', person: { personId: '10001', name: 'Zhang Wei' } });
+    const b = gw.queue(DEVICE, {
+      kind: 'records.query',
+      range: { from: '2026-11-21T00:00:00Z', to: '2026-11-21T01:00:00Z' },
+      backfillId: 'bf-1',
+    });
+    const c = client();
+    const commands = await c.claim(5);
+    expect(commands.map((x) => x.commandId)).toEqual([a, b]);
+    expect(bodyOf(0)).toEqual({ limit: 5 });
+    expect(await c.claim()).toEqual([]);
+    expect(bodyOf(1)).toEqual({});
+
+    const statuses = await c.reportResults([
+      { commandId: a, ok: true },
+      { commandId: b, ok: false, code: 'busy', message: 'x'.repeat(600) },
+    ]);
+    expect(statuses).toEqual([
+      { commandId: a, status: 'recorded', commandStatus: 'succeeded' },
+      { commandId: b, status: 'recorded', commandStatus: 'failed' },
+    ]);
+    expect(bodyOf(2).results[1].message).toHaveLength(500);
+    await expect(c.reportResults([])).rejects.toThrow(RangeError);
+    await expect(c.claim(51)).rejects.toThrow(RangeError);
+  });
+
+  it('fetches a photo by its URL relative to the claim URL, signed over an empty body, and checks its hash', async () => {
+    const sha = gw.addPhoto(JPEG);
+    const c = client();
+    const photo = await c.fetchPhoto({ photoUrl: `/open/v1/photos/${sha}`, photoSha256: sha });
+    expect(photo.bytes.equals(JPEG)).toBe(true);
+    expect(photo.contentType).toBe('image/jpeg');
+    const req = gw.requests[0];
+    expect(req.body).toHaveLength(0);
+    expect(
+      verifyRequest(
+        SECRET,
+        { timestamp: req.headers['x-timestamp'] as string, signature: req.headers['x-signature'] as string },
+        Buffer.alloc(0),
+        Date.now(),
+        300,
+      ),
+    ).toEqual({ ok: true });
+
+    // Bytes that do not hash to what the command promised are not taken.
+    const other = gw.addPhoto(Buffer.concat([JPEG, Buffer.from([1])]));
+    gw.photos.set(other, JPEG);
+    await expect(c.fetchPhoto({ photoSha256: other })).rejects.toThrow(/hash/);
+    // The signed request goes to the gateway only.
+    await expect(
+      c.fetchPhoto({ photoUrl: `https://elsewhere.example/open/v1/photos/${sha}` }),
+    ).rejects.toThrow(/origin/);
+    const missing = await c.fetchPhoto({ photoSha256: '0'.repeat(64) }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(DeviceProtocolError);
+    expect((missing as DeviceProtocolError).status).toBe(404);
+  });
+
+  it('uploads photo bytes as base64 and the backfill id with the batch; takes collapsed results', async () => {
+    const c = client();
+    const batch: DevicePunch[] = [{ ...punches(1)[0], photo: new Uint8Array(JPEG) }, punches(1, 2)[0]];
+    await c.upload(batch, { backfillId: 'bf-7' });
+    const sent = bodyOf(0);
+    expect(sent.backfillId).toBe('bf-7');
+    expect(Buffer.from(sent.punches[0].photo, 'base64').equals(JPEG)).toBe(true);
+    expect(sent.punches[1].photo).toBeUndefined();
+    expect(gw.stored.get(DEVICE)?.get(batch[0].recordId)?.backfillId).toBe('bf-7');
+    await expect(c.upload([{ ...punches(1)[0], photo: new Uint8Array([1, 2, 3]) }])).rejects.toThrow(/JPEG/);
+
+    gw.failNext(1, 200, {
+      requestId: 'r',
+      serverTime: 'now',
+      results: [{ recordId: '1', status: 'collapsed' }],
+    });
+    const reply = await c.upload(punches(1));
+    expect(reply.results[0].status).toBe('collapsed');
   });
 });

@@ -52,4 +52,16 @@ describe('open protocol v1 signature', () => {
       reason: 'bad-timestamp',
     });
   });
+
+  it('matches the test vector published in docs/device-protocol.md', () => {
+    const vectorSecret = '4f1c2b9e7d0a5836c1e2f3a4b5c6d7e8';
+    const vectorBody =
+      '{"punches":[{"recordId":"00000042","personId":"10001","time":"2026-11-21 07:41:02","direction":"in","verifyMode":"face"}]}';
+    expect(signRequest(vectorSecret, '1795218065', vectorBody)).toBe(
+      'v1=c50ce1ed4fee74f515f653dbcb5fc6ab65a83a750f092c0f79b875180849eb95',
+    );
+    expect(signRequest(vectorSecret, '1795218065', Buffer.alloc(0))).toBe(
+      'v1=5d119b330025f372901bbee013cb08c9c32311bd172b07551a8769aa1469493c',
+    );
+  });
 });

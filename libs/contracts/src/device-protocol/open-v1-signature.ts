@@ -62,28 +62,3 @@ export const OPEN_V1_HEADERS = {
   timestamp: 'X-Timestamp',
   signature: 'X-Signature',
 } as const;
-
-/** The path a device posts its punches to, below the gateway's base URL. */
-export const OPEN_V1_PUNCHES_PATH = '/open/v1/punches';
-
-/** One punch in an upload (see docs/device-protocol.md). */
-export interface OpenV1Punch {
-  recordId: string;
-  personId: string;
-  /** RFC 3339 with offset, or local `YYYY-MM-DD HH:mm:ss` in the device's zone. */
-  time: string;
-  direction?: 'in' | 'out' | 'unknown';
-  verifyMode?: 'face' | 'card' | 'fingerprint' | 'password' | 'qr' | 'idcard' | 'iris' | 'other';
-}
-
-export interface OpenV1PunchResult {
-  recordId: string;
-  status: 'accepted' | 'duplicate';
-  eventId: string;
-}
-
-export interface OpenV1UploadReply {
-  requestId: string;
-  serverTime: string;
-  results: OpenV1PunchResult[];
-}
