@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The platform on this machine with simulated devices: starts the local stack (real PostgreSQL,
-# ClickHouse and Kafka), builds and starts the services, registers simulated devices of a few projects
-# and sends realistic punches with a progress display until Ctrl-C. This is `npm run demo`.
+# ClickHouse and Kafka), builds and starts the services and the integrity-platform simulator, enters
+# workers on the registry's projects, puts one simulated gate device of every family (ZKTeco, Hikvision
+# through a site agent, Uface, HTTPv2, open protocol) on each project, lets the platform push the
+# workers to the devices, and has the workers punch, with a progress display until Ctrl-C.
+# This is `npm run demo`.
 #
 # Ports (override with the variables): gateway http 8081, attendance http 8082, attendance gRPC 9082.
-# Extra arguments go to the device simulator (e.g. `npm run demo -- --projects 5 --speed 1200`).
+# Extra arguments go to the demo site (e.g. `npm run demo -- --projects 2 --workers 12 --speed 10`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -39,6 +42,8 @@ if [ ! -f "$KEYS" ]; then
 fi
 # shellcheck disable=SC1090
 set -a; . "$KEYS"; set +a
+# The gateway fetches workers' faces from the registry with this token (a fresh one each run).
+PHOTO_TOKEN="$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')"
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
@@ -60,9 +65,11 @@ node libs/integrity-simulator/dist/cli.js --port "$INTEGRITY_PORT" --api-key "$I
 PIDS+=($!)
 start worker-registry DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   REGISTRY_HTTP_PORT="$REGISTRY_PORT" INTEGRITY_URL="http://127.0.0.1:$INTEGRITY_PORT" INTEGRITY_API_KEY="$INTEGRITY_API_KEY" \
-  INTEGRITY_SYNC_INTERVAL_S=60 PII_KEYS="$PII_KEYS" PII_ACTIVE_KEY_ID="$PII_ACTIVE_KEY_ID" PII_HASH_KEY="$PII_HASH_KEY"
+  INTEGRITY_SYNC_INTERVAL_S=60 PII_KEYS="$PII_KEYS" PII_ACTIVE_KEY_ID="$PII_ACTIVE_KEY_ID" PII_HASH_KEY="$PII_HASH_KEY" \
+  REGISTRY_PHOTO_TOKENS="$PHOTO_TOKEN"
 start device-gateway DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
-  GATEWAY_HTTP_PORT="$GATEWAY_PORT" GATEWAY_ADMIN_TOKEN="$ADMIN_TOKEN"
+  GATEWAY_HTTP_PORT="$GATEWAY_PORT" GATEWAY_ADMIN_TOKEN="$ADMIN_TOKEN" \
+  REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT" REGISTRY_PHOTO_TOKEN="$PHOTO_TOKEN"
 start attendance DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   CLICKHOUSE_URL="$REALNAME_CLICKHOUSE_URL" ATTENDANCE_HTTP_PORT="$ATTENDANCE_PORT" ATTENDANCE_GRPC_URL="127.0.0.1:$GRPC_PORT"
 
@@ -88,6 +95,9 @@ The platform is running. While the simulated devices punch, look at:
   Sync now / status   curl -X POST http://127.0.0.1:$REGISTRY_PORT/api/v1/integrity-sync
   Registry gRPC       grpcurl -plaintext -d '{"projectId":"<projectId>"}' 127.0.0.1:9083 realname.registry.v1.RegistryService/GetProject
   Devices (REST)      curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices
+  Device commands     curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices/<deviceId>/commands
+  Fill a gap          curl -X POST -H 'Authorization: Bearer $ADMIN_TOKEN' -H 'Content-Type: application/json' \\
+                        -d '{"from":"${TODAY}T00:00:00+08:00","to":"${TODAY}T23:59:59+08:00"}' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices/<deviceId>/backfills
   Punches (REST)      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
   Counts per day      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'
   API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs   http://127.0.0.1:$REGISTRY_PORT/api/docs
@@ -95,7 +105,8 @@ The platform is running. While the simulated devices punch, look at:
   ClickHouse          curl '$REALNAME_CLICKHOUSE_URL/?query=SELECT+project_id,day,count()+FROM+realname.punches+FINAL+GROUP+BY+project_id,day+FORMAT+PrettyCompact'
   Metrics             http://127.0.0.1:$GATEWAY_PORT/metrics   http://127.0.0.1:$ATTENDANCE_PORT/metrics
   Service logs        $RUN_DIR/*.log
-The project ids are printed by the simulator below. Ctrl-C stops the devices and the services.
+The project ids and device ids are printed below (device id = <projectId>-<family>). Ctrl-C stops the devices and the services.
 
 TXT
-node libs/device-simulator/dist/cli.js --gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-token "$ADMIN_TOKEN" "$@" || true
+node libs/demo/dist/cli.js --gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-token "$ADMIN_TOKEN" \
+  --registry "http://127.0.0.1:$REGISTRY_PORT" --attendance "http://127.0.0.1:$ATTENDANCE_PORT" "$@" || true

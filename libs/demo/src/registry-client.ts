@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { createRng, fakePerson } from '@realname/fixtures';
+
+export interface DemoProject {
+  projectId: string;
+  name: string;
+  region: string;
+}
+
+export interface DemoWorker {
+  personId: string;
+  name: string;
+}
+
+/** The worker registry's REST API, as far as the demo needs it (what a site manager does by hand). */
+export class RegistryClient {
+  constructor(private readonly baseUrl: string) {}
+
+  async sync(): Promise<void> {
+    await this.call('POST', '/api/v1/integrity-sync');
+  }
+
+  async projects(limit: number): Promise<DemoProject[]> {
+    const page = await this.call('GET', `/api/v1/projects?pageSize=${limit}`);
+    return (page.projects as DemoProject[]).slice(0, limit);
+  }
+
+  /** Workers already entered on the project (a demo run again reuses them). */
+  async enteredWorkers(projectId: string): Promise<DemoWorker[]> {
+    const page = await this.call(
+      'GET',
+      `/api/v1/projects/${projectId}/enrolments?status=entered&pageSize=1000`,
+    );
+    return (page.enrolments as { personId: string; name: string }[]).map((e) => ({
+      personId: e.personId,
+      name: e.name,
+    }));
+  }
+
+  /**
+   * Registers fake workers (generated identities with valid check digits), forms a team of the
+   * project's first construction unit, enrols, contracts, trains and enters them today.
+   */
+  async enterWorkers(projectId: string, count: number, seed: string): Promise<DemoWorker[]> {
+    const project = await this.call('GET', `/api/v1/projects/${projectId}`);
+    const participants = project.participants as { creditCode: string; unitType: string }[];
+    const unit = participants.find((p) => ['006', '001', '009'].includes(p.unitType)) ?? participants[0];
+    if (!unit) throw new Error(`project ${projectId} has no participating unit to form a team in`);
+    const team = await this.call('POST', `/api/v1/projects/${projectId}/teams`, {
+      name: `Demo team ${seed.slice(-4)}`,
+      participantId: unit.creditCode,
+    });
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const workers: DemoWorker[] = [];
+    for (let i = 0; i < count; i++) {
+      const person = fakePerson(createRng(`${seed}-${projectId}-${i}`), { ageRange: [22, 50] });
+      const headPhoto = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1200)]).toString(
+        'base64',
+      );
+      const worker = await this.call('POST', '/api/v1/workers', {
+        idCardNumber: person.idCardNumber,
+        name: person.name,
+        nation: person.nation,
+        address: person.address,
+        issuingAuthority: person.issuingAuthority,
+        phone: person.phone,
+        headPhoto,
+      });
+      const enrolment = await this.call('POST', `/api/v1/projects/${projectId}/enrolments`, {
+        workerId: worker.workerId,
+        teamId: team.teamId,
+        workType: '020',
+        workRole: '20',
+      });
+      const id = enrolment.enrolmentId as string;
+      await this.call('POST', `/api/v1/enrolments/${id}/contract`, { periodType: '0', startDate: today });
+      await this.call('POST', `/api/v1/enrolments/${id}/trainings`, {
+        typeCode: '003001',
+        date: today,
+        passed: true,
+        score: 88,
+      });
+      await this.call('POST', `/api/v1/enrolments/${id}/entry`, { date: today });
+      workers.push({ personId: enrolment.personId as string, name: person.name });
+    }
+    return workers;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async call(method: string, path: string, body?: unknown): Promise<any> {
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400)
+      throw new Error(`registry ${method} ${path} -> ${res.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : {};
+  }
+}
