@@ -1,7 +1,12 @@
 export * from './open-protocol-client';
 export * from './device-buffer';
+export * from './open-v1-device';
 export * from './site-simulator';
 export * from './fleet';
 export { parseArgs, USAGE } from './cli-args';
 export type { CliArgs, ParsedArgs } from './cli-args';
 export type { OpenV1Punch, OpenV1PunchResult, OpenV1UploadReply } from '@realname/contracts';
+export * from './families/uface';
+export * from './families/httpv2';
+export * from './families/zkteco';
+export * from './families/hikvision';

@@ -1,0 +1,96 @@
+/** What a device driver does for the agent, and how failures become command outcomes. */
+import { DigestAuthError } from '../digest';
+import { GatewayClient, GatewayError } from '../gateway-client';
+import { describe, TransportError } from '../http';
+import {
+  AGENT_CODES,
+  AgentCommand,
+  checkPersonDelete,
+  checkPersonUpsert,
+  checkRecordsRange,
+  CommandOutcome,
+  PersonDelete,
+  PersonUpsert,
+  RecordsRange,
+} from '../protocol';
+
+/** What a driver may use besides its device: the gateway (photos, record uploads) and the device's zone. */
+export interface DriverContext {
+  gateway: GatewayClient;
+  /** IANA zone of the device clock (from the claim reply). */
+  timeZone: string;
+  /** The command being executed (record uploads name it). */
+  commandId: string;
+  signal?: AbortSignal;
+}
+
+export interface DeviceDriver {
+  readonly family: string;
+  personUpsert(p: PersonUpsert, ctx: DriverContext): Promise<CommandOutcome>;
+  personDelete(p: PersonDelete, ctx: DriverContext): Promise<CommandOutcome>;
+  /** Fetches the records of the range from the device and uploads them to the gateway, page by page. */
+  recordsQuery(r: RecordsRange, ctx: DriverContext): Promise<CommandOutcome>;
+  /** Counts the records of the range on the device. */
+  recordsVerify(r: RecordsRange, ctx: DriverContext): Promise<CommandOutcome>;
+}
+
+/** The device answered, and refused: `code` is its own (ISAPI subStatusCode, Uface msg). */
+export class DeviceError extends Error {
+  constructor(
+    readonly code: string,
+    readonly detail: string,
+    readonly httpStatus?: number,
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = 'DeviceError';
+  }
+}
+
+/** Validates the payload, runs the driver, and turns every failure into an outcome (never throws). */
+export async function executeCommand(
+  driver: DeviceDriver,
+  command: AgentCommand,
+  ctx: DriverContext,
+): Promise<CommandOutcome> {
+  try {
+    switch (command.kind) {
+      case 'person.upsert': {
+        const p = checkPersonUpsert(command.payload);
+        if (!p.ok) return { ok: false, code: AGENT_CODES.invalidPayload, detail: p.detail };
+        return await driver.personUpsert(p.value, ctx);
+      }
+      case 'person.delete': {
+        const p = checkPersonDelete(command.payload);
+        if (!p.ok) return { ok: false, code: AGENT_CODES.invalidPayload, detail: p.detail };
+        return await driver.personDelete(p.value, ctx);
+      }
+      case 'records.query':
+      case 'records.verify': {
+        const r = checkRecordsRange(command.payload);
+        if (!r.ok) return { ok: false, code: AGENT_CODES.invalidPayload, detail: r.detail };
+        return command.kind === 'records.query'
+          ? await driver.recordsQuery(r.value, ctx)
+          : await driver.recordsVerify(r.value, ctx);
+      }
+      default:
+        return {
+          ok: false,
+          code: AGENT_CODES.unsupportedKind,
+          detail: `this agent does not execute "${String(command.kind).slice(0, 40)}" commands`,
+        };
+    }
+  } catch (err) {
+    if (ctx.signal?.aborted) throw err;
+    return failure(err);
+  }
+}
+
+/** A thrown failure as the outcome to report. */
+export function failure(err: unknown): CommandOutcome {
+  if (err instanceof DeviceError)
+    return { ok: false, code: err.code.slice(0, 64), detail: err.detail.slice(0, 1000) };
+  if (err instanceof DigestAuthError) return { ok: false, code: AGENT_CODES.authFailed, detail: err.message };
+  if (err instanceof TransportError) return { ok: false, code: AGENT_CODES.unreachable, detail: err.message };
+  if (err instanceof GatewayError) return { ok: false, code: AGENT_CODES.uploadFailed, detail: err.message };
+  return { ok: false, code: AGENT_CODES.badReply, detail: describe(err).slice(0, 1000) };
+}

@@ -1,0 +1,12 @@
+export * from './agent';
+export * from './digest';
+export * from './gateway-client';
+export * from './protocol';
+export { httpRequest, TransportError } from './http';
+export type { HttpReply, HttpRequestOptions } from './http';
+export * from './drivers/driver';
+export * from './drivers/hikvision';
+export * from './drivers/uface';
+export { formData } from './drivers/multipart';
+export { parseAgentArgs, parseDeviceSpec, USAGE } from './cli-args';
+export type { AgentCliArgs, ParsedAgentArgs } from './cli-args';

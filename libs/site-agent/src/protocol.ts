@@ -1,0 +1,177 @@
+/**
+ * The site-agent interface as the agent sees it (docs/site-agent.md): what the gateway hands out, what
+ * the agent answers. Payloads are validated here before a driver touches a device.
+ */
+import { zoneOffsetMinutes } from '@realname/contracts';
+
+export const AGENT_COMMAND_KINDS = [
+  'person.upsert',
+  'person.delete',
+  'records.query',
+  'records.verify',
+] as const;
+export type AgentCommandKind = (typeof AGENT_COMMAND_KINDS)[number];
+export type AgentFamily = 'hikvision-isapi' | 'uface';
+
+/** A claimed command (`POST .../commands/claim` → `commands[]`). */
+export interface AgentCommand {
+  commandId: string;
+  seq: number;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+  createdAt: string;
+}
+
+export interface ClaimReply {
+  device: { deviceId: string; family: string; timeZone: string };
+  commands: AgentCommand[];
+  serverTime: string;
+}
+
+/** What the agent reports for a command (`POST .../commands/<commandId>/result`). */
+export interface CommandOutcome {
+  ok: boolean;
+  /** The device's own code (ISAPI subStatusCode, Uface msg) or the agent's (`unreachable`, `auth-failed`, ...). */
+  code?: string;
+  detail?: string;
+  result?: Record<string, unknown>;
+}
+
+export interface RecordsUploadReply {
+  requestId: string;
+  received: number;
+  punches: number;
+  accepted: number;
+  duplicate: number;
+  collapsed: number;
+  ignored: number;
+  invalid: { field: string; message: string }[];
+}
+
+export interface PersonUpsert {
+  personId: string;
+  name: string;
+  cardNumber?: string;
+  photoRef?: string;
+}
+export interface PersonDelete {
+  personId: string;
+}
+export interface RecordsRange {
+  from: Date;
+  to: Date;
+  backfillId: string;
+}
+
+/** Codes the agent reports itself (device codes are passed through as the device sent them). */
+export const AGENT_CODES = {
+  /** No reply from the device (connection refused, reset, timeout): nothing known. */
+  unreachable: 'unreachable',
+  /** The device refused the configured user name / password. */
+  authFailed: 'auth-failed',
+  /** The command's payload is not usable (a gateway bug; resending will not help). */
+  invalidPayload: 'invalid-payload',
+  /** The gateway sent a kind this agent does not know. */
+  unsupportedKind: 'unsupported-kind',
+  /** The photo of a person.upsert could not be had from the gateway. */
+  photoUnavailable: 'photo-unavailable',
+  /** Records were fetched but could not be uploaded to the gateway. */
+  uploadFailed: 'upload-failed',
+  /** The device's reply could not be read. */
+  badReply: 'bad-reply',
+} as const;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string };
+
+const PERSON_ID = /^[\x21-\x7e]{1,32}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+export function checkPersonUpsert(payload: unknown): Checked<PersonUpsert> {
+  const p = obj(payload);
+  if (!p) return { ok: false, detail: 'payload is not an object' };
+  if (typeof p.personId !== 'string' || !PERSON_ID.test(p.personId))
+    return { ok: false, detail: 'payload.personId must be 1-32 printable characters without spaces' };
+  if (typeof p.name !== 'string' || p.name.trim() === '')
+    return { ok: false, detail: 'payload.name is missing' };
+  const out: PersonUpsert = { personId: p.personId, name: p.name.trim() };
+  if (p.cardNumber !== undefined && p.cardNumber !== null) {
+    if (typeof p.cardNumber !== 'string' || !/^[0-9A-Za-z]{1,32}$/.test(p.cardNumber))
+      return { ok: false, detail: 'payload.cardNumber must be 1-32 letters or digits' };
+    out.cardNumber = p.cardNumber;
+  }
+  if (p.photoRef !== undefined && p.photoRef !== null) {
+    if (typeof p.photoRef !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(p.photoRef))
+      return { ok: false, detail: 'payload.photoRef must be sha256:<64 hex digits>' };
+    out.photoRef = p.photoRef;
+  }
+  return { ok: true, value: out };
+}
+
+export function checkPersonDelete(payload: unknown): Checked<PersonDelete> {
+  const p = obj(payload);
+  if (!p || typeof p.personId !== 'string' || !PERSON_ID.test(p.personId))
+    return { ok: false, detail: 'payload.personId must be 1-32 printable characters without spaces' };
+  return { ok: true, value: { personId: p.personId } };
+}
+
+export function checkRecordsRange(payload: unknown): Checked<RecordsRange> {
+  const p = obj(payload);
+  if (!p) return { ok: false, detail: 'payload is not an object' };
+  const from = typeof p.from === 'string' ? new Date(p.from) : undefined;
+  const to = typeof p.to === 'string' ? new Date(p.to) : undefined;
+  if (!from || Number.isNaN(from.getTime()))
+    return { ok: false, detail: 'payload.from must be an RFC 3339 time' };
+  if (!to || Number.isNaN(to.getTime())) return { ok: false, detail: 'payload.to must be an RFC 3339 time' };
+  if (from.getTime() > to.getTime()) return { ok: false, detail: 'payload.from is after payload.to' };
+  if (typeof p.backfillId !== 'string' || !UUID.test(p.backfillId))
+    return { ok: false, detail: 'payload.backfillId must be a UUID' };
+  return { ok: true, value: { from, to, backfillId: p.backfillId } };
+}
+
+/** Wall-clock fields of an instant in a zone. */
+function wall(instant: Date, timeZone: string) {
+  const offsetMin = zoneOffsetMinutes(instant, timeZone);
+  const local = new Date(Math.floor(instant.getTime() / 1000) * 1000 + offsetMin * 60_000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const date = `${local.getUTCFullYear()}-${p2(local.getUTCMonth() + 1)}-${p2(local.getUTCDate())}`;
+  const time = `${p2(local.getUTCHours())}:${p2(local.getUTCMinutes())}:${p2(local.getUTCSeconds())}`;
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return { date, time, offset: `${sign}${p2(Math.floor(abs / 60))}:${p2(abs % 60)}` };
+}
+
+/** `2026-11-21T07:41:02+08:00`: ISAPI's time form (seconds; sub-second parts dropped). */
+export function isapiTime(instant: Date, timeZone: string): string {
+  const w = wall(instant, timeZone);
+  return `${w.date}T${w.time}${w.offset}`;
+}
+
+/** `2026-11-21T07:41:02`: ISAPI's local time without offset (UserInfo `Valid`). */
+export function isapiLocalTime(instant: Date, timeZone: string): string {
+  const w = wall(instant, timeZone);
+  return `${w.date}T${w.time}`;
+}
+
+/** `2026-11-21 07:41:02`: Uface's device-local time form. */
+export function ufaceTime(instant: Date, timeZone: string): string {
+  const w = wall(instant, timeZone);
+  return `${w.date} ${w.time}`;
+}
+
+/**
+ * The whole seconds inside the range. Device records carry whole-second times, so a record belongs to
+ * [from, to] exactly when its second lies in [ceil(from), floor(to)]; device searches are inclusive.
+ */
+export function wholeSeconds(r: { from: Date; to: Date }): { from: Date; to: Date } {
+  return {
+    from: new Date(Math.ceil(r.from.getTime() / 1000) * 1000),
+    to: new Date(Math.floor(r.to.getTime() / 1000) * 1000),
+  };
+}

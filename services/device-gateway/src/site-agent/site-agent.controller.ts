@@ -1,0 +1,356 @@
+import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { currentCorrelationId, JsonLogger, LOGGER, Problem } from '@realname/platform';
+import { Backfills } from '../backfill/backfills';
+import { COMMAND_KINDS, CommandQueue, DeviceCommand } from '../commands/command-queue';
+import type { Device, DeviceFamily } from '../devices/device';
+import { DeviceRepository } from '../devices/device-repository';
+import { DevicePresence } from '../devices/presence';
+import { NormalisedPunch, PunchIngestion, RawRequest } from '../ingest/punch-ingestion';
+import { photoDigest, PhotoStore } from '../photos/photo-store';
+import {
+  MAX_RECORDS_PER_UPLOAD,
+  normaliseHikvisionRecords,
+  normaliseUfaceRecords,
+  NormalisedRecords,
+} from './records';
+
+export const SITE_AGENT_PREFIX = '/agent/v1/devices';
+/** The families whose devices the site agent drives (they must be called on the site's network). */
+export const AGENT_FAMILIES: readonly DeviceFamily[] = ['hikvision-isapi', 'uface'];
+/** Outcome codes meaning the agent could not reach the device at all (no sign of life). */
+const UNREACHABLE_CODES = new Set(['unreachable']);
+const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-correlation-id'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const ClaimBody = z
+  .object({
+    limit: z.number().int().min(1).max(50).default(10),
+    kinds: z.array(z.enum(COMMAND_KINDS)).min(1).optional(),
+  })
+  .strict();
+
+const ResultBody = z
+  .object({
+    ok: z.boolean(),
+    code: z.string().min(1).max(64).optional(),
+    detail: z.string().max(1000).optional(),
+    result: z.record(z.unknown()).optional(),
+  })
+  .strict();
+
+const RecordsBody = z.object({
+  backfillId: z.string().regex(UUID, 'must be the backfillId of the records.query command (a UUID)'),
+  commandId: z.string().regex(UUID, 'must be the commandId of the records.query command (a UUID)').optional(),
+  records: z
+    .array(z.unknown())
+    .max(
+      MAX_RECORDS_PER_UPLOAD,
+      `must hold at most ${MAX_RECORDS_PER_UPLOAD} records: upload pages separately`,
+    ),
+});
+
+/**
+ * The gateway side of the site agent (docs/site-agent.md). Hikvision and Uface devices are called on
+ * the site's network; an agent running there claims their commands here, executes them against the
+ * devices, reports each result and uploads the records a backfill query fetched. Every route is
+ * authenticated with `Authorization: Bearer <device token>` (the device's path token).
+ */
+@ApiTags('site agent')
+@ApiBearerAuth()
+@Controller(SITE_AGENT_PREFIX.slice(1) + '/:deviceId')
+export class SiteAgentController {
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly ingestion: PunchIngestion,
+    private readonly presence: DevicePresence,
+    private readonly commands: CommandQueue,
+    private readonly backfills: Backfills,
+    private readonly photos: PhotoStore,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
+
+  @Post('commands/claim')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Claim the due commands of a device (queued -> sent), oldest first' })
+  async claim(@Param('deviceId') deviceId: string, @Req() req: Request) {
+    const raw = this.raw(req);
+    const device = await this.authenticate(deviceId, req, raw);
+    const body = this.parse(ClaimBody, raw, device, true);
+    const claimed = await this.commands.claim(device.deviceId, body.limit, body.kinds);
+    return {
+      device: { deviceId: device.deviceId, family: device.family, timeZone: device.timeZone },
+      commands: claimed.map(wireCommand),
+      serverTime: new Date().toISOString(),
+    };
+  }
+
+  @Post('commands/:commandId/result')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Report a command's outcome: ok, or the device's code (requeued until attempts run out)",
+  })
+  async result(
+    @Param('deviceId') deviceId: string,
+    @Param('commandId') commandId: string,
+    @Req() req: Request,
+  ) {
+    const raw = this.raw(req);
+    const device = await this.authenticate(deviceId, req, raw);
+    if (!UUID.test(commandId))
+      throw Problem.badRequest('Not a command id', [
+        { field: 'commandId', message: 'must be a UUID from a claim' },
+      ]);
+    const body = this.parse(ResultBody, raw, device, false);
+    const outcome = {
+      ok: body.ok,
+      ...(body.code !== undefined ? { code: body.code } : {}),
+      ...(body.detail !== undefined ? { detail: body.detail } : {}),
+      ...(body.result !== undefined ? { result: body.result } : {}),
+    };
+    const command = await this.commands.complete(device.deviceId, { commandId }, outcome);
+    if (!command) {
+      const existing = await this.commands.get(commandId);
+      if (!existing || existing.deviceId !== device.deviceId)
+        throw Problem.notFound(`Command ${commandId} is not a command of device ${device.deviceId}`);
+      throw Problem.conflict(
+        'command-not-outstanding',
+        `Command ${commandId} is ${existing.status}, not waiting for a result (reported twice, or sent again after the acknowledgement timeout)`,
+      );
+    }
+    // The device answered (even a refusal is a sign of life); "unreachable" is the agent's own failure.
+    if (body.ok || !UNREACHABLE_CODES.has(body.code ?? '')) await this.seen(device);
+    return {
+      commandId: command.commandId,
+      kind: command.kind,
+      status: command.status,
+      attempts: command.attempts,
+      ...(command.deviceCode ? { deviceCode: command.deviceCode } : {}),
+    };
+  }
+
+  @Post('records')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Upload records a records.query fetched from the device (Hikvision AcsEvent InfoList, Uface findRecords)',
+  })
+  async records(@Param('deviceId') deviceId: string, @Req() req: Request) {
+    const raw = this.raw(req);
+    const device = await this.authenticate(deviceId, req, raw);
+    const body = this.parse(RecordsBody, raw, device, false);
+    const backfill = await this.backfills.get(body.backfillId);
+    if (!backfill || backfill.deviceId !== device.deviceId) {
+      await this.ingestion.refuse(
+        device.deviceId,
+        raw,
+        'malformed',
+        'unknown backfillId',
+        body.records.length,
+      );
+      throw Problem.badRequest('No such backfill for this device', [
+        { field: 'backfillId', message: `is not a backfill of device ${device.deviceId}` },
+      ]);
+    }
+
+    const normalised: NormalisedRecords =
+      device.family === 'hikvision-isapi'
+        ? normaliseHikvisionRecords(body.records, device.timeZone)
+        : normaliseUfaceRecords(body.records, device.timeZone);
+    const punches: NormalisedPunch[] = normalised.punches.map((p) => ({
+      personId: p.personId,
+      deviceTime: p.deviceTime,
+      punchedAt: p.punchedAt,
+      verifyMode: p.verifyMode,
+      ...(p.recordId !== undefined ? { recordId: p.recordId } : {}),
+      ...(p.direction ? { direction: p.direction } : {}),
+    }));
+
+    let requestId: string;
+    const counts = { accepted: 0, duplicate: 0, collapsed: 0 };
+    if (punches.length > 0) {
+      const r = await this.ingestion.ingest(device, raw, punches, { backfillId: backfill.backfillId });
+      requestId = r.requestId;
+      for (const x of r.results) counts[x.status]++;
+    } else {
+      requestId = await this.ingestion.keep(
+        device.deviceId,
+        raw,
+        'ignored',
+        `backfill ${backfill.backfillId}: no passes among ${body.records.length} record(s)`,
+      );
+    }
+    if (normalised.invalid.length > 0)
+      this.logger.event('warn', 'site agent: uploaded records that cannot be read', {
+        deviceId: device.deviceId,
+        backfillId: backfill.backfillId,
+        invalid: normalised.invalid.slice(0, 5),
+        count: normalised.invalid.length,
+      });
+    await this.seen(device);
+    return {
+      requestId,
+      received: body.records.length,
+      punches: punches.length,
+      ...counts,
+      ignored: normalised.ignored.length,
+      invalid: normalised.invalid,
+    };
+  }
+
+  @Get('photos/:ref')
+  @ApiOperation({
+    summary:
+      'A face photo of a person.upsert by its photoRef (sha256:<hex>, or the hex, optionally with .jpg); `access_token` may replace the header for devices that fetch it',
+  })
+  async photo(
+    @Param('deviceId') deviceId: string,
+    @Param('ref') ref: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const raw = this.raw(req);
+    await this.authenticate(deviceId, req, raw, true);
+    const digest = photoDigest(ref.replace(/\.(jpe?g|png)$/i, ''));
+    if (!digest)
+      throw Problem.badRequest('Not a photo reference', [
+        { field: 'ref', message: 'must be sha256:<64 hex digits> or the 64 hex digits' },
+      ]);
+    const photo = await this.photos.get(digest);
+    if (!photo)
+      throw Problem.notFound(`No photo ${digest} (never stored, or deleted after the retention period)`);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.status(HttpStatus.OK).type(photo.contentType).send(photo.bytes);
+  }
+
+  // --------------------------------------------------------------------------------------------------
+
+  private async authenticate(
+    deviceId: string,
+    req: Request,
+    raw: RawRequest,
+    allowQuery = false,
+  ): Promise<Device> {
+    const header = req.header('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const queryToken =
+      allowQuery && typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    const token = m?.[1] ?? queryToken;
+    const device = await this.devices.find(deviceId);
+    let refusal: string | undefined;
+    if (!token) refusal = 'no bearer token';
+    else if (!device) refusal = 'unknown device';
+    else if (!device.enabled) refusal = 'device is disabled';
+    else if (!this.devices.tokenMatches(device, token)) refusal = 'wrong token';
+    if (refusal || !device) {
+      await this.ingestion.refuse(
+        deviceId.slice(0, 128) || '(none)',
+        raw,
+        'unauthenticated',
+        `site agent: ${refusal}`,
+      );
+      throw Problem.unauthorized(
+        'unknown-device',
+        token
+          ? `Device "${deviceId.slice(0, 64)}" is not registered, is disabled, or the token is not its token`
+          : 'Authorization: Bearer <device token> is required',
+      );
+    }
+    if (!AGENT_FAMILIES.includes(device.family))
+      throw new Problem(
+        'not-an-agent-family',
+        'Forbidden',
+        HttpStatus.FORBIDDEN,
+        `Device ${device.deviceId} is a ${device.family} device; the site agent serves ${AGENT_FAMILIES.join(' and ')} devices`,
+      );
+    return device;
+  }
+
+  private parse<T extends z.ZodTypeAny>(
+    schema: T,
+    raw: RawRequest,
+    device: Device,
+    emptyIsObject: boolean,
+  ): z.infer<T> {
+    const text = raw.body.toString('utf8').trim();
+    let json: unknown;
+    if (text === '' && emptyIsObject) json = {};
+    else {
+      try {
+        json = JSON.parse(text);
+      } catch (err) {
+        void this.refuseQuietly(device, raw, `not JSON: ${(err as Error).message}`);
+        throw Problem.badRequest(`The body is not valid JSON: ${(err as Error).message}`, [
+          { field: '(body)', message: 'must be a JSON object' },
+        ]);
+      }
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({
+        field: i.path.length
+          ? i.path
+              .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+              .join('.')
+              .replace(/\.\[/g, '[')
+          : '(body)',
+        message: i.message,
+      }));
+      void this.refuseQuietly(device, raw, JSON.stringify(errors).slice(0, 2000));
+      throw Problem.badRequest(`${errors.length} field(s) are not valid`, errors);
+    }
+    return parsed.data;
+  }
+
+  private async refuseQuietly(device: Device, raw: RawRequest, detail: string): Promise<void> {
+    try {
+      await this.ingestion.refuse(device.deviceId, raw, 'malformed', `site agent: ${detail}`);
+    } catch (err) {
+      this.logger.event('warn', 'site agent: malformed request not kept', {
+        deviceId: device.deviceId,
+        error: String(err),
+      });
+    }
+  }
+
+  private async seen(device: Device): Promise<void> {
+    try {
+      await this.presence.seen(device, { via: 'agent' });
+    } catch (err) {
+      this.logger.event('warn', 'site agent: presence not recorded', {
+        deviceId: device.deviceId,
+        error: String(err),
+      });
+    }
+  }
+
+  private raw(req: Request): RawRequest {
+    const headers: Record<string, string> = {};
+    for (const h of KEPT_HEADERS) {
+      const v = req.header(h);
+      if (v !== undefined) headers[h] = v.slice(0, 512);
+    }
+    headers['x-route'] = `${req.method} ${req.path.replace(/\?.*$/, '')}`.slice(0, 256);
+    return {
+      protocol: 'site-agent',
+      headers,
+      body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      receivedAt: new Date(),
+      correlationId: currentCorrelationId(),
+    };
+  }
+}
+
+/** A command as the agent sees it. */
+function wireCommand(c: DeviceCommand) {
+  return {
+    commandId: c.commandId,
+    seq: c.seq,
+    kind: c.kind,
+    payload: c.payload,
+    attempts: c.attempts,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
