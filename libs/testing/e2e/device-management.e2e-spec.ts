@@ -182,7 +182,9 @@ it('tracks online, offline and clock skew from heartbeats, and refuses a disable
   const metrics = await (await fetch(`${site.urls.gateway}/metrics`)).text();
   expect(metrics).toMatch(/gateway_devices\{family="open-v1",state="online"[^}]*\} 1/);
   expect(metrics).toMatch(/gateway_device_commands_total\{kind="person.upsert",status="queued"[^}]*\} \d+/);
-  expect(metrics).toMatch(/gateway_device_clock_skew_seconds\{device="open-1",family="open-v1"[^}]*\} -?[\d.e-]+/);
+  expect(metrics).toMatch(
+    /gateway_device_clock_skew_seconds\{device="open-1",family="open-v1"[^}]*\} -?[\d.e-]+/,
+  );
 
   await site.gateway('PATCH', '/api/v1/devices/open-1', { enabled: false });
   const refused = await openV1('open-1', secret, '/open/v1/heartbeat', {

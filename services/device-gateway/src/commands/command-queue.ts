@@ -101,7 +101,7 @@ export class CommandQueue {
         labelNames: ['kind', 'status'],
         registers: [registry],
       });
-      const q = this;
+      const { db, schema } = this;
       new Gauge({
         name: 'gateway_device_commands_open',
         help: 'Device commands not yet finished, by kind and status (queued, sent)',
@@ -109,9 +109,9 @@ export class CommandQueue {
         registers: [registry],
         async collect() {
           this.reset();
-          const rows = await q.db
+          const rows = await db
             .query<{ kind: string; status: string; n: string }>(
-              `SELECT kind, status, count(*) AS n FROM ${q.schema}.device_commands
+              `SELECT kind, status, count(*) AS n FROM ${schema}.device_commands
                 WHERE status IN ('queued', 'sent') GROUP BY kind, status`,
             )
             .catch(() => []);

@@ -52,7 +52,7 @@ export class DevicePresence {
   ) {
     this.store = new EventStore(db, schema);
     if (registry) {
-      const p = this;
+      const { db, schema } = this;
       new Gauge({
         name: 'gateway_devices',
         help: 'Registered, enabled devices by family and state (online, offline)',
@@ -60,9 +60,9 @@ export class DevicePresence {
         registers: [registry],
         async collect() {
           this.reset();
-          const rows = await p.db
+          const rows = await db
             .query<{ family: string; online: boolean; n: string }>(
-              `SELECT family, online, count(*) AS n FROM ${p.schema}.devices WHERE enabled GROUP BY family, online`,
+              `SELECT family, online, count(*) AS n FROM ${schema}.devices WHERE enabled GROUP BY family, online`,
             )
             .catch(() => []);
           for (const r of rows)
@@ -76,9 +76,9 @@ export class DevicePresence {
         registers: [registry],
         async collect() {
           this.reset();
-          const rows = await p.db
+          const rows = await db
             .query<{ device_id: string; family: string; clock_skew_ms: string }>(
-              `SELECT device_id, family, clock_skew_ms FROM ${p.schema}.devices WHERE enabled AND clock_skew_ms IS NOT NULL`,
+              `SELECT device_id, family, clock_skew_ms FROM ${schema}.devices WHERE enabled AND clock_skew_ms IS NOT NULL`,
             )
             .catch(() => []);
           for (const r of rows)
