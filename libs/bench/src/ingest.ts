@@ -142,6 +142,13 @@ async function main() {
         DATABASE_SCHEMA: `gw_${run}`,
         GATEWAY_ADMIN_TOKEN: adminToken,
         KAFKA_GROUP_ID: `gateway-${run}`,
+        // e.g. BENCH_GATEWAY_NODE_OPTIONS="--require ./profile.js" to profile the gateway under load
+        ...(process.env.BENCH_INGEST_CONCURRENCY
+          ? { INGEST_CONCURRENCY: process.env.BENCH_INGEST_CONCURRENCY }
+          : {}),
+        ...(process.env.BENCH_GATEWAY_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS }
+          : {}),
       },
       `${gatewayUrl}/health/ready`,
     ),

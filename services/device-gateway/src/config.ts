@@ -46,6 +46,8 @@ export const GatewayConfigSchema = z.object({
   /** Consumer group for the registry's enrolment events (who to push to the gates). */
   KAFKA_GROUP_ID: z.string().min(1).default('device-gateway'),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+  /** Ingestion transactions in flight at once; requests arriving meanwhile are committed together. */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** A device not heard from (heartbeat, poll, upload) for this long is offline. */
   DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(300),
   /** How often devices are checked for going offline and unanswered commands for retry. */

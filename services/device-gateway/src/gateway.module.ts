@@ -185,7 +185,11 @@ export class GatewayModule {
         {
           provide: PunchIngestion,
           useFactory: (db: Database, photos: PhotoStore) =>
-            new PunchIngestion(db, schema, photos, config.PUNCH_COLLAPSE_WINDOW_S * 1000, shared.registry),
+            new PunchIngestion(db, schema, photos, config.PUNCH_COLLAPSE_WINDOW_S * 1000, shared.registry, {
+              concurrency: config.INGEST_CONCURRENCY,
+              maxRequests: 500,
+              maxPunches: 5000,
+            }),
           inject: [Database, PhotoStore],
         },
         {

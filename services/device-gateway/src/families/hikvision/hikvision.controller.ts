@@ -154,6 +154,9 @@ export class HikvisionController {
       return this.unavailable(res, url, device.deviceId, 'event', err);
     }
 
+    // Observed before the reply: the device sends its next event as soon as this one is acknowledged,
+    // and that one must find this serial already seen (else it would look like a gap).
+    const gap = this.observeSerial(device, event, raw.receivedAt);
     this.reply(res, HttpStatus.OK, responseStatus(url, 'ok'));
     if (event.truncated)
       this.logger.event('info', 'hikvision: event used from a body cut off before its end', {
@@ -161,11 +164,28 @@ export class HikvisionController {
         serialNo: event.access?.serialNo,
         picture: Boolean(event.picture),
       });
-    await this.afterStored(device, event, raw.receivedAt);
+    await this.afterStored(device, gap);
   }
 
-  /** Presence and serial-gap bookkeeping, after the event is stored and acknowledged. */
-  private async afterStored(device: Device, event: HikEventNotification, receivedAt: Date): Promise<void> {
+  /** The event's serial number, seen: the gap it reveals, if any. */
+  private observeSerial(
+    device: Device,
+    event: HikEventNotification,
+    receivedAt: Date,
+  ): SerialGap | undefined {
+    const a = event.access;
+    if (!a || a.serialNo === undefined) return undefined;
+    const at = (event.dateTime && parseIsapiTime(event.dateTime, device.timeZone)) || receivedAt;
+    return this.gaps.observe(device.deviceId, {
+      serialNo: a.serialNo,
+      frontSerialNo: a.frontSerialNo,
+      currentEvent: a.currentEvent,
+      at,
+    });
+  }
+
+  /** Presence and the backfill of a gap, after the event is stored and acknowledged. */
+  private async afterStored(device: Device, gap: SerialGap | undefined): Promise<void> {
     try {
       await this.presence.seen(device, { via: 'upload' });
     } catch (err) {
@@ -174,15 +194,6 @@ export class HikvisionController {
         error: String(err),
       });
     }
-    const a = event.access;
-    if (!a || a.serialNo === undefined) return;
-    const at = (event.dateTime && parseIsapiTime(event.dateTime, device.timeZone)) || receivedAt;
-    const gap = this.gaps.observe(device.deviceId, {
-      serialNo: a.serialNo,
-      frontSerialNo: a.frontSerialNo,
-      currentEvent: a.currentEvent,
-      at,
-    });
     if (gap) await this.requestBackfill(device, gap);
   }
 
