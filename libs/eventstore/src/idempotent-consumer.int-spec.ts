@@ -1,5 +1,5 @@
 import { Consumer, Kafka, Producer } from 'kafkajs';
-import { EventEnvelope, toKafkaRecord } from '@realname/contracts';
+import { deadLetterTopic, EventEnvelope, toKafkaRecord } from '@realname/contracts';
 import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import { Database, Sql } from './database';
 import { IdempotentConsumer } from './idempotent-consumer';
@@ -12,13 +12,18 @@ describe('idempotent consumer', () => {
   let producer: Producer;
   const schema = uniqueName('inbox');
   const topic = uniqueName('test.inbox').replace(/_/g, '-') + '.v1';
+  // The batch handler's tests have a topic of their own (without the other tests' poison messages).
+  const bulkTopic = uniqueName('test.inbox.bulk').replace(/_/g, '-') + '.v1';
 
   beforeAll(async () => {
     const infra = await testInfrastructure();
     db = await freshStore(infra.postgresUrl, schema);
     await db.execute(`CREATE TABLE ${schema}.applied (event_id uuid NOT NULL, n int NOT NULL)`);
     kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'inbox-test' });
-    await ensureTopics(kafka, [{ name: topic, partitions: 2 }]);
+    await ensureTopics(kafka, [
+      { name: topic, partitions: 2 },
+      { name: bulkTopic, partitions: 2 },
+    ]);
     producer = kafka.producer();
     await producer.connect();
   }, 60_000);
@@ -28,8 +33,8 @@ describe('idempotent consumer', () => {
     await db.close();
   });
 
-  const send = (events: EventEnvelope[]) =>
-    producer.send({ topic, acks: -1, messages: events.map((e) => toKafkaRecord(e)) });
+  const send = (events: EventEnvelope[], to = topic) =>
+    producer.send({ topic: to, acks: -1, messages: events.map((e) => toKafkaRecord(e)) });
   const count = async (sql: string) => Number((await db.query<{ n: string }>(sql))[0].n);
 
   function consumerWith(groupId: string, handler: (tx: Sql, e: EventEnvelope) => Promise<void>) {
@@ -46,6 +51,79 @@ describe('idempotent consumer', () => {
       },
     });
   }
+  /**
+   * A started consumer of the bulk topic whose batch handler writes the whole batch with one statement
+   * (and records the batch sizes); its dead-letter topic exists.
+   */
+  async function startBatchConsumer(
+    groupId: string,
+    opts: { inboxName?: string; poison?: number; batchSizes?: number[]; maxBatchMessages?: number } = {},
+  ) {
+    const c = batchConsumerWith(groupId, opts);
+    await ensureTopics(kafka, [{ name: c.deadLetterTopic, partitions: 1 }]);
+    await c.start();
+    return c;
+  }
+  function batchConsumerWith(
+    groupId: string,
+    opts: { inboxName?: string; poison?: number; batchSizes?: number[]; maxBatchMessages?: number } = {},
+  ) {
+    const failIfPoison = (events: EventEnvelope[]) => {
+      const bad = events.find((e) => (e.data as { n: number }).n === opts.poison);
+      if (bad) throw new Error(`cannot apply ${opts.poison}`);
+    };
+    return new IdempotentConsumer(db, {
+      kafka,
+      groupId,
+      inboxName: opts.inboxName,
+      topics: [bulkTopic],
+      schema,
+      handler: async (tx, e) => {
+        failIfPoison([e]);
+        await applyToTable(tx, e);
+      },
+      batchHandler: async (tx, items) => {
+        const events = items.map((i) => i.event);
+        failIfPoison(events);
+        opts.batchSizes?.push(events.length);
+        await tx.execute(
+          `INSERT INTO ${schema}.applied (event_id, n) SELECT * FROM unnest($1::uuid[], $2::int[])`,
+          [events.map((e) => e.id), events.map((e) => (e.data as { n: number }).n)],
+        );
+      },
+      maxBatchMessages: opts.maxBatchMessages,
+      maxAttempts: 3,
+      retryDelayMs: 20,
+      log: (level, message, extra) => {
+        if (process.env.DEBUG_TESTS) console.log(level, message, extra);
+      },
+    });
+  }
+  /** Reads what arrives on a dead-letter topic. */
+  async function readDeadLetters(dlqTopic: string) {
+    const dead: { reason: string; n: number }[] = [];
+    const reader: Consumer = kafka.consumer({ groupId: uniqueName('dlq-reader'), maxWaitTimeInMs: 100 });
+    await reader.connect();
+    await reader.subscribe({ topic: dlqTopic, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        let n = -1; // a message that was not an event
+        try {
+          n = JSON.parse(message.value!.toString()).n;
+        } catch {
+          /* not JSON */
+        }
+        dead.push({ reason: message.headers!['dlq-reason']!.toString(), n });
+      },
+    });
+    return { dead, stop: () => reader.disconnect() };
+  }
+  const appliedCounts = async (from: number, to: number) =>
+    db.query<{ n: number; times: string }>(
+      `SELECT n, count(*)::text AS times FROM ${schema}.applied WHERE n BETWEEN $1 AND $2 GROUP BY n ORDER BY n`,
+      [from, to],
+    );
+
   const applyToTable = async (tx: Sql, e: EventEnvelope) => {
     await tx.execute(`INSERT INTO ${schema}.applied (event_id, n) VALUES ($1, $2)`, [
       e.id,
@@ -130,4 +208,100 @@ describe('idempotent consumer', () => {
     await c.stop();
     await dlqReader.disconnect();
   }, 120_000);
+
+  describe('with a batch handler', () => {
+    it('applies a batch in bulk, each event once, although Kafka delivers some again', async () => {
+      const group = uniqueName('bulk');
+      const batchSizes: number[] = [];
+      const events = Array.from({ length: 300 }, (_, i) => noted(`bulk-${i % 7}`, 2000 + i));
+      await send(events, bulkTopic);
+      // Redelivered: a resend of part of the topic, and an event twice within one send.
+      await send([...events.slice(100, 160), events[200], events[200]], bulkTopic);
+      const c = await startBatchConsumer(group, { batchSizes, maxBatchMessages: 100 });
+      await eventually(
+        async () =>
+          (await count(
+            `SELECT count(DISTINCT n) AS n FROM ${schema}.applied WHERE n >= 2000 AND n < 3000`,
+          )) === 300,
+        { timeoutMs: 60_000, what: '300 applied' },
+      );
+      await new Promise((r) => setTimeout(r, 1000)); // let the redeliveries arrive
+      await c.stop();
+      const counts = await appliedCounts(2000, 2999);
+      expect(counts).toHaveLength(300);
+      expect(counts.every((r) => r.times === '1')).toBe(true);
+      // The batch handler did the work, in batches, never more than the slice size at once.
+      expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+      expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
+      expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(300);
+    }, 90_000);
+
+    it('applies each event once when two members race for the same events', async () => {
+      // Two consumers sharing one inbox read the same messages at the same time (as when a partition moves
+      // to another member while the first is still applying it): inserting into the inbox is the check,
+      // so the second waits for the first and then passes over what it applied.
+      const inboxName = uniqueName('race');
+      const events = Array.from({ length: 200 }, (_, i) => noted(`race-${i % 5}`, 3000 + i));
+      await send(events, bulkTopic);
+      const [a, b] = await Promise.all([
+        startBatchConsumer(uniqueName('race-a'), { inboxName }),
+        startBatchConsumer(uniqueName('race-b'), { inboxName }),
+      ]);
+      await eventually(
+        async () =>
+          (await count(
+            `SELECT count(DISTINCT n) AS n FROM ${schema}.applied WHERE n >= 3000 AND n < 4000`,
+          )) === 200,
+        { timeoutMs: 60_000, what: '200 applied' },
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      await Promise.all([a.stop(), b.stop()]);
+      const counts = await appliedCounts(3000, 3999);
+      expect(counts).toHaveLength(200);
+      expect(counts.every((r) => r.times === '1')).toBe(true);
+    }, 90_000);
+
+    it('sends a poison message of a batch to the dead-letter topic alone and applies the rest once', async () => {
+      const group = uniqueName('bulk-dlq');
+      const dlqTopic = deadLetterTopic(group).name;
+      await ensureTopics(kafka, [{ name: dlqTopic, partitions: 1 }]);
+      const dlq = await readDeadLetters(dlqTopic);
+      // One key (one partition, so one batch): the poison and the non-event sit among good events.
+      const good = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => noted('bulk-dlq', from + i));
+      await send(good(4000, 4013), bulkTopic);
+      await producer.send({
+        topic: bulkTopic,
+        messages: [{ key: 'bulk-dlq', value: Buffer.from('not json'), headers: {} }],
+      });
+      const poison = noted('bulk-dlq', 4013);
+      await send([poison, ...good(4014, 4030)], bulkTopic);
+      const c = await startBatchConsumer(group, { poison: 4013 });
+      await eventually(async () => dlq.dead.some((d) => d.n === 4013), {
+        timeoutMs: 60_000,
+        what: '4013 in the DLQ',
+      });
+      await eventually(async () => dlq.dead.some((d) => d.n === -1), { what: 'the non-event in the DLQ' });
+      await eventually(
+        async () =>
+          (await count(`SELECT count(*) AS n FROM ${schema}.applied WHERE n >= 4000 AND n < 5000`)) === 29,
+        { timeoutMs: 60_000, what: 'the good messages applied' },
+      );
+      await c.stop();
+      await dlq.stop();
+      const counts = await appliedCounts(4000, 4999);
+      expect(counts.map((r) => r.n)).toEqual(
+        [...Array.from({ length: 30 }, (_, i) => 4000 + i)].filter((n) => n !== 4013),
+      );
+      expect(counts.every((r) => r.times === '1')).toBe(true);
+      expect(dlq.dead.filter((d) => d.n >= 4000).map((d) => d.n)).toEqual([4013]);
+      expect(dlq.dead.find((d) => d.n === 4013)!.reason).toContain('cannot apply 4013');
+      // The dead-lettered event is marked in the inbox, so a redelivery does not try it again.
+      const [mark] = await db.query<{ outcome: string }>(
+        `SELECT outcome FROM ${schema}.inbox WHERE consumer = $1 AND event_id = $2`,
+        [group, poison.id],
+      );
+      expect(mark.outcome).toBe('dead-lettered');
+    }, 120_000);
+  });
 });

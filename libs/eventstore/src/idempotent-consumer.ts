@@ -13,6 +13,19 @@ export interface MessageContext {
 /** Handles one event inside the transaction that also records it in the inbox. */
 export type EventHandler = (tx: Sql, event: EventEnvelope, ctx: MessageContext) => Promise<void>;
 
+/** An event of a fetched batch with where it came from. */
+export interface BatchItem {
+  event: EventEnvelope;
+  ctx: MessageContext;
+}
+
+/**
+ * Handles the new events of one fetched batch (one topic-partition), in their order, inside the
+ * transaction that also records them all in the inbox. Events already in the inbox (redeliveries) and
+ * repeats within the batch are not passed.
+ */
+export type BatchEventHandler = (tx: Sql, items: BatchItem[]) => Promise<void>;
+
 export interface IdempotentConsumerOptions {
   kafka: Kafka;
   /** Consumer group, also the inbox's consumer name and the dead-letter topic's middle part. */
@@ -25,6 +38,18 @@ export interface IdempotentConsumerOptions {
   /** The service's schema holding the inbox table. */
   schema: string;
   handler: EventHandler;
+  /**
+   * Optional: applies a whole fetched batch at once (a consumer that can do in a few statements what
+   * `handler` does per event). When the batch fails, the consumer falls back to `handler` one message at
+   * a time, so a message that cannot be applied is retried and dead-lettered alone; both must therefore
+   * have the same effect.
+   */
+  batchHandler?: BatchEventHandler;
+  /**
+   * With a batch handler: the most messages applied in one transaction (a fetched batch is split into
+   * slices of this size; default 500).
+   */
+  maxBatchMessages?: number;
   /** Attempts for a message that fails before it goes to the dead-letter topic. */
   maxAttempts?: number;
   retryDelayMs?: number;
@@ -64,6 +89,7 @@ export class IdempotentConsumer {
   private readonly metrics?: Metrics;
   readonly deadLetterTopic: string;
   private readonly inboxName: string;
+  private readonly maxBatchMessages: number;
 
   constructor(
     private readonly db: Database,
@@ -72,6 +98,9 @@ export class IdempotentConsumer {
     this.schema = identifier(opts.schema);
     this.deadLetterTopic = opts.deadLetterTopic ?? deadLetterTopic(opts.groupId).name;
     this.inboxName = opts.inboxName ?? opts.groupId;
+    this.maxBatchMessages = opts.maxBatchMessages ?? 500;
+    if (!(Number.isInteger(this.maxBatchMessages) && this.maxBatchMessages >= 1))
+      throw new Error(`maxBatchMessages must be a whole number of at least 1, not ${opts.maxBatchMessages}`);
     const r = opts.registry;
     if (r) {
       const labelNames = ['consumer', 'topic'];
@@ -138,46 +167,106 @@ export class IdempotentConsumer {
     this.producer = undefined;
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
-    const { topic, partition } = batch;
-    const labels = { consumer: this.opts.groupId, topic };
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
+    const labels = { consumer: this.opts.groupId, topic: batch.topic };
     const end = this.metrics?.batchSeconds.startTimer(labels);
     const messages = batch.messages;
     if (messages.length === 0) return;
+    // A batch handler gets the fetched batch in slices: one transaction holds a lock or row per event
+    // (PostgreSQL's lock table is finite and shared), and a failed slice falls back to one at a time.
+    const size = this.opts.batchHandler ? this.maxBatchMessages : messages.length;
+    for (let i = 0; i < messages.length; i += size) {
+      if (i > 0 && (!isRunning() || isStale())) return;
+      if (!(await this.applyMessages(payload, messages.slice(i, i + size)))) return;
+    }
+    end?.();
+    this.metrics?.lag.set({ ...labels, partition: String(batch.partition) }, Number(batch.offsetLag()));
+  }
+
+  /**
+   * Applies messages of the fetched batch in one transaction and then commits the offset past the last.
+   * If that fails, one message at a time (each committed after its own transaction), so a bad one is
+   * isolated, retried and dead-lettered. Returns false when the consumer stopped or lost the partition
+   * part-way.
+   */
+  private async applyMessages(
+    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+    messages: KafkaMessage[],
+  ): Promise<boolean> {
+    const { topic, partition } = batch;
+    const labels = { consumer: this.opts.groupId, topic };
     try {
-      // Fast path: the whole fetched batch in one transaction.
-      await this.db.transaction(async (tx) => {
+      // Fast path: all the messages in one transaction.
+      const counts = await this.db.transaction(async (tx) => {
+        if (this.opts.batchHandler) return this.applyBatch(tx, topic, partition, messages);
         for (const m of messages) await this.apply(tx, topic, partition, m);
+        return undefined; // apply counts each event itself
       });
+      // Counted once committed: a batch that failed is counted by the slow path instead.
+      if (counts) {
+        this.metrics?.processed.inc(labels, counts.processed);
+        this.metrics?.duplicates.inc(labels, counts.duplicates);
+      }
     } catch {
       // Slow path: one message at a time, so a bad one is isolated, retried and dead-lettered.
       for (const m of messages) {
-        if (!isRunning() || isStale()) return;
+        if (!isRunning() || isStale()) return false;
         await this.applyWithRetries(topic, partition, m);
         resolveOffset(m.offset);
         await this.commit(topic, partition, m.offset);
         await heartbeat();
       }
-      end?.();
-      return;
+      return true;
     }
     const last = messages[messages.length - 1].offset;
     resolveOffset(last);
     await this.commit(topic, partition, last);
     await heartbeat();
-    end?.();
-    this.metrics?.lag.set({ ...labels, partition: String(partition) }, Number(batch.offsetLag()));
+    return true;
+  }
+
+  /**
+   * The batch handler's fast path: decodes every message (one that is not an event fails the batch, and
+   * the slow path dead-letters it), records all event ids in the inbox in one statement, and hands the
+   * batch handler only the events that statement newly recorded, in message order.
+   */
+  private async applyBatch(
+    tx: Sql,
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+  ): Promise<{ processed: number; duplicates: number }> {
+    const items = messages.map((m) => ({ event: decode(m), ctx: { topic, partition, offset: m.offset } }));
+    const fresh = await this.claim(
+      tx,
+      items.map((i) => i.event.id),
+    );
+    const todo = items.filter((i) => fresh.delete(i.event.id.toLowerCase())); // delete: a repeat in the batch is passed once
+    if (todo.length > 0) await this.opts.batchHandler!(tx, todo);
+    return { processed: todo.length, duplicates: items.length - todo.length };
+  }
+
+  /**
+   * Records the ids in the inbox and returns those that were not there yet (lower-case). Inserting is
+   * the check: a concurrent transaction inserting the same id (a partition handed to another member
+   * while this one still works on it) makes this statement wait for its outcome, exactly like the
+   * per-event path, so an event is never applied by both. Ids are inserted in sorted order so that two
+   * such transactions cannot deadlock on each other's ids.
+   */
+  private async claim(tx: Sql, ids: string[]): Promise<Set<string>> {
+    const rows = await tx.query<{ event_id: string }>(
+      `INSERT INTO ${this.schema}.inbox (consumer, event_id)
+       SELECT $1, id FROM (SELECT DISTINCT id FROM unnest($2::uuid[]) AS u(id)) d ORDER BY id
+       ON CONFLICT DO NOTHING
+       RETURNING event_id::text AS event_id`,
+      [this.inboxName, ids],
+    );
+    return new Set(rows.map((r) => r.event_id.toLowerCase()));
   }
 
   private async apply(tx: Sql, topic: string, partition: number, m: KafkaMessage): Promise<void> {
-    const event = fromKafkaRecord(m.headers, m.value);
-    if (!/^[0-9a-f-]{36}$/i.test(event.id)) throw new PermanentFailure(`message has no valid ce_id header`);
+    const event = decode(m);
     const labels = { consumer: this.opts.groupId, topic };
     const inserted = await tx.execute(
       `INSERT INTO ${this.schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
@@ -253,4 +342,11 @@ export class IdempotentConsumer {
   private async commit(topic: string, partition: number, offset: string): Promise<void> {
     await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
   }
+}
+
+/** The event a message carries; a message without a usable event id can never be applied. */
+function decode(m: KafkaMessage): EventEnvelope {
+  const event = fromKafkaRecord(m.headers, m.value);
+  if (!/^[0-9a-f-]{36}$/i.test(event.id)) throw new PermanentFailure(`message has no valid ce_id header`);
+  return event;
 }

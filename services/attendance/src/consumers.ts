@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { deadLetterTopic, Topics, TopicSpec, withTopicPrefix } from '@realname/contracts';
-import { Database, ensureTopics, EventStore, IdempotentConsumer } from '@realname/eventstore';
+import { BatchItem, Database, ensureTopics, EventStore, IdempotentConsumer } from '@realname/eventstore';
 import { trackCommits } from './after-commit';
 import { Enrolments } from './enrolments/enrolments';
 import { RegistryEventsHandler } from './enrolments/registry-events.handler';
@@ -24,7 +24,8 @@ export interface AttendanceConsumersOptions {
 
 /**
  * Attendance's Kafka consumer: one consumer group, subscribed to both topics it reads, dispatching by
- * topic (each handler passes over event types that are not its own), idempotent through the inbox:
+ * topic (each handler passes over event types that are not its own), idempotent through the inbox, a
+ * fetched batch in one transaction (and one at a time when the batch fails, to isolate a bad message):
  * - device.punches.v1: records punches, resolved against the local enrolments;
  * - registry.enrolments.v1: keeps the local enrolments and resolves stored punches again when the
  *   registry learns who they were.
@@ -62,6 +63,15 @@ export class AttendanceConsumers {
         handler: async (tx, event, ctx) => {
           if (ctx.topic === topics.enrolments.name) await registryEvents.handle(tx, event);
           else await recordPunch.handle(tx, event);
+        },
+        // A fetched batch is one topic-partition. Punches are recorded in bulk; registry events one by
+        // one (each locks and re-resolves what it concerns), still in one transaction with one inbox
+        // statement. The order of events across topics means nothing in Kafka, only within a partition.
+        batchHandler: async (tx, items) => {
+          const isRegistry = (i: BatchItem) => i.ctx.topic === topics.enrolments.name;
+          for (const { event } of items.filter(isRegistry)) await registryEvents.handle(tx, event);
+          const punches = items.filter((i) => !isRegistry(i)).map((i) => i.event);
+          if (punches.length > 0) await recordPunch.handleBatch(tx, punches);
         },
         partitionsConsumedConcurrently: 3,
         sessionTimeoutMs: opts.sessionTimeoutMs,

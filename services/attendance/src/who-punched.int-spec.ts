@@ -27,6 +27,7 @@ import { RegistryEventsHandler } from './enrolments/registry-events.handler';
 import { attendanceMigrations } from './migrations';
 import { PunchResolver } from './punches/punch-resolver';
 import { RecordPunchHandler } from './punches/record-punch.handler';
+import { personDayStreamId } from './punches/person-day';
 import { PunchQueries, PunchView } from './punches/punch-queries';
 
 jest.setTimeout(120_000);
@@ -452,4 +453,279 @@ describe('attendance knows who punched', () => {
       workerId: 'w-7',
     });
   });
+
+  // ---- punches applied in bulk: a fetched batch of punches in one transaction ----------------------
+
+  it('records a batch of punches across people and days exactly once, redeliveries and repeats included', async () => {
+    const batchSizes = jest.spyOn(RecordPunchHandler.prototype, 'handleBatch');
+    // Ten enrolled, entered workers and ten unknown persons, three days each, four punches a day from
+    // four gates (four partitions).
+    await registryAndWait(...range(100, 110).flatMap((n) => [enrolled(n), entered(n, '2026-12-01')]));
+    const persons = [...range(100, 110).map(String), ...range(0, 10).map((i) => `unknown-${i}`)];
+    const days = ['2026-12-01', '2026-12-02', '2026-12-03'];
+    const punches = persons.flatMap((person) =>
+      days.flatMap((day) => range(0, 4).map((g) => punch(person, day, `bulk-gate-${g}`))),
+    );
+    // The gateway reports some device records twice (new event ids); Kafka delivers some events twice.
+    const repeats = punches
+      .slice(0, 30)
+      .map((p) =>
+        createEvent(PunchRecorded, p.data, { source: p.source, subject: p.subject, region: p.region }),
+      );
+    await publish(topics.punches.name, punches);
+    await publish(topics.punches.name, [...repeats, ...punches.slice(100, 160)]);
+    await eventually(
+      async () => (await countPunches(persons, '2026-12-01', '2026-12-03')) === punches.length,
+      { timeoutMs: 60_000, what: `${punches.length} punches recorded` },
+    );
+    await waitForInbox([...repeats, ...punches]);
+    expect(await countPunches(persons, '2026-12-01', '2026-12-03')).toBe(punches.length);
+
+    // Punches were recorded many at a time.
+    expect(Math.max(...batchSizes.mock.calls.map(([, events]) => events.length))).toBeGreaterThan(1);
+    batchSizes.mockRestore();
+    // Every person-day stream holds its four punches once, in positions 1-4.
+    const streams = await db.query<{ stream_id: string; n: string; max: string }>(
+      `SELECT stream_id, count(*)::text AS n, max(stream_position)::text AS max FROM ${schema}.events
+       WHERE stream_id LIKE $1 AND stream_id LIKE '%-2026-12-0_' GROUP BY stream_id`,
+      [`attendance-${projectId}-%`],
+    );
+    expect(streams).toHaveLength(persons.length * days.length);
+    expect(streams.every((s) => s.n === '4' && s.max === '4')).toBe(true);
+    // The day summaries count four punches, from the first to the last.
+    const summaries = await db.query<{
+      person_id: string;
+      day: string;
+      punches: number;
+      first: string;
+      last: string;
+    }>(
+      `SELECT person_id, to_char(day, 'YYYY-MM-DD') AS day, punches, first_punch_at::text AS first, last_punch_at::text AS last
+       FROM ${schema}.person_days WHERE project_id = $1 AND person_id = ANY($2::text[]) AND day >= '2026-12-01'`,
+      [projectId, persons],
+    );
+    expect(summaries).toHaveLength(persons.length * days.length);
+    for (const s of summaries) {
+      const own = punches.filter(
+        (p) => p.data.personId === s.person_id && p.data.punchedAt.startsWith(s.day),
+      );
+      expect(s.punches).toBe(4);
+      expect(new Date(s.first).toISOString()).toBe(own[0].data.punchedAt);
+      expect(new Date(s.last).toISOString()).toBe(own[3].data.punchedAt);
+    }
+    // Resolved against the enrolments looked up for the whole batch.
+    const byStatus = await db.query<{
+      person_id: string;
+      resolution_status: string;
+      worker_id: string | null;
+    }>(
+      `SELECT DISTINCT person_id, resolution_status, worker_id FROM ${schema}.punches
+       WHERE project_id = $1 AND person_id = ANY($2::text[]) AND day >= '2026-12-01' ORDER BY person_id`,
+      [projectId, persons],
+    );
+    expect(byStatus).toHaveLength(persons.length);
+    for (const r of byStatus) {
+      if (r.person_id.startsWith('unknown-'))
+        expect(r).toMatchObject({ resolution_status: 'unresolved', worker_id: null });
+      else expect(r).toMatchObject({ resolution_status: 'resolved', worker_id: `w-${r.person_id}` });
+    }
+  });
+
+  it('sends a punch that breaks the contract to the dead-letter topic alone; the rest of its batch is recorded', async () => {
+    const dead: string[] = [];
+    const reader = kafka.consumer({ groupId: uniqueName('who-dlq'), maxWaitTimeInMs: 100 });
+    await reader.connect();
+    await reader.subscribe({ topic: topics.dlq.name, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => void dead.push(message.headers!['ce_id']!.toString()),
+    });
+    try {
+      // One gate: one partition, so the bad punch sits among good ones in the batches.
+      const good = range(0, 40).map((i) => punch(`dlq-${i}`, '2026-12-05', 'dlq-gate'));
+      const bad = punch('dlq-bad', '2026-12-05', 'dlq-gate');
+      const broken = { ...bad, data: { ...bad.data, personId: '' } };
+      await publish(topics.punches.name, [...good.slice(0, 20), broken, ...good.slice(20)]);
+      await eventually(async () => dead.includes(bad.id), {
+        timeoutMs: 60_000,
+        what: 'the bad punch dead-lettered',
+      });
+      await eventually(
+        async () =>
+          (await countPunches(
+            good.map((p) => p.data.personId),
+            '2026-12-05',
+            '2026-12-05',
+          )) === 40,
+        { timeoutMs: 60_000, what: 'the good punches recorded' },
+      );
+      expect(dead.filter((id) => good.some((p) => p.id === id))).toEqual([]);
+      const [mark] = await db.query<{ outcome: string }>(
+        `SELECT outcome FROM ${schema}.inbox WHERE event_id = $1`,
+        [bad.id],
+      );
+      expect(mark.outcome).toBe('dead-lettered');
+    } finally {
+      await reader.disconnect();
+    }
+  });
+
+  it('misses no punch of many workers recorded in batches while their enrolments arrive', async () => {
+    const workers = range(200, 210);
+    const punches = workers.flatMap((n) =>
+      range(0, 12).map((i) => punch(String(n), '2026-12-07', `race-gate-${i % 6}`)),
+    );
+    await Promise.all([
+      publish(topics.punches.name, punches),
+      publish(
+        topics.enrolments.name,
+        workers.flatMap((n) => [enrolled(n), entered(n, '2026-12-01')]),
+      ),
+    ]);
+    for (const p of punches) await punchView(p.id, (v) => v?.resolutionStatus === 'resolved');
+    const rows = await db.query<{ person_id: string; worker_id: string; n: string }>(
+      `SELECT person_id, worker_id, count(*)::text AS n FROM ${schema}.punches
+       WHERE project_id = $1 AND day = '2026-12-07' AND resolution_status = 'resolved' GROUP BY person_id, worker_id`,
+      [projectId],
+    );
+    expect(rows.map((r) => [r.person_id, r.worker_id, r.n]).sort()).toEqual(
+      workers.map((n) => [String(n), `w-${n}`, '12']).sort(),
+    );
+  });
+
+  it('a batch of punches and the enrolments that resolve them, in transactions open at the same time, never miss each other', async () => {
+    const store = new EventStore(db, schema);
+    const enrolments = new Enrolments(schema);
+    const recordPunch = new RecordPunchHandler(store, schema);
+    const registryEvents = new RegistryEventsHandler(enrolments, new PunchResolver(store, enrolments));
+    const hold = () => {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      return { release, released };
+    };
+
+    // The batch first: the registry change waits for it, then resolves its punches.
+    const batch = [punch('300', '2026-12-09'), punch('301', '2026-12-09'), punch('300', '2026-12-10')];
+    const recorded = hold();
+    const mayCommit = hold();
+    const punchTx = db.transaction(async (tx) => {
+      expect(await recordPunch.handleBatch(tx, batch)).toBe(3); // nobody known yet: all unresolved
+      recorded.release();
+      await mayCommit.released;
+    });
+    await recorded.released;
+    let registryCommitted = false;
+    const registryTx = db
+      .transaction(async (tx) => {
+        await registryEvents.handle(tx, enrolled(300));
+        await registryEvents.handle(tx, entered(300, '2026-12-01'));
+      })
+      .then(() => (registryCommitted = true));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(registryCommitted).toBe(false);
+    mayCommit.release();
+    await Promise.all([punchTx, registryTx]);
+    for (const p of [batch[0], batch[2]])
+      expect(await punchView(p.id, (v) => !!v)).toMatchObject({
+        resolutionStatus: 'resolved',
+        workerId: 'w-300',
+      });
+    expect(await punchView(batch[1].id, (v) => !!v)).toMatchObject({
+      resolutionStatus: 'unresolved',
+      unresolvedReason: 'unknown-person',
+    });
+
+    // The registry change first: the batch waits for it, then sees the enrolment when it records.
+    const changed = hold();
+    const registryMayCommit = hold();
+    const registryFirst = db.transaction(async (tx) => {
+      await registryEvents.handle(tx, enrolled(302));
+      await registryEvents.handle(tx, entered(302, '2026-12-01'));
+      changed.release();
+      await registryMayCommit.released;
+    });
+    await changed.released;
+    const later = [punch('302', '2026-12-09'), punch('303', '2026-12-09')];
+    let batchCommitted = false;
+    const batchTx = db
+      .transaction((tx) => recordPunch.handleBatch(tx, later))
+      .then(() => (batchCommitted = true));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(batchCommitted).toBe(false);
+    registryMayCommit.release();
+    await Promise.all([registryFirst, batchTx]);
+    expect(await punchView(later[0].id, (v) => !!v)).toMatchObject({
+      resolutionStatus: 'resolved',
+      workerId: 'w-302',
+    });
+    const stream = await store.readStream(personDayStreamId(projectId, '302', '2026-12-09'));
+    expect(stream.map((e) => e.type)).toEqual(['realname.attendance.AttendanceRecorded']); // resolved when recorded
+  });
+
+  it('two batches writing the same person-day at once both land: the later one re-reads and decides again', async () => {
+    const store = new EventStore(db, schema);
+    const recordPunch = new RecordPunchHandler(store, schema);
+    const first = punch('400', '2026-12-11', 'gate-a');
+    // The same device record reported twice by the gateway (another event id), and another punch.
+    const again = createEvent(PunchRecorded, first.data, {
+      source: first.source,
+      subject: first.subject,
+      region,
+    });
+    const second = punch('400', '2026-12-11', 'gate-b');
+    let appended!: () => void;
+    let commit!: () => void;
+    const firstAppended = new Promise<void>((r) => (appended = r));
+    const mayCommit = new Promise<void>((r) => (commit = r));
+    const a = db.transaction(async (tx) => {
+      const n = await recordPunch.handleBatch(tx, [first]);
+      appended();
+      await mayCommit;
+      return n;
+    });
+    await firstAppended;
+    // Reads the day while it is still empty, then waits on the first batch's uncommitted position 1.
+    const b = db.transaction((tx) => recordPunch.handleBatch(tx, [again, second]));
+    await new Promise((r) => setTimeout(r, 300));
+    commit();
+    expect(await Promise.all([a, b])).toEqual([1, 1]);
+    const stream = await store.readStream(personDayStreamId(projectId, '400', '2026-12-11'));
+    expect(stream.map((e) => [e.streamPosition, (e.data as { punchEventId: string }).punchEventId])).toEqual([
+      [1n, first.id],
+      [2n, second.id],
+    ]);
+    expect(await countPunches(['400'], '2026-12-11', '2026-12-11')).toBe(2);
+    const [day] = await db.query<{ punches: number }>(
+      `SELECT punches FROM ${schema}.person_days WHERE project_id = $1 AND person_id = '400' AND day = '2026-12-11'`,
+      [projectId],
+    );
+    expect(day.punches).toBe(2);
+  });
 });
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** How many punches of these persons attendance holds for the days. */
+async function countPunches(persons: string[], fromDay: string, toDay: string): Promise<number> {
+  const [{ n }] = await db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM ${schema}.punches
+     WHERE project_id = $1 AND person_id = ANY($2::text[]) AND day BETWEEN $3::date AND $4::date`,
+    [projectId, persons, fromDay, toDay],
+  );
+  return Number(n);
+}
+
+/** Waits until the consumer has seen every one of these events (applied, or passed over as a repeat). */
+async function waitForInbox(events: EventEnvelope[]): Promise<void> {
+  await eventually(
+    async () => {
+      const [{ n }] = await db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${schema}.inbox WHERE event_id = ANY($1::uuid[])`,
+        [events.map((e) => e.id)],
+      );
+      return Number(n) === new Set(events.map((e) => e.id)).size;
+    },
+    { timeoutMs: 60_000, what: `${events.length} events in the inbox` },
+  );
+}

@@ -28,6 +28,12 @@ export interface EnrolmentDetails {
   credentials: { personId: string; cardNumber?: string };
 }
 
+/** A device identifier (credential person id or card number) on one project. */
+export interface ProjectIdentifier {
+  projectId: string;
+  identifier: string;
+}
+
 const DAY_COLUMNS = `to_char(entered_on, 'YYYY-MM-DD') AS entered_on, to_char(exited_on, 'YYYY-MM-DD') AS exited_on`;
 
 /**
@@ -48,39 +54,62 @@ export class Enrolments {
    * resolution, and stay unresolved. Held to the end of the transaction; taken in sorted order.
    */
   async lock(tx: Sql, projectId: string, identifiers: string[], mode: 'shared' | 'exclusive'): Promise<void> {
+    await this.lockMany(
+      tx,
+      identifiers.map((identifier) => ({ projectId, identifier })),
+      mode,
+    );
+  }
+
+  /**
+   * `lock` for identifiers of any projects at once, in one statement (a batch of punches takes all its
+   * shared locks together). The locks are taken in one global order, by project and then identifier, so
+   * that within a project it is the order `lock` has always used; two lockers that each need several
+   * identifiers wait for each other instead of deadlocking (within one project, which is what a registry
+   * change locks).
+   */
+  async lockMany(tx: Sql, keys: ProjectIdentifier[], mode: 'shared' | 'exclusive'): Promise<void> {
+    const sorted = distinctSorted(keys);
+    if (sorted.length === 0) return;
     const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-    for (const id of [...new Set(identifiers)].sort()) {
-      await tx.query(`SELECT ${fn}(hashtext($1), hashtext($2))`, [
-        `${this.schema}:who-punched`,
-        `${projectId}/${id}`,
-      ]);
-    }
+    // The key text is what it has always been (`<project>/<identifier>`), so replicas running the
+    // previous version lock the same keys. Rows are locked in array order (ORDER BY ord).
+    await tx.query(
+      `SELECT ${fn}(hashtext($1), hashtext(k.key)) FROM unnest($2::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
+      [`${this.schema}:who-punched`, sorted.map((k) => `${k.projectId}/${k.identifier}`)],
+    );
   }
 
   /** The project's enrolments whose credential person id or card number is the identifier a device reported. */
   async matching(tx: Sql, projectId: string, identifier: string): Promise<EnrolmentFacts[]> {
+    const found = await this.matchingMany(tx, [{ projectId, identifier }]);
+    return found.get(matchKey({ projectId, identifier })) ?? [];
+  }
+
+  /**
+   * `matching` for many identifiers at once, in one query: by `matchKey(key)`, the enrolments of that
+   * project whose credential person id or card number is the identifier (an empty list when none).
+   */
+  async matchingMany(tx: Sql, keys: ProjectIdentifier[]): Promise<Map<string, EnrolmentFacts[]>> {
+    const sorted = distinctSorted(keys);
+    const found = new Map<string, EnrolmentFacts[]>(sorted.map((k) => [matchKey(k), []]));
+    if (sorted.length === 0) return found;
+    // Two joins rather than one with OR, so each can use its index (enrolments_person, enrolments_card);
+    // an enrolment matching by both person id and card number comes once (UNION).
     const rows = await tx.query<Record<string, string | null>>(
-      `SELECT enrolment_id, worker_id, name, masked_id_number, team_id, team_name, participant_id, corp_name,
-              work_type, person_id, card_number, ${DAY_COLUMNS}
-       FROM ${this.schema}.enrolments
-       WHERE project_id = $1 AND person_id IS NOT NULL AND (person_id = $2 OR card_number = $2)`,
-      [projectId, identifier],
+      `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(project_id, identifier))
+       SELECT k.project_id AS key_project_id, k.identifier AS key_identifier, ${MATCH_COLUMNS}
+         FROM k JOIN ${this.schema}.enrolments e ON e.project_id = k.project_id AND e.person_id = k.identifier
+       UNION
+       SELECT k.project_id, k.identifier, ${MATCH_COLUMNS}
+         FROM k JOIN ${this.schema}.enrolments e ON e.project_id = k.project_id AND e.card_number = k.identifier
+        WHERE e.person_id IS NOT NULL`,
+      [sorted.map((k) => k.projectId), sorted.map((k) => k.identifier)],
     );
-    return rows.map((r) => ({
-      enrolmentId: r.enrolment_id!,
-      workerId: r.worker_id!,
-      workerName: r.name ?? undefined,
-      maskedIdNumber: r.masked_id_number ?? undefined,
-      teamId: r.team_id ?? undefined,
-      teamName: r.team_name ?? undefined,
-      participantId: r.participant_id ?? undefined,
-      corpName: r.corp_name ?? undefined,
-      workType: r.work_type ?? undefined,
-      personId: r.person_id!,
-      cardNumber: r.card_number ?? undefined,
-      enteredOn: r.entered_on ?? undefined,
-      exitedOn: r.exited_on ?? undefined,
-    }));
+    for (const r of rows) {
+      found.get(matchKey({ projectId: r.key_project_id!, identifier: r.key_identifier! }))!.push(toFacts(r));
+    }
+    return found;
   }
 
   /** The row as it is, locked for the rest of the transaction. */
@@ -172,4 +201,43 @@ export class Enrolments {
       [e.enrolmentId, e.projectId, e.workerId, e.credentials.personId, e.credentials.cardNumber ?? null],
     );
   }
+}
+
+/** The key of an identifier in what `matchingMany` returns. */
+export function matchKey(k: ProjectIdentifier): string {
+  return `${k.projectId}\u0000${k.identifier}`;
+}
+
+/** Each (project, identifier) once, ordered by project and then identifier (UTF-16 code units, as sort()). */
+function distinctSorted(keys: ProjectIdentifier[]): ProjectIdentifier[] {
+  const unique = new Map(keys.map((k) => [matchKey(k), k]));
+  return [...unique.values()].sort((a, b) =>
+    a.projectId !== b.projectId ? compare(a.projectId, b.projectId) : compare(a.identifier, b.identifier),
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const MATCH_COLUMNS = `e.enrolment_id, e.worker_id, e.name, e.masked_id_number, e.team_id, e.team_name, e.participant_id,
+  e.corp_name, e.work_type, e.person_id, e.card_number, to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on,
+  to_char(e.exited_on, 'YYYY-MM-DD') AS exited_on`;
+
+function toFacts(r: Record<string, string | null>): EnrolmentFacts {
+  return {
+    enrolmentId: r.enrolment_id!,
+    workerId: r.worker_id!,
+    workerName: r.name ?? undefined,
+    maskedIdNumber: r.masked_id_number ?? undefined,
+    teamId: r.team_id ?? undefined,
+    teamName: r.team_name ?? undefined,
+    participantId: r.participant_id ?? undefined,
+    corpName: r.corp_name ?? undefined,
+    workType: r.work_type ?? undefined,
+    personId: r.person_id!,
+    cardNumber: r.card_number ?? undefined,
+    enteredOn: r.entered_on ?? undefined,
+    exitedOn: r.exited_on ?? undefined,
+  };
 }

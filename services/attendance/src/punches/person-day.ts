@@ -57,8 +57,24 @@ export function personDayStreamId(projectId: string, personId: string, day: stri
 
 /** The calendar day a punch counts for: its instant, read in the device's zone. */
 export function dayOfPunch(punch: Pick<PunchRecordedData, 'punchedAt' | 'timeZone'>): string {
-  return localDay(new Date(punch.punchedAt), punch.timeZone);
+  const instant = new Date(punch.punchedAt);
+  const second = Math.floor(instant.getTime() / 1000);
+  if (!Number.isFinite(second)) return localDay(instant, punch.timeZone);
+  // The day depends only on the zone and the whole second (zone offsets are whole seconds), so it is
+  // remembered: formatting in a zone costs microseconds, and a batch asks for the same second often
+  // (many devices punch at once; the handler and the decider both ask for each punch).
+  const key = `${punch.timeZone}|${second}`;
+  let day = recentDays.get(key);
+  if (day === undefined) {
+    day = localDay(instant, punch.timeZone);
+    if (recentDays.size >= RECENT_DAYS_MAX) recentDays.clear();
+    recentDays.set(key, day);
+  }
+  return day;
 }
+
+const recentDays = new Map<string, string>();
+const RECENT_DAYS_MAX = 20_000;
 
 export const personDay: Decider<PersonDayState, PersonDayCommand, PersonDayEvent, Rejection<'wrong-day'>> = {
   initialState: () => ({ punchEventIds: new Set(), deviceRecords: new Set(), punches: new Map() }),
