@@ -1,4 +1,4 @@
-import { isValidTimeZone, localDay, parseDeviceTime, zoneOffsetMinutes } from './time';
+import { formatLocalTime, isValidTimeZone, localDay, parseDeviceTime, zoneOffsetMinutes } from './time';
 
 describe('device time', () => {
   it('reads a bare local time in the device zone', () => {
@@ -37,6 +37,17 @@ describe('device time', () => {
     expect(localDay(t, 'Asia/Shanghai')).toBe('2026-11-21');
     expect(localDay(t, 'UTC')).toBe('2026-11-20');
     expect(zoneOffsetMinutes(t, 'Asia/Shanghai')).toBe(480);
+  });
+
+  it('writes an instant as the local wall clock of a zone, the form parseDeviceTime reads back', () => {
+    const t = new Date('2026-11-20T23:41:02.999Z');
+    expect(formatLocalTime(t, 'Asia/Shanghai')).toBe('2026-11-21 07:41:02');
+    expect(formatLocalTime(t, 'UTC')).toBe('2026-11-20 23:41:02');
+    expect(formatLocalTime(new Date('2026-11-21T16:00:00Z'), 'Asia/Shanghai')).toBe('2026-11-22 00:00:00');
+    expect(formatLocalTime(new Date('2026-07-01T12:00:00Z'), 'America/New_York')).toBe('2026-07-01 08:00:00');
+    expect(parseDeviceTime(formatLocalTime(t, 'Asia/Urumqi'), 'Asia/Urumqi')?.toISOString()).toBe(
+      '2026-11-20T23:41:02.000Z',
+    );
   });
 
   it('knows real zones from made-up ones', () => {

@@ -45,6 +45,16 @@ export function zoneOffsetMinutes(instant: Date, timeZone: string): number {
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
 }
 
+/**
+ * An instant as a wall clock in the zone shows it, `YYYY-MM-DD HH:mm:ss` (whole seconds): the local time
+ * devices write in their records and read in queries.
+ */
+export function formatLocalTime(instant: Date, timeZone: string): string {
+  const p = parts(instant, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
+}
+
 /** The calendar day (YYYY-MM-DD) of an instant in a zone. */
 export function localDay(instant: Date, timeZone: string): string {
   const p = parts(instant, timeZone);

@@ -1,3 +1,4 @@
+import { utcInstant } from '../envelope';
 import { z } from 'zod';
 import { Topics } from '../topics';
 import { PunchDirection } from './device';
@@ -85,12 +86,12 @@ export const AttendanceRecorded = defineEvent({
     personId: z.string().min(1),
     /** Local calendar day (Asia/Shanghai unless the device says otherwise), YYYY-MM-DD. */
     day: z.string().regex(DAY),
-    punchedAt: z.string().datetime(),
+    punchedAt: utcInstant(),
     direction: PunchDirection,
     deviceId: z.string().min(1),
     deviceRecordId: z.string().min(1),
     verifyMode: z.string().min(1),
-    receivedAt: z.string().datetime(),
+    receivedAt: utcInstant(),
     /** The enrolled worker this punch resolved to when it was recorded, or why it did not. */
     resolution: PunchResolution,
   }),

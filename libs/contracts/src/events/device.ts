@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REGION_CODE } from '../envelope';
+import { REGION_CODE, utcInstant } from '../envelope';
 import { Topics } from '../topics';
 import { defineEvent, EventData } from './define';
 
@@ -22,11 +22,11 @@ export const PunchRecorded = defineEvent({
     /** The time exactly as the device sent it. */
     deviceTime: z.string().min(1),
     /** The instant, parsed with the device's time zone (RFC 3339, UTC). */
-    punchedAt: z.string().datetime(),
+    punchedAt: utcInstant(),
     /** IANA time zone of the device, e.g. Asia/Shanghai. */
     timeZone: z.string().min(1),
     /** When the gateway received it (RFC 3339, UTC). */
-    receivedAt: z.string().datetime(),
+    receivedAt: utcInstant(),
     /** receivedAt - punchedAt in milliseconds; large values reveal clock skew or offline buffering. */
     skewMs: z.number().int(),
     direction: PunchDirection,
@@ -62,7 +62,7 @@ export const DeviceWentOffline = defineEvent({
   topic: Topics.deviceStatus.name,
   schema: DeviceRef.extend({
     /** The last sign of life (RFC 3339, UTC). */
-    lastSeenAt: z.string().datetime(),
+    lastSeenAt: utcInstant(),
     /** The limit that was passed, in seconds. */
     offlineAfterS: z.number().int().positive(),
   }),
@@ -75,8 +75,8 @@ export const DeviceCameOnline = defineEvent({
   topic: Topics.deviceStatus.name,
   schema: DeviceRef.extend({
     /** The last sign of life before the gap; absent the first time a device is heard from. */
-    lastSeenAt: z.string().datetime().optional(),
-    seenAt: z.string().datetime(),
+    lastSeenAt: utcInstant().optional(),
+    seenAt: utcInstant(),
   }),
 });
 
@@ -95,6 +95,6 @@ export const DeviceClockSkewChanged = defineEvent({
     toleranceMs: z.number().int().positive(),
     /** What the measurement came from (heartbeat, realtime-record, poll). */
     source: z.string(),
-    measuredAt: z.string().datetime(),
+    measuredAt: utcInstant(),
   }),
 });
