@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { formatLocalTime } from '@realname/contracts';
 
 /** The device families the ingest benchmark drives, with how many punches one request carries. */
 export const BENCH_FAMILIES = ['hikvision-isapi', 'uface', 'httpv2', 'zkteco-push', 'open-v1'] as const;
@@ -46,7 +47,7 @@ export function registration(d: BenchDevice, region: string): Record<string, unk
 
 /** "YYYY-MM-DD HH:mm:ss" in Asia/Shanghai (UTC+8, no daylight saving). */
 function shanghaiLocal(d: Date): string {
-  return new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+  return formatLocalTime(d, 'Asia/Shanghai');
 }
 
 function shanghaiOffset(d: Date): string {

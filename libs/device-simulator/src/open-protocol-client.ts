@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  formatLocalTime,
   OPEN_V1_COMMAND_KINDS,
   OPEN_V1_HEADERS,
   OPEN_V1_LIMITS,
@@ -466,7 +467,7 @@ export function encodeUpload(punches: readonly DevicePunch[], backfillId?: strin
 /** A device clock reading as RFC 3339 with the zone's offset: 2026-11-21T07:41:02+08:00. */
 export function formatOffsetTime(ms: number, timeZone: string): string {
   const offset = zoneOffsetMinutes(new Date(ms), timeZone);
-  const local = new Date(Math.floor(ms / 1000) * 1000 + offset * 60_000).toISOString().slice(0, 19);
+  const local = formatLocalTime(new Date(ms), timeZone).replace(' ', 'T');
   if (offset === 0) return `${local}Z`;
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);

@@ -1,5 +1,6 @@
+import { formatLocalTime } from '@realname/contracts';
 import { FakeGateway } from '../test/fake-gateway';
-import { localTime, OpenV1Device, OpenV1DeviceOptions, sendMalformed } from './open-v1-device';
+import { OpenV1Device, OpenV1DeviceOptions, sendMalformed } from './open-v1-device';
 
 const SECRET = 'device-secret-0123456789';
 const DEVICE = 'sim-open-g01';
@@ -137,7 +138,9 @@ describe('OpenV1Device (reference device loop)', () => {
     const stored = [...gw.stored.get(DEVICE)!.values()];
     expect(stored).toHaveLength(10);
     expect(stored.every((s) => s.backfillId === 'bf-1')).toBe(true);
-    expect(stored.map((s) => s.punch.time)[0]).toBe(localTime(start + 5 * 60_000, 'Asia/Shanghai'));
+    expect(stored.map((s) => s.punch.time)[0]).toBe(
+      formatLocalTime(new Date(start + 5 * 60_000), 'Asia/Shanghai'),
+    );
   });
 
   it('a storm of three resends of the log: all duplicates', async () => {

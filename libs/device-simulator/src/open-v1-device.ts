@@ -6,11 +6,12 @@ import {
   OpenV1HeartbeatReply,
   OpenV1PunchStatus,
   OpenV1ResultStatus,
+  formatLocalTime,
   parseDeviceTime,
   signRequest,
-  zoneOffsetMinutes,
 } from '@realname/contracts';
 import { DeviceBuffer, FlushResult } from './device-buffer';
+import { DeviceLoop, startLoop, stopLoop } from './device-loop';
 import {
   abortableSleep,
   DevicePunch,
@@ -125,7 +126,7 @@ export class OpenV1Device {
   private readonly realNow: () => number;
   private readonly opts: OpenV1DeviceOptions;
   private pollAfterS: number;
-  private loop?: { stop: AbortController; done: Promise<void> };
+  private loop?: DeviceLoop;
   private running?: Promise<TickResult>;
 
   constructor(options: OpenV1DeviceOptions) {
@@ -173,7 +174,7 @@ export class OpenV1Device {
     const at = Math.floor((o.at ?? this.now()) / 1000) * 1000;
     const record = this.buffer.append({
       personId,
-      time: localTime(at, this.timeZone),
+      time: formatLocalTime(new Date(at), this.timeZone),
       ...(o.direction ? { direction: o.direction } : {}),
       verifyMode: o.verifyMode ?? 'face',
       ...(o.photo ? { photo: o.photo } : {}),
@@ -195,22 +196,17 @@ export class OpenV1Device {
   /** Runs rounds every heartbeatEveryS seconds until stop(). */
   start(): void {
     if (this.loop) return;
-    const stop = new AbortController();
-    const done = (async () => {
-      while (!stop.signal.aborted) {
-        await this.tick(stop.signal);
-        await abortableSleep(this.heartbeatEveryS * 1000, stop.signal).catch(() => undefined);
-      }
-    })();
-    this.loop = { stop, done };
+    this.loop = startLoop(async (signal) => {
+      await this.tick(signal);
+      await abortableSleep(this.heartbeatEveryS * 1000, signal).catch(() => undefined);
+    });
   }
 
   async stop(): Promise<void> {
     const loop = this.loop;
     if (!loop) return;
     this.loop = undefined;
-    loop.stop.abort(new Error('device stopped'));
-    await loop.done;
+    await stopLoop(loop, new Error('device stopped'));
     await this.running?.catch(() => undefined);
   }
 
@@ -427,12 +423,6 @@ export async function runDeviceLoop(device: OpenV1Device, signal: AbortSignal): 
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await device.stop();
-}
-
-/** A device-clock instant as the local time a terminal writes: `YYYY-MM-DD HH:mm:ss` in its zone. */
-export function localTime(ms: number, timeZone: string): string {
-  const offset = zoneOffsetMinutes(new Date(ms), timeZone);
-  return new Date(ms + offset * 60_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /** The instant of a record's `time` in the device zone (undefined when it is not a time). */

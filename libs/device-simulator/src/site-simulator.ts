@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  formatLocalTime,
   isValidTimeZone,
   localDay,
   OpenV1Punch,
@@ -431,9 +432,7 @@ export class LiveTicker {
 
   /** The simulated wall clock in the site's zone, `YYYY-MM-DD HH:mm:ss`. */
   clock(): string {
-    const t = this.now();
-    const offset = zoneOffsetMinutes(t, this.site.timeZone);
-    return new Date(t.getTime() + offset * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+    return formatLocalTime(this.now(), this.site.timeZone);
   }
 
   /** The simulated day being played. */

@@ -2,7 +2,7 @@
  * The site-agent interface as the agent sees it (docs/site-agent.md): what the gateway hands out, what
  * the agent answers. Payloads are validated here before a driver touches a device.
  */
-import { zoneOffsetMinutes } from '@realname/contracts';
+import { formatLocalTime, zoneOffsetMinutes } from '@realname/contracts';
 
 export const AGENT_COMMAND_KINDS = [
   'person.upsert',
@@ -135,34 +135,18 @@ export function checkRecordsRange(payload: unknown): Checked<RecordsRange> {
   return { ok: true, value: { from, to, backfillId: p.backfillId } };
 }
 
-/** Wall-clock fields of an instant in a zone. */
-function wall(instant: Date, timeZone: string) {
-  const offsetMin = zoneOffsetMinutes(instant, timeZone);
-  const local = new Date(Math.floor(instant.getTime() / 1000) * 1000 + offsetMin * 60_000);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  const date = `${local.getUTCFullYear()}-${p2(local.getUTCMonth() + 1)}-${p2(local.getUTCDate())}`;
-  const time = `${p2(local.getUTCHours())}:${p2(local.getUTCMinutes())}:${p2(local.getUTCSeconds())}`;
-  const sign = offsetMin < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMin);
-  return { date, time, offset: `${sign}${p2(Math.floor(abs / 60))}:${p2(abs % 60)}` };
-}
-
 /** `2026-11-21T07:41:02+08:00`: ISAPI's time form (seconds; sub-second parts dropped). */
 export function isapiTime(instant: Date, timeZone: string): string {
-  const w = wall(instant, timeZone);
-  return `${w.date}T${w.time}${w.offset}`;
+  const offsetMin = zoneOffsetMinutes(instant, timeZone);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const abs = Math.abs(offsetMin);
+  const offset = `${offsetMin < 0 ? '-' : '+'}${p2(Math.floor(abs / 60))}:${p2(abs % 60)}`;
+  return `${isapiLocalTime(instant, timeZone)}${offset}`;
 }
 
 /** `2026-11-21T07:41:02`: ISAPI's local time without offset (UserInfo `Valid`). */
 export function isapiLocalTime(instant: Date, timeZone: string): string {
-  const w = wall(instant, timeZone);
-  return `${w.date}T${w.time}`;
-}
-
-/** `2026-11-21 07:41:02`: Uface's device-local time form. */
-export function ufaceTime(instant: Date, timeZone: string): string {
-  const w = wall(instant, timeZone);
-  return `${w.date} ${w.time}`;
+  return formatLocalTime(instant, timeZone).replace(' ', 'T');
 }
 
 /**

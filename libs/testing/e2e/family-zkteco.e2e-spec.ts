@@ -7,8 +7,8 @@
  * the DATA QUERY ATTLOG the gateway sends when the device comes back.
  */
 import { randomBytes } from 'node:crypto';
-import { localDay, parseDeviceTime } from '@realname/contracts';
-import { ZkAttRecord, ZktecoBehaviour, ZktecoDevice, zkLocalTime } from '@realname/device-simulator';
+import { formatLocalTime, localDay, parseDeviceTime } from '@realname/contracts';
+import { ZkAttRecord, ZktecoBehaviour, ZktecoDevice } from '@realname/device-simulator';
 import { eventually } from '../src';
 import { EnteredWorker, SiteUnderTest, startSite } from './site-under-test.e2e-support';
 
@@ -56,7 +56,7 @@ async function attendanceOfDevice(): Promise<Map<string, { resolutionStatus: str
 
 /** A device-local time `minutesAgo` before the device's clock. */
 function ago(minutesAgo: number): string {
-  return zkLocalTime(device.deviceNow() - minutesAgo * 60_000, ZONE);
+  return formatLocalTime(new Date(device.deviceNow() - minutesAgo * 60_000), ZONE);
 }
 
 beforeAll(async () => {

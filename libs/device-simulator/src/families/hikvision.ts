@@ -13,10 +13,10 @@
  * malformed bodies, a skewed clock, door events around each pass.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { isValidTimeZone, parseDeviceTime, zoneOffsetMinutes } from '@realname/contracts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatLocalTime, isValidTimeZone, parseDeviceTime, zoneOffsetMinutes } from '@realname/contracts';
 import { describeError } from '../open-protocol-client';
+import { DeviceApiServer } from './device-api-server';
 
 const USER_AGENT = 'hikvision-isapi-simulator/1.0';
 
@@ -132,12 +132,10 @@ const VERIFY_MODE: Record<number, string> = {
 /** The terminal's wall clock in its zone, `2026-11-21T07:41:02+08:00`. */
 export function hikTime(instant: Date, timeZone: string): string {
   const offset = zoneOffsetMinutes(instant, timeZone);
-  const local = new Date(Math.floor(instant.getTime() / 1000) * 1000 + offset * 60_000);
   const p = (n: number) => String(n).padStart(2, '0');
   const abs = Math.abs(offset);
   return (
-    `${local.getUTCFullYear()}-${p(local.getUTCMonth() + 1)}-${p(local.getUTCDate())}` +
-    `T${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())}` +
+    formatLocalTime(instant, timeZone).replace(' ', 'T') +
     `${offset < 0 ? '-' : '+'}${p(Math.floor(abs / 60))}:${p(abs % 60)}`
   );
 }
@@ -179,7 +177,13 @@ export class HikvisionTerminal {
   private readonly timeoutMs: number;
   private readonly realNow: () => number;
   private readonly maxSearchResults: number;
-  private server?: Server;
+  private readonly server = new DeviceApiServer('HikvisionTerminal: the ISAPI server', (req, body, res) => {
+    try {
+      this.handle(req, body, res);
+    } catch (err) {
+      status(res, 500, req.url ?? '/', 'internalError', describeError(err));
+    }
+  });
   private heartbeatTimer?: NodeJS.Timeout;
   /** Digest nonces handed out: nonce -> highest nonce count seen, and when it was issued. */
   private readonly nonces = new Map<string, { nc: number; issuedAt: number }>();
@@ -494,37 +498,17 @@ export class HikvisionTerminal {
 
   /** Starts the ISAPI web server (port 0: any free port). Resolves with its base URL. */
   listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    if (this.server) return Promise.resolve(this.isapiUrl);
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        try {
-          this.handle(req, Buffer.concat(chunks), res);
-        } catch (err) {
-          status(res, 500, req.url ?? '/', 'internalError', describeError(err));
-        }
-      });
-    });
-    return new Promise((resolve) => this.server!.listen(port, host, () => resolve(this.isapiUrl)));
+    return this.server.listen(port, host);
   }
 
   get isapiUrl(): string {
-    const addr = this.server?.address() as AddressInfo | null | undefined;
-    if (!addr) throw new Error('HikvisionTerminal: the ISAPI server is not listening');
-    return `http://${addr.address}:${addr.port}`;
+    return this.server.url;
   }
 
   /** Stops heartbeats and the ISAPI server. */
   close(): Promise<void> {
     this.stopHeartbeats();
-    const server = this.server;
-    this.server = undefined;
-    return new Promise((resolve) => {
-      if (!server) return resolve();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+    return this.server.close();
   }
 
   private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {

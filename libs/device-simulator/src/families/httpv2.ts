@@ -9,6 +9,7 @@
  *   order on the device and sent again every `retryIntervalMs` (10 s on hardware) until `{"Success":1}`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { DeviceLoop, startLoop, stopLoop } from '../device-loop';
 import { abortableSleep, describeError } from '../open-protocol-client';
 
 const USER_AGENT = 'httpv2-simulator/1.0';
@@ -162,7 +163,7 @@ export class HttpV2Device {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private nextRecordId = 1;
   private flushing?: Promise<number>;
-  private loop?: { stop: AbortController; done: Promise<void> };
+  private loop?: DeviceLoop;
 
   constructor(options: HttpV2DeviceOptions) {
     if (!options.baseUrl) throw new Error('HttpV2Device: baseUrl is required');
@@ -399,29 +400,24 @@ export class HttpV2Device {
    */
   start(intervalMs = 2_000): void {
     if (this.loop) return;
-    const stop = new AbortController();
-    const done = (async () => {
-      while (!stop.signal.aborted) {
-        try {
-          if (this.online) await this.syncPeople();
-        } catch (err) {
-          this.lastError = err instanceof Error ? err : new Error(String(err));
-        }
-        await this.flush({ maxAttempts: 1, signal: stop.signal });
-        await this.sleep(this.pending.length > 0 ? this.retryIntervalMs : intervalMs, stop.signal).catch(
-          () => undefined,
-        );
+    this.loop = startLoop(async (signal) => {
+      try {
+        if (this.online) await this.syncPeople();
+      } catch (err) {
+        this.lastError = err instanceof Error ? err : new Error(String(err));
       }
-    })();
-    this.loop = { stop, done };
+      await this.flush({ maxAttempts: 1, signal });
+      await this.sleep(this.pending.length > 0 ? this.retryIntervalMs : intervalMs, signal).catch(
+        () => undefined,
+      );
+    });
   }
 
   async stop(): Promise<void> {
     const loop = this.loop;
     this.loop = undefined;
     if (!loop) return;
-    loop.stop.abort();
-    await loop.done;
+    await stopLoop(loop);
     await this.flushing?.catch(() => undefined);
   }
 }

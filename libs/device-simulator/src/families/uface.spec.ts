@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ufaceLocalTime, UfaceDevice } from './uface';
+import { formatLocalTime } from '@realname/contracts';
+import { UfaceDevice } from './uface';
 
 /** A stand-in of the gateway's Uface routes: records requests, answers from a script. */
 class FakeUfaceGateway {
@@ -265,7 +266,7 @@ describe('UfaceDevice device API', () => {
       index: '0',
     });
     expect(all.data.pageInfo).toEqual({ index: 0, length: -1, size: 1, total: 26 });
-    const local = ufaceLocalTime(T0 + 10 * 60_000, 'Asia/Shanghai');
+    const local = formatLocalTime(new Date(T0 + 10 * 60_000), 'Asia/Shanghai');
     expect(local).toBe('2026-11-21 08:10:00');
     const range = await api('/findRecords', {
       pass: 'p4ss',

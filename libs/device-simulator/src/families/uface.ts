@@ -10,10 +10,11 @@
  * records stay only on the device until someone queries them with `/findRecords`.
  */
 import { createHash } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { isValidTimeZone, parseDeviceTime } from '@realname/contracts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isValidTimeZone, localDay, parseDeviceTime } from '@realname/contracts';
+import { DeviceLoop, startLoop, stopLoop } from '../device-loop';
 import { abortableSleep, describeError } from '../open-protocol-client';
+import { DeviceApiServer } from './device-api-server';
 
 const USER_AGENT = 'uface-simulator/1.0';
 
@@ -144,22 +145,6 @@ function isImage(bytes: Buffer): boolean {
   );
 }
 
-/** `yyyy-MM-dd HH:mm:ss` of an instant in a zone (what the device shows and queries by). */
-export function ufaceLocalTime(epochMs: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(epochMs));
-  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
-}
-
 export class UfaceDevice {
   readonly deviceKey: string;
   readonly pass: string;
@@ -191,8 +176,12 @@ export class UfaceDevice {
   private readonly ip: string;
   private readonly timeoutMs: number;
   private nextRecordId = 1;
-  private server?: Server;
-  private loop?: { stop: AbortController; done: Promise<void> };
+  private readonly server = new DeviceApiServer('UfaceDevice: the device API', (req, body, res) => {
+    this.handle(req, body)
+      .then((reply) => respond(res, 200, reply))
+      .catch((err) => respond(res, 500, { result: 0, success: false, msg: describeError(err) }));
+  });
+  private loop?: DeviceLoop;
 
   constructor(options: UfaceDeviceOptions) {
     if (!options.gatewayUrl) throw new Error('UfaceDevice: gatewayUrl is required');
@@ -236,7 +225,7 @@ export class UfaceDevice {
       personId,
       time,
       type: o.type ?? 'face_0',
-      path: `/sdcard/record/${ufaceLocalTime(time, this.timeZone).slice(0, 10)}/${time}_${personId}.jpg`,
+      path: `/sdcard/record/${localDay(new Date(time), this.timeZone)}/${time}_${personId}.jpg`,
       delivered: false,
     };
     this.records.push(record);
@@ -448,26 +437,21 @@ export class UfaceDevice {
   /** Runs `syncOnce` every `intervalMs` until `stop()`; errors are kept in `lastError`, never thrown. */
   start(intervalMs = 2_000): void {
     if (this.loop) return;
-    const stop = new AbortController();
-    const done = (async () => {
-      while (!stop.signal.aborted) {
-        try {
-          await this.syncOnce();
-        } catch (err) {
-          this.lastError = err instanceof Error ? err : new Error(String(err));
-        }
-        await abortableSleep(intervalMs, stop.signal).catch(() => undefined);
+    this.loop = startLoop(async (signal) => {
+      try {
+        await this.syncOnce();
+      } catch (err) {
+        this.lastError = err instanceof Error ? err : new Error(String(err));
       }
-    })();
-    this.loop = { stop, done };
+      await abortableSleep(intervalMs, signal).catch(() => undefined);
+    });
   }
 
   async stop(): Promise<void> {
     const loop = this.loop;
     this.loop = undefined;
     if (!loop) return;
-    loop.stop.abort();
-    await loop.done;
+    await stopLoop(loop);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -506,33 +490,15 @@ export class UfaceDevice {
 
   /** Starts the device API (port 0: any free port). Resolves with its base URL. */
   listen(port = 0, host = '127.0.0.1'): Promise<string> {
-    if (this.server) return Promise.resolve(this.apiUrl);
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.handle(req, Buffer.concat(chunks))
-          .then((reply) => respond(res, 200, reply))
-          .catch((err) => respond(res, 500, { result: 0, success: false, msg: describeError(err) }));
-      });
-    });
-    return new Promise((resolve) => this.server!.listen(port, host, () => resolve(this.apiUrl)));
+    return this.server.listen(port, host);
   }
 
   get apiUrl(): string {
-    const addr = this.server?.address() as AddressInfo | null | undefined;
-    if (!addr) throw new Error('UfaceDevice: the device API is not listening');
-    return `http://${addr.address}:${addr.port}`;
+    return this.server.url;
   }
 
   close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    return new Promise((resolve) => {
-      if (!server) return resolve();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+    return this.server.close();
   }
 
   private async handle(req: IncomingMessage, body: Buffer): Promise<UfaceReply> {

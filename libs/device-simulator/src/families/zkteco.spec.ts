@@ -1,11 +1,11 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as iconv from 'iconv-lite';
+import { formatLocalTime } from '@realname/contracts';
 import {
   parseOptionLines,
   renderAttphotoBody,
   renderCommandResults,
-  zkLocalTime,
   ZktecoDevice,
   ZktecoDeviceOptions,
 } from './zkteco';
@@ -294,7 +294,7 @@ describe('ZktecoDevice', () => {
   });
 
   it('formats local times and reads option lines', () => {
-    expect(zkLocalTime(Date.parse('2026-11-20T23:41:02Z'), 'Asia/Shanghai')).toBe('2026-11-21 07:41:02');
+    expect(formatLocalTime(new Date('2026-11-20T23:41:02Z'), 'Asia/Shanghai')).toBe('2026-11-21 07:41:02');
     expect(parseOptionLines('GET OPTION FROM: X\nDelay=10\nTransTimes=00:00;14:05\n')).toEqual({
       delay: '10',
       transtimes: '00:00;14:05',

@@ -10,6 +10,7 @@
  * rtlog records with an index).
  */
 import * as iconv from 'iconv-lite';
+import { formatLocalTime } from '@realname/contracts';
 
 export type ZktecoMode = 'attendance' | 'access';
 
@@ -223,31 +224,6 @@ function decodeText(bytes: Buffer, language?: string): string {
   return language === ZK_LANGUAGE_CHINESE ? iconv.decode(bytes, 'gb2312') : bytes.toString('utf8');
 }
 
-/** Wall-clock time of `instantMs` in `timeZone`, `YYYY-MM-DD HH:mm:ss`. */
-const timeFormats = new Map<string, Intl.DateTimeFormat>();
-
-export function zkLocalTime(instantMs: number, timeZone: string): string {
-  const f = timeFormats.get(timeZone) ?? newTimeFormat(timeZone);
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(new Date(instantMs))) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
-}
-
-function newTimeFormat(timeZone: string): Intl.DateTimeFormat {
-  const f = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-  timeFormats.set(timeZone, f);
-  return f;
-}
-
 const GARBAGE_LINES = ['\u0001\u0002garbage', 'PIN-ONLY', '10001\tnot-a-time\t0\t1', '=\t=\t='];
 
 function malformedBody(lines: string[], kind: 'garbage-lines' | 'truncated-line'): string {
@@ -380,7 +356,7 @@ export class ZktecoDevice {
   ): ZkAttRecord {
     const record: ZkAttRecord = {
       pin,
-      time: o.at ?? zkLocalTime(this.deviceNow(), this.timeZone),
+      time: o.at ?? formatLocalTime(new Date(this.deviceNow()), this.timeZone),
       status: o.status ?? 0,
       verify: o.verify ?? 15,
       index: this.log.length + 1,
@@ -396,7 +372,7 @@ export class ZktecoDevice {
   /** A user enrolled at the device's own keypad: added to its table and reported in OPERLOG. */
   enrolLocally(pin: string, name: string, card = ''): void {
     this.users.set(pin, { pin, name, privilege: '0', card });
-    const time = zkLocalTime(this.deviceNow(), this.timeZone);
+    const time = formatLocalTime(new Date(this.deviceNow()), this.timeZone);
     this.operQueue.push(
       renderOplogLine(30, '0', time, [pin]),
       renderUserLine({ pin, name, privilege: '0', card }),

@@ -46,6 +46,79 @@ export class DeviceError extends Error {
   }
 }
 
+/**
+ * The face photo of a person.upsert, from the gateway. When it cannot be had, the outcome to report
+ * instead: the person is on the device (the `steps` done), the face is not.
+ */
+export async function upsertPhoto(
+  ref: string,
+  ctx: DriverContext,
+  steps: string[],
+): Promise<
+  { ok: true; photo: { bytes: Buffer; contentType: string } } | { ok: false; outcome: CommandOutcome }
+> {
+  try {
+    return { ok: true, photo: await ctx.gateway.photo(ref, ctx.signal) };
+  } catch (err) {
+    return {
+      ok: false,
+      outcome: {
+        ok: false,
+        code: AGENT_CODES.photoUnavailable,
+        detail: `the person is on the device, the face is not: ${(err as Error).message}`,
+        result: { steps },
+      },
+    };
+  }
+}
+
+/** What a records query fetched from the device, page by page, and what the gateway made of it. */
+export interface UploadTotals {
+  pages: number;
+  fetched: number;
+  punches: number;
+  accepted: number;
+  duplicate: number;
+  collapsed: number;
+  ignored: number;
+  invalid: number;
+}
+
+export function uploadTotals(): UploadTotals {
+  return {
+    pages: 0,
+    fetched: 0,
+    punches: 0,
+    accepted: 0,
+    duplicate: 0,
+    collapsed: 0,
+    ignored: 0,
+    invalid: 0,
+  };
+}
+
+/**
+ * One page of a records query: counted, and its records (if any) uploaded to the gateway under the
+ * query's backfill, adding up what the gateway answers.
+ */
+export async function uploadPage(
+  totals: UploadTotals,
+  records: Record<string, unknown>[],
+  range: RecordsRange,
+  ctx: DriverContext,
+): Promise<void> {
+  totals.pages++;
+  if (records.length === 0) return;
+  totals.fetched += records.length;
+  const up = await ctx.gateway.uploadRecords(range.backfillId, ctx.commandId, records, ctx.signal);
+  totals.punches += up.punches;
+  totals.accepted += up.accepted;
+  totals.duplicate += up.duplicate;
+  totals.collapsed += up.collapsed;
+  totals.ignored += up.ignored;
+  totals.invalid += up.invalid.length;
+}
+
 /** Validates the payload, runs the driver, and turns every failure into an outcome (never throws). */
 export async function executeCommand(
   driver: DeviceDriver,

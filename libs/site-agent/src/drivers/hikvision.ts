@@ -23,7 +23,7 @@ import {
   RecordsRange,
   wholeSeconds,
 } from '../protocol';
-import { DeviceDriver, DeviceError, DriverContext } from './driver';
+import { DeviceDriver, DeviceError, DriverContext, uploadPage, uploadTotals, upsertPhoto } from './driver';
 import { formData } from './multipart';
 
 export interface HikvisionDriverOptions {
@@ -132,17 +132,9 @@ export class HikvisionIsapiDriver implements DeviceDriver {
     }
 
     if (p.photoRef) {
-      let photo: { bytes: Buffer; contentType: string };
-      try {
-        photo = await ctx.gateway.photo(p.photoRef, ctx.signal);
-      } catch (err) {
-        return {
-          ok: false,
-          code: AGENT_CODES.photoUnavailable,
-          detail: `the user is on the device, its face is not: ${(err as Error).message}`,
-          result: { steps },
-        };
-      }
+      const got = await upsertPhoto(p.photoRef, ctx, steps);
+      if (!got.ok) return got.outcome;
+      const photo = got.photo;
       const face = () =>
         formData([
           {
@@ -203,29 +195,11 @@ export class HikvisionIsapiDriver implements DeviceDriver {
   }
 
   async recordsQuery(range: RecordsRange, ctx: DriverContext): Promise<CommandOutcome> {
-    const totals = {
-      pages: 0,
-      fetched: 0,
-      punches: 0,
-      accepted: 0,
-      duplicate: 0,
-      collapsed: 0,
-      ignored: 0,
-      invalid: 0,
-    };
+    const totals = uploadTotals();
     let deviceMatches = 0;
     await this.search(range, ctx, async (page) => {
-      totals.pages++;
       deviceMatches = page.totalMatches;
-      if (page.records.length === 0) return;
-      totals.fetched += page.records.length;
-      const up = await ctx.gateway.uploadRecords(range.backfillId, ctx.commandId, page.records, ctx.signal);
-      totals.punches += up.punches;
-      totals.accepted += up.accepted;
-      totals.duplicate += up.duplicate;
-      totals.collapsed += up.collapsed;
-      totals.ignored += up.ignored;
-      totals.invalid += up.invalid.length;
+      await uploadPage(totals, page.records, range, ctx);
     });
     // `count` is what the gateway should now hold of the range: the passes that name a person.
     return { ok: true, result: { count: totals.punches, deviceMatches, ...totals } };

@@ -13,6 +13,7 @@
  * Replies: `{"result":1,"success":true,"data":...}`, or `{"result":0,"success":false,"msg":"..."}` whose
  * `msg` is reported as the device's code and detail.
  */
+import { formatLocalTime } from '@realname/contracts';
 import { httpRequest, HttpReply, trimBase, tryJson } from '../http';
 import {
   AGENT_CODES,
@@ -20,10 +21,9 @@ import {
   PersonDelete,
   PersonUpsert,
   RecordsRange,
-  ufaceTime,
   wholeSeconds,
 } from '../protocol';
-import { DeviceDriver, DeviceError, DriverContext } from './driver';
+import { DeviceDriver, DeviceError, DriverContext, uploadPage, uploadTotals, upsertPhoto } from './driver';
 
 export interface UfaceDriverOptions {
   /** e.g. http://192.168.1.70:8090 */
@@ -101,21 +101,12 @@ export class UfaceDriver implements DeviceDriver {
           ctx,
         );
       } else {
-        let photo: { bytes: Buffer };
-        try {
-          photo = await ctx.gateway.photo(p.photoRef, ctx.signal);
-        } catch (err) {
-          return {
-            ok: false,
-            code: AGENT_CODES.photoUnavailable,
-            detail: `the person is on the device, the face is not: ${(err as Error).message}`,
-            result: { steps },
-          };
-        }
+        const got = await upsertPhoto(p.photoRef, ctx, steps);
+        if (!got.ok) return got.outcome;
         face = await this.call(
           'POST',
           '/face/create',
-          { personId: p.personId, imgBase64: photo.bytes.toString('base64') },
+          { personId: p.personId, imgBase64: got.photo.bytes.toString('base64') },
           ctx,
         );
       }
@@ -136,29 +127,11 @@ export class UfaceDriver implements DeviceDriver {
   }
 
   async recordsQuery(range: RecordsRange, ctx: DriverContext): Promise<CommandOutcome> {
-    const totals = {
-      pages: 0,
-      fetched: 0,
-      punches: 0,
-      accepted: 0,
-      duplicate: 0,
-      collapsed: 0,
-      ignored: 0,
-      invalid: 0,
-    };
+    const totals = uploadTotals();
     let deviceTotal = 0;
     await this.search(range, ctx, async (page) => {
-      totals.pages++;
       if (page.total !== undefined) deviceTotal = page.total;
-      if (page.records.length === 0) return;
-      totals.fetched += page.records.length;
-      const up = await ctx.gateway.uploadRecords(range.backfillId, ctx.commandId, page.records, ctx.signal);
-      totals.punches += up.punches;
-      totals.accepted += up.accepted;
-      totals.duplicate += up.duplicate;
-      totals.collapsed += up.collapsed;
-      totals.ignored += up.ignored;
-      totals.invalid += up.invalid.length;
+      await uploadPage(totals, page.records, range, ctx);
     });
     // `count` is what the gateway should now hold of the range: the recognised passes of known persons
     // (repeats it collapsed are held too, as collapsed records).
@@ -193,8 +166,8 @@ export class UfaceDriver implements DeviceDriver {
         '/findRecords',
         {
           personId: '-1',
-          startTime: ufaceTime(from, ctx.timeZone),
-          endTime: ufaceTime(to, ctx.timeZone),
+          startTime: formatLocalTime(from, ctx.timeZone),
+          endTime: formatLocalTime(to, ctx.timeZone),
           length: String(this.pageSize),
           index: String(index),
         },

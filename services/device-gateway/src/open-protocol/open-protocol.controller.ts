@@ -12,12 +12,18 @@ import {
   SHA256_HEX,
   verifyRequest,
 } from '@realname/contracts';
-import { currentCorrelationId, JsonLogger, LOGGER, Problem, SERVICE_CONFIG } from '@realname/platform';
+import { JsonLogger, LOGGER, Problem, SERVICE_CONFIG } from '@realname/platform';
 import type { GatewayConfig } from '../config';
 import { CommandQueue } from '../commands/command-queue';
 import type { Device } from '../devices/device';
 import { DeviceRepository } from '../devices/device-repository';
 import { DevicePresence, SeenVia } from '../devices/presence';
+import {
+  markSeen,
+  rawRequest,
+  refuseMalformed,
+  refuseUnauthenticated,
+} from '../families/shared/device-request';
 import { PunchIngestion, RawRequest } from '../ingest/punch-ingestion';
 import { PhotoStore } from '../photos/photo-store';
 import {
@@ -236,32 +242,17 @@ export class OpenProtocolController {
 
   /** The registered, enabled open-v1 device that signed this request, or a 401 (the refusal is kept). */
   private async authenticate(req: Request): Promise<Signed> {
-    const receivedAt = new Date();
-    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_HEADERS) {
-      const v = req.header(h);
-      if (v !== undefined) headers[h] = v.slice(0, 512);
-    }
-    headers[':method'] = req.method;
-    headers[':path'] = req.originalUrl.slice(0, 512);
-    const raw: RawRequest = {
-      protocol: PROTOCOL,
-      headers,
-      body,
-      receivedAt,
-      correlationId: currentCorrelationId(),
-    };
+    const raw = rawRequest(
+      req,
+      PROTOCOL,
+      { ':method': req.method, ':path': req.originalUrl.slice(0, 512) },
+      KEPT_HEADERS,
+    );
     const deviceId = req.header('x-device-id') ?? '';
 
     const device = deviceId ? await this.devices.find(deviceId) : undefined;
     if (!device || !device.enabled || device.family !== 'open-v1' || !device.secret) {
-      await this.ingestion.refuse(
-        deviceId.slice(0, 128) || '(none)',
-        raw,
-        'unauthenticated',
-        'unknown or disabled open-v1 device',
-      );
+      await refuseUnauthenticated(this.ingestion, deviceId, raw, 'unknown or disabled open-v1 device');
       throw Problem.unauthorized(
         'unknown-device',
         deviceId
@@ -272,12 +263,12 @@ export class OpenProtocolController {
     const check = verifyRequest(
       device.secret,
       { timestamp: req.header('x-timestamp'), signature: req.header('x-signature') },
-      body,
-      receivedAt.getTime(),
+      raw.body,
+      raw.receivedAt.getTime(),
       this.config.OPEN_PROTOCOL_TIMESTAMP_WINDOW_S,
     );
     if (!check.ok) {
-      await this.ingestion.refuse(device.deviceId, raw, 'unauthenticated', check.detail);
+      await refuseUnauthenticated(this.ingestion, device.deviceId, raw, check.detail);
       throw Problem.unauthorized(check.reason, check.detail);
     }
     return { device, raw };
@@ -300,28 +291,14 @@ export class OpenProtocolController {
       punchCount > 0
         ? `${problems.length} field(s) are not valid; nothing in this batch was accepted. ${advice}`
         : `${problems.length} field(s) are not valid; nothing in this request was taken. ${advice}`;
-    await this.ingestion.refuse(
-      device.deviceId,
-      raw,
-      'malformed',
-      JSON.stringify(problems).slice(0, 4000),
-      punchCount,
-    );
+    await refuseMalformed(this.ingestion, device.deviceId, raw, problems, punchCount);
     // An authenticated device is alive, even when what it sent is wrong.
     await this.seen(device, 'poll');
     throw Problem.badRequest(detail, problems.slice(0, 200));
   }
 
   /** Presence is secondary on these routes: a failure to record it must not fail the request. */
-  private async seen(device: Device, via: SeenVia): Promise<void> {
-    try {
-      await this.presence.seen(device, { via });
-    } catch (err) {
-      this.logger.event('warn', 'open-v1: recording presence failed', {
-        deviceId: device.deviceId,
-        via,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
+  private seen(device: Device, via: SeenVia): Promise<void> {
+    return markSeen(this.presence, this.logger, device, via);
   }
 }

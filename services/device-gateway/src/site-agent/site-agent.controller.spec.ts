@@ -4,19 +4,12 @@
  * site agent (`@realname/site-agent`) against the Hikvision simulator's ISAPI server.
  */
 import 'reflect-metadata';
-import { INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { raw } from 'express';
-import { JsonLogger, LOGGER, ProblemDetailsFilter } from '@realname/platform';
+import type { INestApplication } from '@nestjs/common';
+import { ProblemDetailsFilter } from '@realname/platform';
 import { fakeJpeg, HikvisionTerminal } from '@realname/device-simulator';
 import { SiteAgent } from '@realname/site-agent';
-import { Backfills } from '../backfill/backfills';
-import { CommandKind, CommandOutcome, CommandQueue, DeviceCommand } from '../commands/command-queue';
 import type { Device } from '../devices/device';
-import { DeviceRepository } from '../devices/device-repository';
-import { DevicePresence } from '../devices/presence';
-import { NormalisedPunch, PunchIngestion, RawRequest } from '../ingest/punch-ingestion';
-import { Photo, photoRef, PhotoStore } from '../photos/photo-store';
+import { CoreStandIns, serveController } from '../families/shared/core-stand-ins.spec-support';
 import { SiteAgentController } from './site-agent.controller';
 
 const hik: Device = {
@@ -39,114 +32,17 @@ const zk: Device = {
 };
 const BACKFILL = '0190f0e4-0000-7000-8000-0000000000b1';
 
-class Fakes {
-  punches: (NormalisedPunch & { key: string; backfillId?: string })[] = [];
-  refused: { outcome: string; detail: string }[] = [];
-  seen: string[] = [];
-  commands: DeviceCommand[] = [];
-  photos = new Map<string, Photo>();
-  private seq = 0;
-
-  repo = {
-    find: async (id: string) => [hik, zk].find((d) => d.deviceId === id),
-    tokenMatches: (d: Device, t: string) => !!d.token && d.token === t,
-  };
-  ingestion = {
-    ingest: async (
-      _d: Device,
-      _raw: RawRequest,
-      punches: NormalisedPunch[],
-      o: { backfillId?: string } = {},
-    ) => ({
-      requestId: 'r',
-      results: punches.map((p) => {
-        const key = p.recordId ?? `${p.personId}@${p.punchedAt.toISOString()}`;
-        const dup = this.punches.some((x) => x.key === key);
-        if (!dup) this.punches.push({ ...p, key, ...o });
-        return { key, status: dup ? ('duplicate' as const) : ('accepted' as const) };
-      }),
-    }),
-    keep: async () => 'r',
-    refuse: async (_id: string, _raw: RawRequest, outcome: string, detail: string) => {
-      this.refused.push({ outcome, detail });
-    },
-  };
-  presence = { seen: async (_d: Device, o: { via: string }) => void this.seen.push(o.via) };
-  queue = {
-    claim: async (deviceId: string, limit: number, kinds?: CommandKind[]) => {
-      const due = this.commands
-        .filter((c) => c.deviceId === deviceId && c.status === 'queued' && (!kinds || kinds.includes(c.kind)))
-        .slice(0, limit);
-      for (const c of due) {
-        c.status = 'sent';
-        c.attempts++;
-      }
-      return due.map((c) => ({ ...c }));
-    },
-    complete: async (deviceId: string, ref: { commandId: string }, o: CommandOutcome) => {
-      const c = this.commands.find(
-        (x) => x.deviceId === deviceId && x.commandId === ref.commandId && x.status === 'sent',
-      );
-      if (!c) return undefined;
-      c.status = o.ok ? 'succeeded' : c.attempts >= 3 ? 'failed' : 'queued';
-      c.deviceCode = o.code;
-      c.result = o.result;
-      return { ...c };
-    },
-    get: async (commandId: string) => this.commands.find((c) => c.commandId === commandId),
-  };
-  backfillService = {
-    get: async (id: string) => (id === BACKFILL ? { backfillId: BACKFILL, deviceId: 'hik-1' } : undefined),
-  };
-  photoStore = { get: async (ref: string) => this.photos.get(ref.replace(/^sha256:/, '')) };
-
-  enqueue(kind: CommandKind, payload: DeviceCommand['payload']): DeviceCommand {
-    const c: DeviceCommand = {
-      commandId: `0190f0e4-0000-7000-8000-${String(++this.seq).padStart(12, '0')}`,
-      seq: this.seq,
-      deviceId: hik.deviceId,
-      kind,
-      payload,
-      status: 'queued',
-      attempts: 0,
-      createdAt: new Date(),
-    };
-    this.commands.push(c);
-    return c;
-  }
-
-  addPhoto(bytes: Buffer): string {
-    const ref = photoRef(bytes);
-    this.photos.set(ref.slice(7), { bytes, contentType: 'image/jpeg' });
-    return ref;
-  }
-}
-
-let fakes: Fakes;
+let fakes: CoreStandIns;
 let app: INestApplication;
 let base: string;
 let terminal: HikvisionTerminal;
 
 beforeAll(async () => {
-  fakes = new Fakes();
-  @Module({
-    controllers: [SiteAgentController],
-    providers: [
-      { provide: DeviceRepository, useValue: fakes.repo },
-      { provide: PunchIngestion, useValue: fakes.ingestion },
-      { provide: DevicePresence, useValue: fakes.presence },
-      { provide: CommandQueue, useValue: fakes.queue },
-      { provide: Backfills, useValue: fakes.backfillService },
-      { provide: PhotoStore, useValue: fakes.photoStore },
-      { provide: LOGGER, useValue: new JsonLogger('test', 'error', () => undefined) },
-    ],
-  })
-  class TestModule {}
-  app = await NestFactory.create(TestModule, { bodyParser: false, logger: false });
-  app.use('/agent', raw({ type: () => true, limit: '10mb' }));
-  app.useGlobalFilters(new ProblemDetailsFilter());
-  await app.listen(0, '127.0.0.1');
-  base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  fakes = new CoreStandIns([hik, zk]);
+  fakes.knownBackfills.set(BACKFILL, { backfillId: BACKFILL, deviceId: 'hik-1' });
+  ({ app, base } = await serveController(SiteAgentController, '/agent', fakes.providers(), (a) =>
+    a.useGlobalFilters(new ProblemDetailsFilter()),
+  ));
   terminal = new HikvisionTerminal({
     deviceId: 'hik-1',
     password: 'Pw12345!',
@@ -201,7 +97,7 @@ describe('site agent routes with the real agent', () => {
     expect(fakes.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(terminal.users.get('P1')?.face?.bytes).toBe(fakeJpeg(42).length);
     expect(terminal.users.has('P2')).toBe(false);
-    expect(fakes.seen).toEqual(['agent', 'agent', 'agent']);
+    expect(fakes.seen.map((s) => s.via)).toEqual(['agent', 'agent', 'agent']);
   });
 
   it('records.query: the AcsEvent pages are uploaded and ingested with the backfill id', async () => {

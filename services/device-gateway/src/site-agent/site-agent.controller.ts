@@ -2,12 +2,13 @@ import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Req, Res } 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { currentCorrelationId, JsonLogger, LOGGER, Problem } from '@realname/platform';
+import { JsonLogger, LOGGER, Problem } from '@realname/platform';
 import { Backfills } from '../backfill/backfills';
 import { COMMAND_KINDS, CommandQueue, DeviceCommand } from '../commands/command-queue';
 import type { Device, DeviceFamily } from '../devices/device';
 import { DeviceRepository } from '../devices/device-repository';
 import { DevicePresence } from '../devices/presence';
+import { authenticateDevice, markSeen, rawRequest, sendPhoto } from '../families/shared/device-request';
 import { NormalisedPunch, PunchIngestion, RawRequest } from '../ingest/punch-ingestion';
 import { photoDigest, PhotoStore } from '../photos/photo-store';
 import {
@@ -22,7 +23,6 @@ export const SITE_AGENT_PREFIX = '/agent/v1/devices';
 export const AGENT_FAMILIES: readonly DeviceFamily[] = ['hikvision-isapi', 'uface'];
 /** Outcome codes meaning the agent could not reach the device at all (no sign of life). */
 const UNREACHABLE_CODES = new Set(['unreachable']);
-const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-correlation-id'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ClaimBody = z
@@ -221,8 +221,7 @@ export class SiteAgentController {
     const photo = await this.photos.get(digest);
     if (!photo)
       throw Problem.notFound(`No photo ${digest} (never stored, or deleted after the retention period)`);
-    res.setHeader('Cache-Control', 'private, no-store');
-    res.status(HttpStatus.OK).type(photo.contentType).send(photo.bytes);
+    sendPhoto(res, photo);
   }
 
   // --------------------------------------------------------------------------------------------------
@@ -238,19 +237,12 @@ export class SiteAgentController {
     const queryToken =
       allowQuery && typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
     const token = m?.[1] ?? queryToken;
-    const device = await this.devices.find(deviceId);
-    let refusal: string | undefined;
-    if (!token) refusal = 'no bearer token';
-    else if (!device) refusal = 'unknown device';
-    else if (!device.enabled) refusal = 'device is disabled';
-    else if (!this.devices.tokenMatches(device, token)) refusal = 'wrong token';
-    if (refusal || !device) {
-      await this.ingestion.refuse(
-        deviceId.slice(0, 128) || '(none)',
-        raw,
-        'unauthenticated',
-        `site agent: ${refusal}`,
-      );
+    const device = await authenticateDevice(this.devices, this.ingestion, raw, {
+      deviceId,
+      token,
+      context: 'site agent',
+    });
+    if (!device) {
       throw Problem.unauthorized(
         'unknown-device',
         token
@@ -315,31 +307,14 @@ export class SiteAgentController {
     }
   }
 
-  private async seen(device: Device): Promise<void> {
-    try {
-      await this.presence.seen(device, { via: 'agent' });
-    } catch (err) {
-      this.logger.event('warn', 'site agent: presence not recorded', {
-        deviceId: device.deviceId,
-        error: String(err),
-      });
-    }
+  private seen(device: Device): Promise<void> {
+    return markSeen(this.presence, this.logger, device, 'agent');
   }
 
   private raw(req: Request): RawRequest {
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_HEADERS) {
-      const v = req.header(h);
-      if (v !== undefined) headers[h] = v.slice(0, 512);
-    }
-    headers['x-route'] = `${req.method} ${req.path.replace(/\?.*$/, '')}`.slice(0, 256);
-    return {
-      protocol: 'site-agent',
-      headers,
-      body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      receivedAt: new Date(),
-      correlationId: currentCorrelationId(),
-    };
+    return rawRequest(req, 'site-agent', {
+      'x-route': `${req.method} ${req.path.replace(/\?.*$/, '')}`.slice(0, 256),
+    });
   }
 }
 

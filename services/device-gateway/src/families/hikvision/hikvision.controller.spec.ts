@@ -3,17 +3,12 @@
  * replaced by in-memory stand-ins that keep the core's contracts, driven by the Hikvision simulator.
  */
 import 'reflect-metadata';
-import { INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { raw } from 'express';
+import type { INestApplication } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { JsonLogger, LOGGER, METRICS_REGISTRY } from '@realname/platform';
+import { METRICS_REGISTRY } from '@realname/platform';
 import { HikvisionTerminal } from '@realname/device-simulator';
-import { Backfills } from '../../backfill/backfills';
 import type { Device } from '../../devices/device';
-import { DeviceRepository } from '../../devices/device-repository';
-import { DevicePresence } from '../../devices/presence';
-import { NormalisedPunch, PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
+import { CoreStandIns, serveController } from '../shared/core-stand-ins.spec-support';
 import { HikvisionController } from './hikvision.controller';
 
 const device: Device = {
@@ -31,84 +26,17 @@ const other: Device = { ...device, deviceId: 'uf-1', family: 'uface', serial: 'U
 /** A terminal of its own for the serial-gap test (the tracker remembers each device's serials). */
 const fresh: Device = { ...device, deviceId: 'hik-2' };
 
-class Fakes {
-  punches: (NormalisedPunch & { key: string })[] = [];
-  kept: { outcome: string; detail?: string }[] = [];
-  refused: { deviceId: string; outcome: string; detail: string; body: Buffer }[] = [];
-  seen: { via: string; deviceClock?: Date }[] = [];
-  backfills: { from: Date; to: Date; reason: string }[] = [];
-  /** Make the next ingest fail (storage down). */
-  failIngest = 0;
-
-  repo = {
-    find: async (id: string) => [device, other, fresh].find((d) => d.deviceId === id),
-    tokenMatches: (d: Device, t: string) => !!d.token && d.token === t,
-  };
-  ingestion = {
-    ingest: async (_d: Device, _raw: RawRequest, punches: NormalisedPunch[]) => {
-      if (this.failIngest > 0) {
-        this.failIngest--;
-        throw new Error('database unavailable');
-      }
-      return {
-        requestId: 'r',
-        results: punches.map((p) => {
-          const key = p.recordId ?? `${p.personId}@${p.punchedAt.toISOString()}`;
-          const dup = this.punches.some((x) => x.key === key);
-          if (!dup) this.punches.push({ ...p, key });
-          return { key, status: dup ? ('duplicate' as const) : ('accepted' as const) };
-        }),
-      };
-    },
-    keep: async (_id: string, _raw: RawRequest, outcome: string, detail?: string) => {
-      this.kept.push({ outcome, detail });
-      return 'r';
-    },
-    refuse: async (deviceId: string, raw: RawRequest, outcome: string, detail: string) => {
-      this.refused.push({ deviceId, outcome, detail, body: raw.body });
-    },
-  };
-  presence = {
-    seen: async (_d: Device, o: { via: string; deviceClock?: Date }) => void this.seen.push(o),
-  };
-  backfillService = {
-    request: async (_d: Device, from: Date, to: Date, reason: string) => {
-      this.backfills.push({ from, to, reason });
-      return { backfillId: 'b-' + this.backfills.length };
-    },
-  };
-  reset() {
-    this.punches = [];
-    this.kept = [];
-    this.refused = [];
-    this.seen = [];
-    this.backfills = [];
-  }
-}
-
-let fakes: Fakes;
+let fakes: CoreStandIns;
 let app: INestApplication;
 let base: string;
 const registry = new Registry();
 
 beforeAll(async () => {
-  fakes = new Fakes();
-  @Module({
-    controllers: [HikvisionController],
-    providers: [
-      { provide: DeviceRepository, useValue: fakes.repo },
-      { provide: PunchIngestion, useValue: fakes.ingestion },
-      { provide: DevicePresence, useValue: fakes.presence },
-      { provide: Backfills, useValue: fakes.backfillService },
-      { provide: LOGGER, useValue: new JsonLogger('test', 'error', () => undefined) },
-      { provide: METRICS_REGISTRY, useValue: registry },
-    ],
-  })
-  class TestModule {}
-  app = await NestFactory.create(TestModule, { bodyParser: false, logger: false });
-  app.use('/isapi', raw({ type: () => true, limit: '10mb' }));
-  await app.listen(0, '127.0.0.1');
-  base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  fakes = new CoreStandIns([device, other, fresh]);
+  ({ app, base } = await serveController(HikvisionController, '/isapi', [
+    ...fakes.providers(),
+    { provide: METRICS_REGISTRY, useValue: registry },
+  ]));
 });
 afterAll(async () => {
   await app?.close();

@@ -2,18 +2,18 @@ import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/c
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Counter, Registry } from 'prom-client';
-import { currentCorrelationId, JsonLogger, LOGGER, METRICS_REGISTRY } from '@realname/platform';
+import { JsonLogger, LOGGER, METRICS_REGISTRY } from '@realname/platform';
 import { Backfills } from '../../backfill/backfills';
 import type { Device } from '../../devices/device';
 import { DeviceRepository } from '../../devices/device-repository';
 import { DevicePresence } from '../../devices/presence';
-import { NormalisedPunch, PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
+import { NormalisedPunch, PunchIngestion } from '../../ingest/punch-ingestion';
+import { authenticateDevice, markSeen, rawRequest, replyNotStored, sendJson } from '../shared/device-request';
 import { HikEventNotification, interpretEvent, parseHikvisionBody, parseIsapiTime } from './event';
 import { SerialGap, SerialGapTracker } from './serial-gaps';
 
 export const HIKVISION_PREFIX = '/isapi/v1';
 const PROTOCOL = 'hikvision-isapi';
-const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-correlation-id'];
 
 /** ISAPI's own `ResponseStatus` (JSON form): what a device expects from the server it talks to. */
 function responseStatus(url: string, sub: string, message?: string) {
@@ -68,26 +68,17 @@ export class HikvisionController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
+    const raw = rawRequest(req, PROTOCOL);
     const url = req.originalUrl.replace(/\/isapi\/v1\/([^/]+)\/[^/]+/, '/isapi/v1/$1/<token>');
     let device: Device | undefined;
     try {
-      device = await this.devices.find(deviceId);
-      if (
-        !device ||
-        device.family !== 'hikvision-isapi' ||
-        !device.enabled ||
-        !this.devices.tokenMatches(device, token)
-      ) {
-        const detail = !device
-          ? 'unknown device'
-          : device.family !== 'hikvision-isapi'
-            ? `device is registered as ${device.family}, not hikvision-isapi`
-            : !device.enabled
-              ? 'device is disabled'
-              : 'wrong token';
-        await this.ingestion.refuse(deviceId.slice(0, 128) || '(none)', raw, 'unauthenticated', detail);
-        this.reply(
+      device = await authenticateDevice(this.devices, this.ingestion, raw, {
+        deviceId,
+        token,
+        family: 'hikvision-isapi',
+      });
+      if (!device) {
+        sendJson(
           res,
           HttpStatus.UNAUTHORIZED,
           responseStatus(url, 'unauthorized', 'unknown device or wrong token'),
@@ -106,7 +97,7 @@ export class HikvisionController {
       } catch (err) {
         return this.unavailable(res, url, device.deviceId, 'malformed event', err);
       }
-      this.reply(res, HttpStatus.BAD_REQUEST, responseStatus(url, sub, parsed.error));
+      sendJson(res, HttpStatus.BAD_REQUEST, responseStatus(url, sub, parsed.error));
       return;
     }
     const event = parsed.event;
@@ -120,12 +111,12 @@ export class HikvisionController {
             via: 'heartbeat',
             ...(meaning.deviceClock ? { deviceClock: meaning.deviceClock } : {}),
           });
-          this.reply(res, HttpStatus.OK, responseStatus(url, 'ok'));
+          sendJson(res, HttpStatus.OK, responseStatus(url, 'ok'));
           return;
         case 'invalid': {
           const field = `AccessControllerEvent.${meaning.field}`;
           await this.ingestion.refuse(device.deviceId, raw, 'malformed', `${field} ${meaning.reason}`, 1);
-          this.reply(
+          sendJson(
             res,
             HttpStatus.BAD_REQUEST,
             responseStatus(url, 'badParameters', `${field} ${meaning.reason}`),
@@ -157,7 +148,7 @@ export class HikvisionController {
     // Observed before the reply: the device sends its next event as soon as this one is acknowledged,
     // and that one must find this serial already seen (else it would look like a gap).
     const gap = this.observeSerial(device, event, raw.receivedAt);
-    this.reply(res, HttpStatus.OK, responseStatus(url, 'ok'));
+    sendJson(res, HttpStatus.OK, responseStatus(url, 'ok'));
     if (event.truncated)
       this.logger.event('info', 'hikvision: event used from a body cut off before its end', {
         deviceId: device.deviceId,
@@ -186,14 +177,7 @@ export class HikvisionController {
 
   /** Presence and the backfill of a gap, after the event is stored and acknowledged. */
   private async afterStored(device: Device, gap: SerialGap | undefined): Promise<void> {
-    try {
-      await this.presence.seen(device, { via: 'upload' });
-    } catch (err) {
-      this.logger.event('warn', 'hikvision: presence not recorded', {
-        deviceId: device.deviceId,
-        error: String(err),
-      });
-    }
+    await markSeen(this.presence, this.logger, device, 'upload');
     if (gap) await this.requestBackfill(device, gap);
   }
 
@@ -224,34 +208,14 @@ export class HikvisionController {
     }
   }
 
-  private raw(req: Request): RawRequest {
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_HEADERS) {
-      const v = req.header(h);
-      if (v !== undefined) headers[h] = v.slice(0, 512);
-    }
-    return {
-      protocol: PROTOCOL,
-      headers,
-      body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      receivedAt: new Date(),
-      correlationId: currentCorrelationId(),
-    };
-  }
-
-  private reply(res: Response, status: number, body: unknown): void {
-    res.status(status).type('application/json').send(JSON.stringify(body));
-  }
-
   /** Storage failed: not acknowledged, so the device keeps the event and sends it again. */
   private unavailable(res: Response, url: string, deviceId: string, what: string, err: unknown): void {
-    this.logger.event('error', `hikvision: ${what} not stored, device will resend`, {
-      deviceId,
-      error: err instanceof Error ? err.message : String(err),
-    });
-    this.reply(
+    replyNotStored(
       res,
-      HttpStatus.SERVICE_UNAVAILABLE,
+      this.logger,
+      `hikvision: ${what} not stored, device will resend`,
+      deviceId,
+      err,
       responseStatus(url, 'deviceBusy', 'the server could not store the event; send it again'),
     );
   }

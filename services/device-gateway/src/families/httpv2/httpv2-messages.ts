@@ -4,7 +4,7 @@ import { parseDeviceTime } from '@realname/contracts';
 import type { DeviceCommand, PersonDelete, PersonUpsert } from '../../commands/command-queue';
 import { sniffImageType } from '../../photos/photo-store';
 import { MultipartResult, parseMultipart } from '../shared/multipart';
-import { fieldText, readFields } from '../uface/form-fields';
+import { fieldText, readFields } from '../shared/form-fields';
 
 /**
  * The generic "HTTPv2" face terminal messages (PROTOCOL.md in this folder). Everything is initiated by

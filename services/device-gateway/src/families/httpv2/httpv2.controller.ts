@@ -2,7 +2,7 @@ import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/c
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FieldProblem } from '@realname/contracts';
-import { currentCorrelationId, JsonLogger, LOGGER } from '@realname/platform';
+import { JsonLogger, LOGGER } from '@realname/platform';
 import { CommandKind, CommandQueue, PersonUpsert } from '../../commands/command-queue';
 import type { Device } from '../../devices/device';
 import { DeviceRepository } from '../../devices/device-repository';
@@ -10,14 +10,27 @@ import { DevicePresence, SeenVia } from '../../devices/presence';
 import { PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
 import { PhotoStore } from '../../photos/photo-store';
 import {
+  markSeen,
+  rawRequest,
+  refusalOf,
+  refuseMalformed,
+  refuseUnauthenticated,
+  replyNotStored,
+  sendJson,
+} from '../shared/device-request';
+import {
   Body,
   deleteListItem,
+  HttpV2Download,
   HttpV2ErrorCode,
+  HttpV2Keepalive,
   HttpV2PersonResult,
   HttpV2Reply,
+  HttpV2Results,
   parseDownload,
   parseKeepalive,
   parseRecord,
+  Parsed,
   parseResults,
   peopleListItem,
   readBody,
@@ -30,10 +43,19 @@ import {
 
 export const HTTPV2_PREFIX = '/httpv2';
 const PROTOCOL = 'httpv2';
-const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-correlation-id'];
 const UNKNOWN = '(unknown)';
 
-type Auth = { ok: true; device: Device } | { ok: false };
+/** How a JSON message is read: its parser, and what it is (for the log of a storage failure). */
+interface HttpV2Message<T> {
+  what: string;
+  parse: (body: Body, timeZone: string) => Parsed<T>;
+}
+
+/** The JSON messages of the terminal, as `serve` reads them. */
+const KEEPALIVE: HttpV2Message<HttpV2Keepalive> = { what: 'keepalive', parse: parseKeepalive };
+const PEOPLE_DOWNLOAD: HttpV2Message<HttpV2Download> = { what: 'people download', parse: parseDownload };
+const DELETE_DOWNLOAD: HttpV2Message<HttpV2Download> = { what: 'delete download', parse: parseDownload };
+const RESULTS: HttpV2Message<HttpV2Results> = { what: 'result upload', parse: parseResults };
 
 /**
  * Generic "HTTPv2" face terminals (PROTOCOL.md in this folder). The device's base URL is
@@ -56,31 +78,18 @@ export class HttpV2Controller {
   /** `{SN, DeviceTime?, ...}` -> `{"Success":1,"AddPeople":n,"DeletePeople":n,"ServerTime":s}`. */
   @Post('Device/Keepalive')
   async keepalive(@Param('token') token: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const raw = this.raw(req);
-    const body = await this.body(res, raw, req);
-    if (!body) return;
-    const device = await this.identify(res, raw, body, token);
-    if (!device) return;
-    const parsed = parseKeepalive(body, device.timeZone);
-    if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems);
-    try {
+    await this.serve(KEEPALIVE, token, req, res, async (device, _raw, keepalive) => {
       await this.presence.seen(device, {
         via: 'heartbeat',
-        ...(parsed.value.deviceClock ? { deviceClock: parsed.value.deviceClock } : {}),
+        ...(keepalive.deviceClock ? { deviceClock: keepalive.deviceClock } : {}),
       });
       const counts = await this.commands.pendingCounts(device.deviceId);
-      return this.reply(
-        res,
-        HttpStatus.OK,
-        v2Ok({
-          AddPeople: counts['person.upsert'],
-          DeletePeople: counts['person.delete'],
-          ServerTime: Math.floor(Date.now() / 1000),
-        }),
-      );
-    } catch (err) {
-      return this.unavailable(res, device, 'keepalive', err);
-    }
+      return v2Ok({
+        AddPeople: counts['person.upsert'],
+        DeletePeople: counts['person.delete'],
+        ServerTime: Math.floor(Date.now() / 1000),
+      });
+    });
   }
 
   /** `{SN, Limit}` -> the next people to add or update, claimed for this device. */
@@ -90,16 +99,9 @@ export class HttpV2Controller {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const body = await this.body(res, raw, req);
-    if (!body) return;
-    const device = await this.identify(res, raw, body, token);
-    if (!device) return;
-    const parsed = parseDownload(body);
-    if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems);
-    try {
+    await this.serve(PEOPLE_DOWNLOAD, token, req, res, async (device, _raw, download) => {
       this.seen(device, 'poll');
-      const claimed = await this.commands.claim(device.deviceId, parsed.value.Limit, ['person.upsert']);
+      const claimed = await this.commands.claim(device.deviceId, download.Limit, ['person.upsert']);
       const PeopleList = [];
       for (const command of claimed) {
         const ref = (command.payload as Partial<PersonUpsert>)?.photoRef;
@@ -108,10 +110,8 @@ export class HttpV2Controller {
         if (item) PeopleList.push(item);
         else await this.unusable(device, command.seq);
       }
-      return this.reply(res, HttpStatus.OK, v2Ok({ PeopleList }));
-    } catch (err) {
-      return this.unavailable(res, device, 'people download', err);
-    }
+      return v2Ok({ PeopleList });
+    });
   }
 
   /** `{SN, Limit}` -> the next people to remove from the device, claimed for this device. */
@@ -121,26 +121,17 @@ export class HttpV2Controller {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const body = await this.body(res, raw, req);
-    if (!body) return;
-    const device = await this.identify(res, raw, body, token);
-    if (!device) return;
-    const parsed = parseDownload(body);
-    if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems);
-    try {
+    await this.serve(DELETE_DOWNLOAD, token, req, res, async (device, _raw, download) => {
       this.seen(device, 'poll');
-      const claimed = await this.commands.claim(device.deviceId, parsed.value.Limit, ['person.delete']);
+      const claimed = await this.commands.claim(device.deviceId, download.Limit, ['person.delete']);
       const DeleteList = [];
       for (const command of claimed) {
         const item = deleteListItem(command);
         if (item) DeleteList.push(item);
         else await this.unusable(device, command.seq);
       }
-      return this.reply(res, HttpStatus.OK, v2Ok({ DeleteList }));
-    } catch (err) {
-      return this.unavailable(res, device, 'delete download', err);
-    }
+      return v2Ok({ DeleteList });
+    });
   }
 
   /** `{SN, Results:[{UserID, ErrorCode, ErrorMsg?}]}` for people downloaded with DownloadPeopleList. */
@@ -150,7 +141,9 @@ export class HttpV2Controller {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    return this.results(token, req, res, 'person.upsert');
+    await this.serve(RESULTS, token, req, res, (device, raw, results) =>
+      this.results(device, raw, 'person.upsert', results),
+    );
   }
 
   /** `{SN, Results:[{UserID, ErrorCode, ErrorMsg?}]}` for people downloaded with DownloadDeleteList. */
@@ -160,7 +153,9 @@ export class HttpV2Controller {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    return this.results(token, req, res, 'person.delete');
+    await this.serve(RESULTS, token, req, res, (device, raw, results) =>
+      this.results(device, raw, 'person.delete', results),
+    );
   }
 
   /** A punch: multipart `SN`, `RecordDetail` (JSON) and `Photo` (<= 50 KB). RecordID deduplicates. */
@@ -172,13 +167,12 @@ export class HttpV2Controller {
     const problems: FieldProblem[] = [];
     const sn = readSerial({ SN: serialOfRecord(parts.value) }, problems);
     if (!sn) return this.malformed(res, UNKNOWN, raw, problems, 1);
-    const auth = await this.authenticate(sn, token, raw);
-    if (!auth.ok) return this.unauthenticated(res);
-    const { device } = auth;
+    const device = await this.authenticate(sn, token, raw);
+    if (!device) return this.unauthenticated(res);
     const parsed = parseRecord(parts.value, device.timeZone);
     if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems, 1);
     const r = parsed.value;
-    try {
+    await this.acknowledge(res, device, 'record upload', async () => {
       if (r.UserID !== undefined) {
         await this.ingestion.ingest(device, raw, [
           {
@@ -206,50 +200,72 @@ export class HttpV2Controller {
           notes: r.notes,
         });
       this.seen(device, 'upload');
-      return this.reply(res, HttpStatus.OK, v2Ok());
-    } catch (err) {
-      return this.unavailable(res, device, 'record upload', err);
-    }
+      return v2Ok();
+    });
   }
 
   // -------------------------------------------------------------------------------------------------
 
-  private async results(token: string, req: Request, res: Response, kind: CommandKind): Promise<void> {
+  /**
+   * The common course of a JSON message: its body read, its device identified by `SN` and the token,
+   * the message parsed. Then `handle`, acknowledged with its reply (see acknowledge).
+   */
+  private async serve<T>(
+    message: HttpV2Message<T>,
+    token: string,
+    req: Request,
+    res: Response,
+    handle: (device: Device, raw: RawRequest, value: T) => Promise<HttpV2Reply>,
+  ): Promise<void> {
     const raw = this.raw(req);
     const body = await this.body(res, raw, req);
     if (!body) return;
     const device = await this.identify(res, raw, body, token);
     if (!device) return;
-    const parsed = parseResults(body);
+    const parsed = message.parse(body, device.timeZone);
     if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems);
+    await this.acknowledge(res, device, message.what, () => handle(device, raw, parsed.value));
+  }
+
+  /** `handle`'s reply, with 200; when what it stores fails, 503: not acknowledged, sent again. */
+  private async acknowledge(
+    res: Response,
+    device: Device,
+    what: string,
+    handle: () => Promise<HttpV2Reply>,
+  ): Promise<void> {
     try {
-      const { applied, unknown } = await this.apply(device, kind, parsed.value.results);
-      const skipped = parsed.value.skipped;
-      await this.ingestion.keep(
-        device.deviceId,
-        raw,
-        'accepted',
-        `${kind} results: ${applied} applied` +
-          (unknown.length
-            ? `, ${unknown.length} for nothing outstanding (${unknown.slice(0, 10).join(', ')})`
-            : '') +
-          (skipped.length ? `; skipped ${skipped.map((p) => `${p.field}: ${p.message}`).join('; ')}` : ''),
-      );
-      this.seen(device, 'poll');
-      return this.reply(
-        res,
-        HttpStatus.OK,
-        v2Ok({
-          Applied: applied,
-          ...(unknown.length ? { Unknown: unknown } : {}),
-          ...(skipped.length
-            ? { Skipped: skipped.map((p) => ({ Field: p.field, Message: p.message })) }
-            : {}),
-        }),
-      );
+      this.reply(res, HttpStatus.OK, await handle());
     } catch (err) {
-      return this.unavailable(res, device, 'result upload', err);
+      this.unavailable(res, device, what, err);
     }
+  }
+
+  /** Results for the commands of `kind` outstanding on the device, applied and kept. */
+  private async results(
+    device: Device,
+    raw: RawRequest,
+    kind: CommandKind,
+    parsed: HttpV2Results,
+  ): Promise<HttpV2Reply> {
+    const { applied, unknown } = await this.apply(device, kind, parsed.results);
+    const skipped = parsed.skipped;
+    await this.ingestion.keep(
+      device.deviceId,
+      raw,
+      'accepted',
+      `${kind} results: ${applied} applied` +
+        (unknown.length
+          ? `, ${unknown.length} for nothing outstanding (${unknown.slice(0, 10).join(', ')})`
+          : '') +
+        (skipped.length ? `; skipped ${skipped.map((p) => `${p.field}: ${p.message}`).join('; ')}` : ''),
+    );
+    this.seen(device, 'poll');
+    return v2Ok({
+      Applied: applied,
+      ...(unknown.length ? { Unknown: unknown } : {}),
+      ...(skipped.length ? { Skipped: skipped.map((p) => ({ Field: p.field, Message: p.message })) } : {}),
+    });
   }
 
   /**
@@ -321,10 +337,9 @@ export class HttpV2Controller {
       await this.malformed(res, UNKNOWN, raw, problems);
       return undefined;
     }
-    const auth = await this.authenticate(sn, token, raw);
-    if (auth.ok) return auth.device;
-    this.unauthenticated(res);
-    return undefined;
+    const device = await this.authenticate(sn, token, raw);
+    if (!device) this.unauthenticated(res);
+    return device;
   }
 
   /** The JSON (or form) body; on failure the refusal is already sent and undefined returned. */
@@ -335,45 +350,24 @@ export class HttpV2Controller {
     return undefined;
   }
 
-  private async authenticate(sn: string | undefined, token: string, raw: RawRequest): Promise<Auth> {
-    const device = sn ? await this.devices.findBySerial('httpv2', sn) : undefined;
-    if (device && device.enabled && this.devices.tokenMatches(device, token)) return { ok: true, device };
-    const detail = !sn
-      ? 'SN: missing'
-      : !device
-        ? `SN ${sn.slice(0, 64)}: no httpv2 device with this serial`
-        : !device.enabled
-          ? 'device disabled'
-          : 'wrong token';
-    await this.ingestion
-      .refuse(device?.deviceId ?? UNKNOWN, raw, 'unauthenticated', detail)
-      .catch(() => undefined);
-    return { ok: false };
+  /** The httpv2 device with this serial, when the token is its own; else the refusal is kept. */
+  private async authenticate(sn: string, token: string, raw: RawRequest): Promise<Device | undefined> {
+    const device = await this.devices.findBySerial('httpv2', sn);
+    const refusal = device
+      ? refusalOf(this.devices, device, token)
+      : `SN ${sn.slice(0, 64)}: no httpv2 device with this serial`;
+    if (!refusal) return device;
+    await refuseUnauthenticated(this.ingestion, device?.deviceId ?? UNKNOWN, raw, refusal, true);
+    return undefined;
   }
 
   private raw(req: Request): RawRequest {
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_HEADERS) {
-      const v = req.header(h);
-      if (v !== undefined) headers[h] = v.slice(0, 512);
-    }
-    headers['x-path'] = req.path.slice(0, 256);
-    return {
-      protocol: PROTOCOL,
-      headers,
-      body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      receivedAt: new Date(),
-      correlationId: currentCorrelationId(),
-    };
+    return rawRequest(req, PROTOCOL, { 'x-path': req.path.slice(0, 256) });
   }
 
+  /** Presence without waiting for it (a failure is logged). */
   private seen(device: Device, via: SeenVia): void {
-    this.presence.seen(device, { via }).catch((err) =>
-      this.logger.event('warn', 'httpv2: presence not recorded', {
-        deviceId: device.deviceId,
-        error: String(err),
-      }),
-    );
+    void markSeen(this.presence, this.logger, device, via);
   }
 
   private async malformed(
@@ -383,9 +377,7 @@ export class HttpV2Controller {
     problems: FieldProblem[],
     punchCount = 0,
   ): Promise<void> {
-    await this.ingestion
-      .refuse(deviceId, raw, 'malformed', JSON.stringify(problems).slice(0, 4000), punchCount)
-      .catch(() => undefined);
+    await refuseMalformed(this.ingestion, deviceId, raw, problems, punchCount, true);
     return this.reply(res, HttpStatus.BAD_REQUEST, v2Error(HttpV2ErrorCode.malformed, problems));
   }
 
@@ -400,15 +392,17 @@ export class HttpV2Controller {
   }
 
   private unavailable(res: Response, device: Device, what: string, err: unknown): void {
-    this.logger.event('error', `httpv2: ${what} failed`, { deviceId: device.deviceId, error: String(err) });
-    return this.reply(
+    replyNotStored(
       res,
-      HttpStatus.SERVICE_UNAVAILABLE,
+      this.logger,
+      `httpv2: ${what} failed`,
+      device.deviceId,
+      err,
       v2Error(HttpV2ErrorCode.unavailable, 'the gateway could not store this now; send it again'),
     );
   }
 
   private reply(res: Response, status: number, body: HttpV2Reply): void {
-    res.status(status).type('application/json').send(JSON.stringify(body));
+    sendJson(res, status, body);
   }
 }

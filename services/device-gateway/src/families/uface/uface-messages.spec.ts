@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { DeviceCommand } from '../../commands/command-queue';
 import { FaceSteps } from './face-steps';
-import { decodeFormComponent, parseFormBody, readFields } from './form-fields';
+import { decodeFormComponent, parseFormBody, readFields } from '../shared/form-fields';
 import {
   checkDeviceKey,
   decodeInlinePhoto,

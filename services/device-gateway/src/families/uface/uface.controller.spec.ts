@@ -3,23 +3,11 @@
  * replaced by in-memory stand-ins that keep the core's contracts, driven by the Uface simulator.
  */
 import 'reflect-metadata';
-import { INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { raw } from 'express';
-import { JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
+import type { INestApplication } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@realname/platform';
 import { UfaceDevice } from '@realname/device-simulator';
-import {
-  CommandKind,
-  CommandOutcome,
-  CommandQueue,
-  CommandStatus,
-  DeviceCommand,
-} from '../../commands/command-queue';
 import type { Device } from '../../devices/device';
-import { DeviceRepository } from '../../devices/device-repository';
-import { DevicePresence } from '../../devices/presence';
-import { NormalisedPunch, PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
-import { Photo, photoRef, PhotoStore } from '../../photos/photo-store';
+import { CoreStandIns, serveController } from '../shared/core-stand-ins.spec-support';
 import { UfaceController } from './uface.controller';
 
 const JPEG = Buffer.concat([
@@ -41,144 +29,16 @@ const device: Device = {
   online: true,
 };
 
-class Fakes {
-  readonly punches: (NormalisedPunch & { key: string })[] = [];
-  readonly kept: { outcome: string; detail?: string }[] = [];
-  readonly refused: { deviceId: string; outcome: string; detail: string }[] = [];
-  readonly seen: { via: string; deviceClock?: Date }[] = [];
-  readonly commands: DeviceCommand[] = [];
-  readonly photos = new Map<string, Photo>();
-  /** A refused command is due again only later (the real queue waits attempts x retry delay). */
-  readonly notBefore = new Map<number, number>();
-  private seq = 100;
-
-  repo = {
-    find: async (id: string) => (id === device.deviceId ? device : undefined),
-    findBySerial: async () => undefined,
-    tokenMatches: (d: Device, t: string) => !!d.token && d.token === t,
-  };
-  ingestion = {
-    ingest: async (_d: Device, _raw: RawRequest, punches: NormalisedPunch[]) => ({
-      requestId: 'r',
-      results: punches.map((p) => {
-        const key = p.recordId ?? `${p.personId}@${p.punchedAt.toISOString()}`;
-        const dup = this.punches.some((x) => x.key === key);
-        if (!dup) this.punches.push({ ...p, key });
-        return { key, status: dup ? ('duplicate' as const) : ('accepted' as const) };
-      }),
-    }),
-    keep: async (_id: string, _raw: RawRequest, outcome: string, detail?: string) => {
-      this.kept.push({ outcome, detail });
-      return 'r';
-    },
-    refuse: async (deviceId: string, _raw: RawRequest, outcome: string, detail: string) => {
-      this.refused.push({ deviceId, outcome, detail });
-    },
-  };
-  presence = {
-    seen: async (_d: Device, o: { via: string; deviceClock?: Date }) => void this.seen.push(o),
-  };
-  queue = {
-    claim: async (deviceId: string, limit: number, kinds?: CommandKind[]) => {
-      const due = this.commands
-        .filter(
-          (c) =>
-            c.deviceId === deviceId &&
-            c.status === 'queued' &&
-            (this.notBefore.get(c.seq) ?? 0) <= Date.now() &&
-            (!kinds || kinds.includes(c.kind)),
-        )
-        .slice(0, limit);
-      for (const c of due) {
-        c.status = 'sent';
-        c.attempts++;
-      }
-      return due.map((c) => ({ ...c }));
-    },
-    pendingCounts: async (deviceId: string) => {
-      const counts = { 'person.upsert': 0, 'person.delete': 0, 'records.query': 0, 'records.verify': 0 };
-      for (const c of this.commands)
-        if (
-          c.deviceId === deviceId &&
-          c.status === 'queued' &&
-          (this.notBefore.get(c.seq) ?? 0) <= Date.now()
-        )
-          counts[c.kind]++;
-      return counts;
-    },
-    complete: async (deviceId: string, ref: { seq: number }, o: CommandOutcome) => {
-      const c = this.commands.find(
-        (x) => x.deviceId === deviceId && x.seq === ref.seq && x.status === 'sent',
-      );
-      if (!c) return undefined;
-      c.status = o.ok ? 'succeeded' : c.attempts >= 3 ? 'failed' : 'queued';
-      if (c.status === 'queued') this.notBefore.set(c.seq, Date.now() + 60_000);
-      c.deviceCode = o.code;
-      c.detail = o.detail;
-      return { ...c };
-    },
-    list: async (
-      deviceId: string,
-      f: { status?: CommandStatus; kind?: CommandKind; limit?: number; afterSeq?: number },
-    ) =>
-      this.commands
-        .filter(
-          (c) =>
-            c.deviceId === deviceId &&
-            (!f.status || c.status === f.status) &&
-            (!f.kind || c.kind === f.kind) &&
-            c.seq > (f.afterSeq ?? 0),
-        )
-        .slice(0, f.limit ?? 100)
-        .map((c) => ({ ...c })),
-  };
-  photoStore = { get: async (ref: string) => this.photos.get(ref.replace(/^sha256:/, '')) };
-
-  enqueue(kind: CommandKind, payload: DeviceCommand['payload']): DeviceCommand {
-    const c: DeviceCommand = {
-      commandId: `00000000-0000-7000-8000-${String(++this.seq).padStart(12, '0')}`,
-      seq: this.seq,
-      deviceId: device.deviceId,
-      kind,
-      payload,
-      status: 'queued',
-      attempts: 0,
-      createdAt: new Date(),
-    };
-    this.commands.push(c);
-    return c;
-  }
-
-  addPhoto(bytes: Buffer): string {
-    const ref = photoRef(bytes);
-    this.photos.set(ref.slice(7), { bytes, contentType: 'image/jpeg' });
-    return ref;
-  }
-}
-
-let fakes: Fakes;
+let fakes: CoreStandIns;
 let app: INestApplication;
 let base: string;
 
 beforeAll(async () => {
-  fakes = new Fakes();
-  @Module({
-    controllers: [UfaceController],
-    providers: [
-      { provide: DeviceRepository, useValue: fakes.repo },
-      { provide: PunchIngestion, useValue: fakes.ingestion },
-      { provide: DevicePresence, useValue: fakes.presence },
-      { provide: CommandQueue, useValue: fakes.queue },
-      { provide: PhotoStore, useValue: fakes.photoStore },
-      { provide: SERVICE_CONFIG, useValue: { COMMAND_ACK_TIMEOUT_S: 120 } },
-      { provide: LOGGER, useValue: new JsonLogger('test', 'error', () => undefined) },
-    ],
-  })
-  class TestModule {}
-  app = await NestFactory.create(TestModule, { bodyParser: false, logger: false });
-  app.use('/uface', raw({ type: () => true, limit: '10mb' }));
-  await app.listen(0, '127.0.0.1');
-  base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  fakes = new CoreStandIns([device]);
+  ({ app, base } = await serveController(UfaceController, '/uface', [
+    ...fakes.providers(),
+    { provide: SERVICE_CONFIG, useValue: { COMMAND_ACK_TIMEOUT_S: 120 } },
+  ]));
 });
 afterAll(async () => {
   await app?.close();

@@ -2,7 +2,7 @@ import { Controller, Get, HttpStatus, Inject, Param, Post, Req, Res } from '@nes
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FieldProblem } from '@realname/contracts';
-import { currentCorrelationId, JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
+import { JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
 import type { GatewayConfig } from '../../config';
 import { CommandQueue, DeviceCommand, PersonUpsert } from '../../commands/command-queue';
 import type { Device } from '../../devices/device';
@@ -10,8 +10,18 @@ import { DeviceRepository } from '../../devices/device-repository';
 import { DevicePresence, SeenVia } from '../../devices/presence';
 import { PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
 import { photoDigest, PhotoStore } from '../../photos/photo-store';
+import {
+  authenticateDevice,
+  markSeen,
+  rawRequest,
+  refuseMalformed,
+  refuseUnauthenticated,
+  replyNotStored,
+  sendJson,
+  sendPhoto,
+} from '../shared/device-request';
+import { readFields } from '../shared/form-fields';
 import { FaceSteps } from './face-steps';
-import { readFields } from './form-fields';
 import {
   checkDeviceKey,
   faceTask,
@@ -19,21 +29,64 @@ import {
   parseHeartbeat,
   parseRecognition,
   parseTaskResult,
+  Parsed,
+  UfaceHeartbeat,
+  UfaceRecognition,
   UfaceReply,
   UfaceTask,
+  UfaceTaskResult,
   ufaceError,
   ufaceOk,
 } from './uface-messages';
 
 export const UFACE_PREFIX = '/uface/v1';
 const PROTOCOL = 'uface';
-const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-correlation-id'];
 /** Person commands are what the task pull delivers; record queries go through the site agent. */
 const TASK_KINDS = ['person.upsert', 'person.delete'] as const;
 /** Most unusable commands skipped in one pull before answering "no task". */
 const MAX_SKIPPED = 20;
 
-type Auth = { ok: true; device: Device } | { ok: false };
+/** How a device message is read: its parser, and what a failure of it means. */
+interface UfaceMessage<T> {
+  /** What the message is, for the log of a storage failure. */
+  what: string;
+  parse: (fields: Map<string, string>, timeZone: string) => Parsed<T>;
+  /** Take the query string's fields too (GET, and firmware that puts them in the URL). */
+  withQuery?: boolean;
+  /** Punches a malformed message counts as rejected. */
+  punches?: number;
+  /** A problem with `deviceKey` refuses the message as unauthenticated (401), not malformed. */
+  keyProblemRefused?: boolean;
+}
+
+/** A task pull names the terminal by its deviceKey, and nothing else is required. */
+function parseTaskPull(fields: Map<string, string>): Parsed<{ deviceKey: string }> {
+  const deviceKey = fields.get('deviceKey')?.trim();
+  if (deviceKey) return { ok: true, value: { deviceKey } };
+  return {
+    ok: false,
+    problems: [{ field: 'deviceKey', message: 'is required: the device key (serial) of the terminal' }],
+  };
+}
+
+/** The messages of the terminal, as `serve` reads them. */
+const RECOGNITION: UfaceMessage<UfaceRecognition> = {
+  what: 'recognition callback',
+  parse: parseRecognition,
+  punches: 1,
+  keyProblemRefused: true,
+};
+const HEARTBEAT: UfaceMessage<UfaceHeartbeat> = {
+  what: 'heartbeat',
+  parse: parseHeartbeat,
+  withQuery: true,
+};
+const TASK_PULL: UfaceMessage<{ deviceKey: string }> = {
+  what: 'task pull',
+  parse: parseTaskPull,
+  withQuery: true,
+};
+const TASK_RESULT: UfaceMessage<UfaceTaskResult> = { what: 'task result', parse: parseTaskResult };
 
 /**
  * Uni-Ubi "Uface" face terminals (PROTOCOL.md in this folder). The terminal is configured with URLs
@@ -68,25 +121,7 @@ export class UfaceController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const auth = await this.authenticate(deviceId, token, raw);
-    if (!auth.ok)
-      return this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
-    const { device } = auth;
-
-    const read = readFields(raw.body, req.header('content-type'));
-    if (!read.ok) return this.malformed(res, device, raw, [{ field: read.field, message: read.message }]);
-    const parsed = parseRecognition(read.fields, device.timeZone);
-    if (!parsed.ok) {
-      const keyProblem = parsed.problems.find((p) => p.field === 'deviceKey');
-      if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
-      return this.malformed(res, device, raw, parsed.problems, 1);
-    }
-    const rec = parsed.value;
-    const keyProblem = checkDeviceKey(rec.deviceKey, device.serial);
-    if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
-
-    try {
+    await this.serve(RECOGNITION, deviceId, token, req, res, async (device, raw, rec) => {
       if (rec.isPunch && rec.personId) {
         await this.ingestion.ingest(device, raw, [
           {
@@ -102,15 +137,12 @@ export class UfaceController {
             deviceId: device.deviceId,
             notes: rec.notes,
           });
-        this.seen(device, 'upload');
-        return this.reply(res, HttpStatus.OK, ufaceOk());
+      } else {
+        await this.ingestion.keep(device.deviceId, raw, 'ignored', rec.notPunchReason);
       }
-      await this.ingestion.keep(device.deviceId, raw, 'ignored', rec.notPunchReason);
       this.seen(device, 'upload');
-      return this.reply(res, HttpStatus.OK, ufaceOk());
-    } catch (err) {
-      return this.unavailable(res, device, 'recognition callback', err);
-    }
+      return ufaceOk();
+    });
   }
 
   /** The heartbeat (`setDeviceHeartBeat`): presence, device clock, and whether tasks wait. */
@@ -121,33 +153,16 @@ export class UfaceController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const auth = await this.authenticate(deviceId, token, raw);
-    if (!auth.ok)
-      return this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
-    const { device } = auth;
-    const fields = this.fields(req, raw);
-    if (!fields.ok) return this.malformed(res, device, raw, [fields.problem]);
-    const parsed = parseHeartbeat(fields.fields, device.timeZone);
-    if (!parsed.ok) return this.malformed(res, device, raw, parsed.problems);
-    const keyProblem = checkDeviceKey(parsed.value.deviceKey, device.serial);
-    if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
-    try {
+    await this.serve(HEARTBEAT, deviceId, token, req, res, async (device, _raw, heartbeat) => {
       await this.presence.seen(device, {
         via: 'heartbeat',
-        ...(parsed.value.deviceClock ? { deviceClock: parsed.value.deviceClock } : {}),
+        ...(heartbeat.deviceClock ? { deviceClock: heartbeat.deviceClock } : {}),
       });
       const counts = await this.commands.pendingCounts(device.deviceId);
       const taskCount =
         counts['person.upsert'] + counts['person.delete'] + this.faceSteps.dueCount(device.deviceId);
-      return this.reply(
-        res,
-        HttpStatus.OK,
-        ufaceOk({ taskPending: taskCount > 0, taskCount, serverTime: Date.now() }),
-      );
-    } catch (err) {
-      return this.unavailable(res, device, 'heartbeat', err);
-    }
+      return ufaceOk({ taskPending: taskCount > 0, taskCount, serverTime: Date.now() });
+    });
   }
 
   /** The task pull: one task, or `data: null` when there is none. */
@@ -168,27 +183,11 @@ export class UfaceController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const auth = await this.authenticate(deviceId, token, raw);
-    if (!auth.ok)
-      return this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
-    const { device } = auth;
-    const fields = this.fields(req, raw);
-    if (!fields.ok) return this.malformed(res, device, raw, [fields.problem]);
-    const deviceKey = fields.fields.get('deviceKey')?.trim();
-    if (!deviceKey)
-      return this.malformed(res, device, raw, [
-        { field: 'deviceKey', message: 'is required: the device key (serial) of the terminal' },
-      ]);
-    const keyProblem = checkDeviceKey(deviceKey, device.serial);
-    if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
-    try {
+    await this.serve(TASK_PULL, deviceId, token, req, res, async (device) => {
       this.seen(device, 'poll');
       const task = await this.nextTask(device, req);
-      return this.reply(res, HttpStatus.OK, ufaceOk(task ?? null));
-    } catch (err) {
-      return this.unavailable(res, device, 'task pull', err);
-    }
+      return ufaceOk(task ?? null);
+    });
   }
 
   /** The outcome of one task (`taskNo`, `success` or `result`, `code`, `msg`). */
@@ -199,26 +198,12 @@ export class UfaceController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const auth = await this.authenticate(deviceId, token, raw);
-    if (!auth.ok)
-      return this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
-    const { device } = auth;
-    const read = readFields(raw.body, req.header('content-type'));
-    if (!read.ok) return this.malformed(res, device, raw, [{ field: read.field, message: read.message }]);
-    const parsed = parseTaskResult(read.fields);
-    if (!parsed.ok) return this.malformed(res, device, raw, parsed.problems);
-    const r = parsed.value;
-    const keyProblem = checkDeviceKey(r.deviceKey, device.serial);
-    if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
-    try {
-      const detail = await this.applyResult(device, r);
+    await this.serve(TASK_RESULT, deviceId, token, req, res, async (device, raw, result) => {
+      const detail = await this.applyResult(device, result);
       await this.ingestion.keep(device.deviceId, raw, 'accepted', detail);
       this.seen(device, 'poll');
-      return this.reply(res, HttpStatus.OK, ufaceOk());
-    } catch (err) {
-      return this.unavailable(res, device, 'task result', err);
-    }
+      return ufaceOk();
+    });
   }
 
   /** The photo of a `face/createByUrl` task, by its SHA-256. Only for this device's token. */
@@ -230,17 +215,14 @@ export class UfaceController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const raw = this.raw(req);
-    const auth = await this.authenticate(deviceId, token, raw);
-    if (!auth.ok)
-      return this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
+    const auth = await this.authenticate(deviceId, token, req, res);
+    if (!auth) return;
     const hex = photoDigest(digest.replace(/\.(jpe?g|png)$/i, ''));
     if (!hex) return this.reply(res, HttpStatus.NOT_FOUND, ufaceError('photo: not a photo reference'));
     try {
       const photo = await this.photos.get(hex);
       if (!photo) return this.reply(res, HttpStatus.NOT_FOUND, ufaceError('photo: no such photo'));
-      res.setHeader('Cache-Control', 'private, no-store');
-      res.status(HttpStatus.OK).type(photo.contentType).send(photo.bytes);
+      sendPhoto(res, photo);
     } catch (err) {
       return this.unavailable(res, auth.device, 'photo download', err);
     }
@@ -321,57 +303,82 @@ export class UfaceController {
     return `${base}${UFACE_PREFIX}/${encodeURIComponent(device.deviceId)}/${encodeURIComponent(device.token ?? '')}/photos/${digest}`;
   }
 
-  private async authenticate(deviceId: string, token: string, raw: RawRequest): Promise<Auth> {
-    const device = await this.devices.find(deviceId);
-    if (device && device.enabled && device.family === 'uface' && this.devices.tokenMatches(device, token))
-      return { ok: true, device };
-    const detail = !device
-      ? 'unknown device'
-      : !device.enabled
-        ? 'device disabled'
-        : device.family !== 'uface'
-          ? `device family is ${device.family}, not uface`
-          : 'wrong token';
-    await this.ingestion.refuse(deviceId.slice(0, 64), raw, 'unauthenticated', detail).catch(() => undefined);
-    return { ok: false };
+  /**
+   * The common course of a device message: authenticated by the path; its fields read (with the query
+   * string's, `withQuery`) and parsed; its deviceKey checked against the registered serial. Then
+   * `handle`, whose reply is sent with 200; a storage failure in it is answered 503 (not acknowledged).
+   */
+  private async serve<T extends { deviceKey: string }>(
+    message: UfaceMessage<T>,
+    deviceId: string,
+    token: string,
+    req: Request,
+    res: Response,
+    handle: (device: Device, raw: RawRequest, value: T) => Promise<UfaceReply>,
+  ): Promise<void> {
+    const auth = await this.authenticate(deviceId, token, req, res);
+    if (!auth) return;
+    const { device, raw } = auth;
+    const fields = this.fields(req, raw, message.withQuery ?? false);
+    if (!fields.ok) return this.malformed(res, device, raw, [fields.problem]);
+    const parsed = message.parse(fields.fields, device.timeZone);
+    if (!parsed.ok) {
+      const keyProblem = message.keyProblemRefused
+        ? parsed.problems.find((p) => p.field === 'deviceKey')
+        : undefined;
+      if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
+      return this.malformed(res, device, raw, parsed.problems, message.punches);
+    }
+    const keyProblem = checkDeviceKey(parsed.value.deviceKey, device.serial);
+    if (keyProblem) return this.wrongKey(res, device, raw, keyProblem);
+    try {
+      return this.reply(res, HttpStatus.OK, await handle(device, raw, parsed.value));
+    } catch (err) {
+      return this.unavailable(res, device, message.what, err);
+    }
   }
 
-  /** Fields of the body, with the query string's for GET and for firmware that puts them in the URL. */
+  /** The request kept as raw, and its device when the path authenticates it (else refused with 401). */
+  private async authenticate(
+    deviceId: string,
+    token: string,
+    req: Request,
+    res: Response,
+  ): Promise<{ device: Device; raw: RawRequest } | undefined> {
+    const query = req.originalUrl.indexOf('?');
+    const raw = rawRequest(
+      req,
+      PROTOCOL,
+      query >= 0 ? { 'x-query': req.originalUrl.slice(query + 1, query + 1 + 2048) } : {},
+    );
+    const device = await authenticateDevice(this.devices, this.ingestion, raw, {
+      deviceId,
+      token,
+      family: 'uface',
+      bestEffortRefusal: true,
+    });
+    if (device) return { device, raw };
+    this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
+    return undefined;
+  }
+
+  /** Fields of the body, with the query string's (for GET, and firmware that puts them in the URL). */
   private fields(
     req: Request,
     raw: RawRequest,
+    withQuery: boolean,
   ): { ok: true; fields: Map<string, string> } | { ok: false; problem: FieldProblem } {
     const read = readFields(raw.body, req.header('content-type'));
     if (!read.ok) return { ok: false, problem: { field: read.field, message: read.message } };
-    for (const [k, v] of Object.entries(req.query ?? {}))
-      if (typeof v === 'string' && !read.fields.has(k) && k.length <= 64) read.fields.set(k, v);
+    if (withQuery)
+      for (const [k, v] of Object.entries(req.query ?? {}))
+        if (typeof v === 'string' && !read.fields.has(k) && k.length <= 64) read.fields.set(k, v);
     return { ok: true, fields: read.fields };
   }
 
-  private raw(req: Request): RawRequest {
-    const headers: Record<string, string> = {};
-    for (const h of KEPT_HEADERS) {
-      const v = req.header(h);
-      if (v !== undefined) headers[h] = v.slice(0, 512);
-    }
-    const query = req.originalUrl.indexOf('?');
-    if (query >= 0) headers['x-query'] = req.originalUrl.slice(query + 1, query + 1 + 2048);
-    return {
-      protocol: PROTOCOL,
-      headers,
-      body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      receivedAt: new Date(),
-      correlationId: currentCorrelationId(),
-    };
-  }
-
+  /** Presence without waiting for it (a failure is logged). */
   private seen(device: Device, via: SeenVia): void {
-    this.presence.seen(device, { via }).catch((err) =>
-      this.logger.event('warn', 'uface: presence not recorded', {
-        deviceId: device.deviceId,
-        error: String(err),
-      }),
-    );
+    void markSeen(this.presence, this.logger, device, via);
   }
 
   private async malformed(
@@ -381,9 +388,7 @@ export class UfaceController {
     problems: FieldProblem[],
     punchCount = 0,
   ): Promise<void> {
-    await this.ingestion
-      .refuse(device.deviceId, raw, 'malformed', JSON.stringify(problems).slice(0, 4000), punchCount)
-      .catch(() => undefined);
+    await refuseMalformed(this.ingestion, device.deviceId, raw, problems, punchCount, true);
     return this.reply(res, HttpStatus.BAD_REQUEST, ufaceError(problems));
   }
 
@@ -393,22 +398,23 @@ export class UfaceController {
     raw: RawRequest,
     problem: FieldProblem,
   ): Promise<void> {
-    await this.ingestion
-      .refuse(device.deviceId, raw, 'unauthenticated', `${problem.field}: ${problem.message}`)
-      .catch(() => undefined);
+    const detail = `${problem.field}: ${problem.message}`;
+    await refuseUnauthenticated(this.ingestion, device.deviceId, raw, detail, true);
     return this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError([problem]));
   }
 
   private unavailable(res: Response, device: Device, what: string, err: unknown): void {
-    this.logger.event('error', `uface: ${what} failed`, { deviceId: device.deviceId, error: String(err) });
-    return this.reply(
+    replyNotStored(
       res,
-      HttpStatus.SERVICE_UNAVAILABLE,
+      this.logger,
+      `uface: ${what} failed`,
+      device.deviceId,
+      err,
       ufaceError('the gateway could not store this now; send it again'),
     );
   }
 
   private reply(res: Response, status: number, body: UfaceReply): void {
-    res.status(status).type('application/json').send(JSON.stringify(body));
+    sendJson(res, status, body);
   }
 }

@@ -7,8 +7,9 @@
  * Two dialects: attendance terminals (PUSH 2.x: `DATA UPDATE USERINFO ...`) and access-control
  * terminals (PUSH 3.x, found by their `/iclock/registry` call: `DATA UPDATE user ...`).
  */
+import { formatLocalTime } from '@realname/contracts';
 import { ZK_PIN } from './attlog';
-import { fieldValue, formatDeviceTime } from './zkteco-text';
+import { fieldValue } from './zkteco-text';
 
 export type ZkDialect = 'attendance' | 'access';
 
@@ -103,7 +104,7 @@ function recordsRange(
   const to = instant(p.to);
   if (!from || !to) return refusal('invalid-payload', `${kind} needs "from" and "to" as RFC 3339 times`);
   if (from.getTime() > to.getTime()) return refusal('invalid-payload', `${kind}: "from" is after "to"`);
-  const range = `StartTime=${formatDeviceTime(from, ctx.timeZone)}\tEndTime=${formatDeviceTime(to, ctx.timeZone)}`;
+  const range = `StartTime=${formatLocalTime(from, ctx.timeZone)}\tEndTime=${formatLocalTime(to, ctx.timeZone)}`;
   return {
     ok: true,
     lines: [kind === 'records.query' ? `DATA QUERY ATTLOG ${range}` : `VERIFY SUM ATTLOG ${range}`],

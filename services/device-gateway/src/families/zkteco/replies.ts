@@ -3,7 +3,7 @@
  * 3.x registry and push configuration, the `rtdata` time answer and the short `OK` / `ERROR:` replies.
  */
 import { createHash } from 'node:crypto';
-import { offsetMinutes } from './zkteco-text';
+import { zoneOffsetMinutes } from '@realname/contracts';
 
 /** The protocol version this gateway implements (sent as ServerVer / PushProtVer). */
 export const ZK_PUSH_VERSION = '2.4.1';
@@ -52,7 +52,7 @@ export function renderOptions(o: OptionsInput): string {
  * the value is outside -12..14.
  */
 export function zkTimeZone(now: Date, timeZone: string): number {
-  const minutes = offsetMinutes(now, timeZone);
+  const minutes = zoneOffsetMinutes(now, timeZone);
   return minutes % 60 === 0 ? minutes / 60 : minutes;
 }
 

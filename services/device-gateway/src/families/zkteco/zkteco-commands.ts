@@ -7,10 +7,11 @@ import type { CommandQueue, DeviceCommand, PersonUpsert, RecordsRange } from '..
 import type { DevicePresence } from '../../devices/presence';
 import type { PunchIngestion } from '../../ingest/punch-ingestion';
 import type { PhotoStore } from '../../photos/photo-store';
+import { markSeen } from '../shared/device-request';
 import { renderCommand } from './commands';
 import { CommandResult, commandResultFromQuery, parseCommandResults, rangeCount } from './devicecmd';
 import { errorReply, OK } from './replies';
-import { markSeen, reply, ZkReply, ZkRequest } from './zkteco-context';
+import { reply, ZkReply, ZkRequest } from './zkteco-context';
 import type { ZktecoSessions } from './zkteco-sessions';
 import { decodeDeviceText, describeErrors, isLineError, LineError } from './zkteco-text';
 

@@ -2,9 +2,7 @@
  * What every ZKTeco route works with: the identified device, the kept raw request, the query string,
  * and the reply it sends back (text, with the family's own status codes).
  */
-import type { JsonLogger } from '@realname/platform';
 import type { Device } from '../../devices/device';
-import type { DevicePresence, SeenVia } from '../../devices/presence';
 import type { RawRequest } from '../../ingest/punch-ingestion';
 
 export const ZK_PROTOCOL = 'zkteco-push';
@@ -27,25 +25,6 @@ export interface ZkReply {
 
 export function reply(status: number, text: string, language?: string): ZkReply {
   return language === undefined ? { status, text } : { status, text, language };
-}
-
-/** Presence is recorded on every request; a failure to record it never fails what the device sent. */
-export async function markSeen(
-  presence: DevicePresence,
-  logger: JsonLogger,
-  device: Device,
-  via: SeenVia,
-  deviceClock?: Date,
-): Promise<void> {
-  try {
-    await presence.seen(device, deviceClock ? { via, deviceClock } : { via });
-  } catch (err) {
-    logger.event('warn', 'zkteco: recording presence failed', {
-      deviceId: device.deviceId,
-      via,
-      error: err instanceof Error ? err.message : String(err),
-    });
-  }
 }
 
 /** The raw request with only some of its body (the lines that were refused, one photo of several). */

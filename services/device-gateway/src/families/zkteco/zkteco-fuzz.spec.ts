@@ -4,6 +4,7 @@
  * the reference simulator writes parses back to the same records.
  */
 import fc from 'fast-check';
+import { formatLocalTime } from '@realname/contracts';
 import {
   renderAttlogLine,
   renderAttphotoBody,
@@ -18,7 +19,7 @@ import { parseAttphoto } from './attphoto';
 import { commandResultFromQuery, parseCommandResults } from './devicecmd';
 import { parseOperlog } from './operlog';
 import { parseRtlog } from './rtlog';
-import { decodeDeviceText, formatDeviceTime, LineError, LinesResult } from './zkteco-text';
+import { decodeDeviceText, LineError, LinesResult } from './zkteco-text';
 
 const TZ = 'Asia/Shanghai';
 const RUNS = { numRuns: 400 };
@@ -30,7 +31,7 @@ const instantArb = fc
   .map((s) => new Date(s * 1000));
 const recordArb: fc.Arbitrary<ZkAttRecord> = fc.record({
   pin: pinArb,
-  time: instantArb.map((d) => formatDeviceTime(d, TZ)),
+  time: instantArb.map((d) => formatLocalTime(d, TZ)),
   status: fc.integer({ min: 0, max: 5 }),
   verify: fc.constantFrom(0, 1, 3, 4, 15, 25),
   index: fc.integer({ min: 1, max: 2_000_000_000 }),

@@ -1,4 +1,5 @@
 import * as iconv from 'iconv-lite';
+import { formatLocalTime } from '@realname/contracts';
 import { parseAttlog, parseAttlogLine, verifyModeOf } from './attlog';
 import { parseAttphoto } from './attphoto';
 import { renderCommand } from './commands';
@@ -8,7 +9,7 @@ import { registryCode, renderOptions, renderPushConfig, zkPackedTime, zkTimeZone
 import { parseRtlog } from './rtlog';
 import { ZktecoSessions } from './zkteco-sessions';
 import { clockReading } from './zkteco-uploads';
-import { decodeDeviceText, encodeDeviceText, formatDeviceTime, httpDate, isLineError } from './zkteco-text';
+import { decodeDeviceText, encodeDeviceText, httpDate, isLineError } from './zkteco-text';
 
 const TZ = 'Asia/Shanghai';
 const JPEG = Buffer.concat([
@@ -310,7 +311,7 @@ describe('replies', () => {
   });
 
   it('formats times for the device and the HTTP Date header', () => {
-    expect(formatDeviceTime(now, TZ)).toBe('2026-11-21 08:00:00');
+    expect(formatLocalTime(now, TZ)).toBe('2026-11-21 08:00:00');
     expect(httpDate(now)).toBe('Sat, 21 Nov 2026 00:00:00 GMT');
     expect(zkPackedTime('2000-01-01 00:00:00')).toBe(0);
     expect(zkPackedTime('2026-11-21 08:00:00')).toBe(((26 * 12 + 10) * 31 + 20) * 86400 + 8 * 3600);

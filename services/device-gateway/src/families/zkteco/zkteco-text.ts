@@ -1,7 +1,7 @@
 /**
  * Text helpers shared by the ZKTeco PUSH parsers and renderers: line splitting, TAB-separated
- * `key=value` fields, the device character set (GB2312 for Chinese-language devices) and
- * device-local wall-clock times.
+ * `key=value` fields and the device character set (GB2312 for Chinese-language devices). Device-local
+ * wall-clock times are `formatLocalTime` of @realname/contracts.
  */
 import * as iconv from 'iconv-lite';
 
@@ -106,36 +106,6 @@ export function encodeDeviceText(text: string, language?: string): Buffer {
 /** The `Content-Type` of a text reply in the device's character set. */
 export function deviceTextContentType(language?: string): string {
   return `text/plain; charset=${language === ZK_LANGUAGE_SIMPLIFIED_CHINESE ? 'gb2312' : 'utf-8'}`;
-}
-
-const localFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** An instant as the device's wall clock shows it: `YYYY-MM-DD HH:mm:ss` in `timeZone`. */
-export function formatDeviceTime(instant: Date, timeZone: string): string {
-  let f = localFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    localFormatters.set(timeZone, f);
-  }
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(instant)) p[part.type] = part.value;
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
-}
-
-/** The offset of `timeZone` from UTC at `instant`, in minutes (Asia/Shanghai: 480). */
-export function offsetMinutes(instant: Date, timeZone: string): number {
-  const local = formatDeviceTime(instant, timeZone);
-  const asUtc = Date.parse(`${local.replace(' ', 'T')}Z`);
-  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
 }
 
 /** An RFC 7231 IMF-fixdate (`Sat, 21 Nov 2026 07:41:02 GMT`), what ZKTeco firmware sets its clock from. */

@@ -8,12 +8,13 @@
 import type { JsonLogger } from '@realname/platform';
 import type { DevicePresence } from '../../devices/presence';
 import type { NormalisedPunch, PunchIngestion } from '../../ingest/punch-ingestion';
+import { markSeen } from '../shared/device-request';
 import { AttlogRecord, linesOf, parseAttlog } from './attlog';
 import { parseAttphoto } from './attphoto';
 import { parseOperlog, summariseOperlog, UserEntry } from './operlog';
 import { errorReply, OK, okCount } from './replies';
 import { parseRtlog, RtlogRecord } from './rtlog';
-import { markSeen, reply, withBody, ZkReply, ZkRequest } from './zkteco-context';
+import { reply, withBody, ZkReply, ZkRequest } from './zkteco-context';
 import type { ZktecoSessions } from './zkteco-sessions';
 import { decodeDeviceText, describeErrors, LineError } from './zkteco-text';
 

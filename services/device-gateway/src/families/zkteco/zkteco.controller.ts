@@ -1,13 +1,15 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { currentCorrelationId, JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
+import { formatLocalTime, zoneOffsetMinutes } from '@realname/contracts';
+import { JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
 import type { GatewayConfig } from '../../config';
 import { CommandQueue } from '../../commands/command-queue';
 import { DeviceRepository } from '../../devices/device-repository';
 import { DevicePresence } from '../../devices/presence';
 import { PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
 import { PhotoStore } from '../../photos/photo-store';
+import { markSeen, rawRequest } from '../shared/device-request';
 import {
   errorReply,
   OK,
@@ -18,19 +20,12 @@ import {
   tzDesignator,
   zkPackedTime,
 } from './replies';
-import { markSeen, reply, ZK_PROTOCOL, ZkReply, ZkRequest } from './zkteco-context';
+import { reply, ZK_PROTOCOL, ZkReply, ZkRequest } from './zkteco-context';
 import { ZktecoCommands } from './zkteco-commands';
 import { ZktecoSessions } from './zkteco-sessions';
-import {
-  deviceTextContentType,
-  encodeDeviceText,
-  formatDeviceTime,
-  httpDate,
-  offsetMinutes,
-} from './zkteco-text';
+import { deviceTextContentType, encodeDeviceText, httpDate } from './zkteco-text';
 import { ZktecoUploads } from './zkteco-uploads';
 
-const KEPT_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-correlation-id'];
 const SERIAL = /^[A-Za-z0-9._:-]{1,64}$/;
 
 type Identified = { ok: true; request: ZkRequest } | { ok: false; reply: ZkReply };
@@ -148,10 +143,10 @@ export class ZktecoController {
     await this.serve(req, res, async (r) => {
       await markSeen(this.presence, this.logger, r.device, 'heartbeat');
       const now = new Date();
-      const packed = zkPackedTime(formatDeviceTime(now, r.device.timeZone));
+      const packed = zkPackedTime(formatLocalTime(now, r.device.timeZone));
       return reply(
         200,
-        `DateTime=${packed},ServerTZ=${tzDesignator(offsetMinutes(now, r.device.timeZone))}\n`,
+        `DateTime=${packed},ServerTZ=${tzDesignator(zoneOffsetMinutes(now, r.device.timeZone))}\n`,
       );
     });
   }
@@ -193,7 +188,10 @@ export class ZktecoController {
     res: Response,
     handler: (r: ZkRequest) => Promise<ZkReply>,
   ): Promise<void> {
-    const raw = rawRequest(req);
+    const raw = rawRequest(req, ZK_PROTOCOL, {
+      ':method': req.method,
+      ':path': req.originalUrl.slice(0, 1024),
+    });
     const query = queryOf(req);
     let out: ZkReply;
     try {
@@ -229,23 +227,6 @@ export class ZktecoController {
     }
     return { ok: true, request: { device, sn, raw, query } };
   }
-}
-
-function rawRequest(req: Request): RawRequest {
-  const headers: Record<string, string> = {};
-  for (const h of KEPT_HEADERS) {
-    const v = req.header(h);
-    if (v !== undefined) headers[h] = v.slice(0, 512);
-  }
-  headers[':method'] = req.method;
-  headers[':path'] = req.originalUrl.slice(0, 1024);
-  return {
-    protocol: ZK_PROTOCOL,
-    headers,
-    body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-    receivedAt: new Date(),
-    correlationId: currentCorrelationId(),
-  };
 }
 
 /** Query parameters with lower-cased keys (firmware writes `SN`, `sn`, `Stamp`, `stamp`), first value each. */

@@ -1,4 +1,4 @@
-import { parseMultipart } from '../shared/multipart';
+import { parseMultipart } from './multipart';
 
 /**
  * Reading the flat field sets that Uface terminals (and, tolerated, HTTPv2 terminals) send: a JSON
