@@ -24,6 +24,7 @@ import {
   uniqueName,
 } from '@realname/testing';
 import { BENCH_FAMILIES, BenchDevice, BenchFamily, BenchPunch, buildRequest, registration } from './families';
+import { coresUsed, cpuSnapshot, CpuSnapshot } from './cpu';
 import { PerSecond, Samples } from './stats';
 
 interface Options {
@@ -169,7 +170,21 @@ async function main() {
 
   try {
     const devices = await registerDevices(o, run, gatewayUrl, adminToken);
-    const result = await drive(o, devices, new URL(gatewayUrl), infra.postgresUrl, attSchema);
+    const groups = (pid: number, comm: string) =>
+      pid === services[0].process.pid
+        ? 'device-gateway'
+        : pid === services[1].process.pid
+          ? 'attendance'
+          : pid === process.pid
+            ? 'load generator'
+            : comm === 'postgres'
+              ? 'PostgreSQL'
+              : comm === 'java'
+                ? 'Kafka'
+                : comm.startsWith('clickhouse')
+                  ? 'ClickHouse'
+                  : undefined;
+    const result = await drive(o, devices, new URL(gatewayUrl), infra.postgresUrl, attSchema, groups);
     report(o, result, devices);
   } finally {
     await stopAll();
@@ -229,6 +244,8 @@ interface DriveResult {
   missingSamples: number;
   attendanceCount: number;
   drainS: number;
+  /** Cores each group of processes used during the measured window. */
+  cores: Map<string, number>;
 }
 
 async function drive(
@@ -237,6 +254,7 @@ async function drive(
   base: URL,
   pgUrl: string,
   attSchema: string,
+  groupOf: (pid: number, comm: string) => string | undefined,
 ): Promise<DriveResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: devices.length + 8 });
   const totalShare = BENCH_FAMILIES.reduce((a, f) => a + o.mix[f], 0);
@@ -258,7 +276,19 @@ async function drive(
     missingSamples: 0,
     attendanceCount: 0,
     drainS: 0,
+    cores: new Map(),
   };
+  let cpuAtStart: CpuSnapshot | undefined;
+  const cpuStartTimer = setTimeout(
+    () => (cpuAtStart = cpuSnapshot(groupOf)),
+    Math.max(0, measureFrom - Date.now()),
+  );
+  const cpuEndTimer = setTimeout(
+    () => {
+      if (cpuAtStart) r.cores = coresUsed(cpuAtStart, cpuSnapshot(groupOf), o.durationS);
+    },
+    Math.max(0, end - Date.now()),
+  );
   // Sampled punches waiting to show up in attendance: project|day -> (personId -> sent at).
   const waiting = new Map<string, Map<string, { sentAt: number; at: Date; measured: boolean }>>();
   let ackedTotal = 0;
@@ -321,9 +351,13 @@ async function drive(
         if (persons.size === 0) continue;
         const [projectId, day] = key.split('|');
         const ids = [...persons.keys()];
+        // By instant too, so the lookup is a range of the (project, day, punched_at) index: the poll must
+        // not weigh on the database it measures.
+        const instants = [...new Set([...persons.values()].map((w) => w.at.toISOString()))];
         const rows = await pg.query<{ person_id: string }>(
-          `SELECT person_id FROM ${attSchema}.punches WHERE project_id = $1 AND day = $2 AND person_id = ANY($3::text[])`,
-          [projectId, day, ids],
+          `SELECT person_id FROM ${attSchema}.punches
+            WHERE project_id = $1 AND day = $2 AND punched_at = ANY($3::timestamptz[]) AND person_id = ANY($4::text[])`,
+          [projectId, day, instants, ids],
         );
         const now = Date.now();
         for (const row of rows.rows) {
@@ -348,6 +382,9 @@ async function drive(
   const poller = poll();
   await Promise.all(devices.map(deviceLoop));
   clearInterval(progress);
+  clearTimeout(cpuStartTimer);
+  await new Promise((res) => setTimeout(res, Math.max(0, end - Date.now()) + 50));
+  clearTimeout(cpuEndTimer);
   const drainStart = Date.now();
   // Attendance holds every acknowledged punch, once.
   for (;;) {
@@ -379,6 +416,13 @@ function report(o: Options, r: DriveResult, devices: BenchDevice[]) {
     `acknowledgement latency per request: p50 ${f(r.ack.percentile(50))} ms, p99 ${f(r.ack.percentile(99))} ms, max ${f(r.ack.max())} ms (${r.ack.count} requests)`,
     `queryable in attendance: p50 ${f(r.queryable.percentile(50))} ms, p99 ${f(r.queryable.percentile(99))} ms (${r.queryable.count} sampled punches, polled every 100 ms)`,
     `refused ${r.refused}, errors ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
+    `CPU during the measured window (cores of ${cpus().length}): ${[...r.cores.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(
+        ([g, c]) =>
+          `${g} ${c.toFixed(2)}${rate > 0 && g !== 'other' && g !== 'load generator' ? ` (${Math.round((c * 1e6) / rate)} µs/punch)` : ''}`,
+      )
+      .join(', ')}`,
     `exactness: ${ackedTotal} acknowledged in total (warm-up included), attendance holds ${r.attendanceCount} (${r.attendanceCount === ackedTotal ? 'exact' : 'MISMATCH'}), drained ${r.drainS.toFixed(1)} s after the load stopped; ${r.missingSamples} sampled punches never seen`,
   ];
   for (const l of lines) log(l);

@@ -31,18 +31,43 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-function parts(instant: Date, timeZone: string): Record<string, number> {
+function intlParts(instant: Date, timeZone: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(instant))
     if (p.type !== 'literal') out[p.type] = Number(p.value);
   return out;
 }
 
+// Offsets change only at transitions on quarter-hour boundaries: one Intl lookup per zone and quarter
+// hour instead of one per punch (formatToParts is the costliest step of parsing a device time).
+const QUARTER_HOUR_MS = 900_000;
+const offsetCache = new Map<string, number>();
+
 /** The zone's offset from UTC at that instant, in minutes (Asia/Shanghai: 480). */
 export function zoneOffsetMinutes(instant: Date, timeZone: string): number {
-  const p = parts(instant, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
+  const key = `${timeZone}|${Math.floor(instant.getTime() / QUARTER_HOUR_MS)}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    const p = intlParts(instant, timeZone);
+    const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    offset = Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
+    if (offsetCache.size >= 100_000) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  return offset;
+}
+
+/** The wall-clock fields of an instant in a zone. */
+function parts(instant: Date, timeZone: string): Record<string, number> {
+  const local = new Date(instant.getTime() + zoneOffsetMinutes(instant, timeZone) * 60_000);
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
 }
 
 /**

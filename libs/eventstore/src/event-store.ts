@@ -342,8 +342,11 @@ export class EventStore {
     const byStream = new Map<string, StoredEvent[]>(streamIds.map((id) => [id, []]));
     if (streamIds.length === 0) return byStream;
     const rows = await (tx ?? this.db).query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events
-       WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_position`,
+      // LATERAL: one primary-key range scan per stream, whatever the planner guesses about ANY(...) on a
+      // table whose statistics lag behind (a sequential scan of a fresh, fast-growing table otherwise).
+      `SELECT e.* FROM unnest($1::text[]) AS s(id)
+       CROSS JOIN LATERAL (SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events
+                            WHERE stream_id = s.id ORDER BY stream_position) e`,
       [[...byStream.keys()]],
     );
     for (const row of rows) byStream.get(row.stream_id)!.push(rowToEvent(row));
@@ -355,8 +358,9 @@ export class EventStore {
     const versions = new Map<string, bigint>(streamIds.map((id) => [id, 0n]));
     if (streamIds.length === 0) return versions;
     const rows = await (tx ?? this.db).query<{ stream_id: string; v: string }>(
-      `SELECT stream_id, MAX(stream_position)::text AS v FROM ${this.schema}.events
-       WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
+      `SELECT s.id AS stream_id, v.v FROM unnest($1::text[]) AS s(id)
+       CROSS JOIN LATERAL (SELECT MAX(stream_position)::text AS v FROM ${this.schema}.events WHERE stream_id = s.id) v
+       WHERE v.v IS NOT NULL`,
       [[...versions.keys()]],
     );
     for (const r of rows) versions.set(r.stream_id, BigInt(r.v));
