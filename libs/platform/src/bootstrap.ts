@@ -136,6 +136,12 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
 
   const { host, port } = def.http(config);
   await app.listen(port, host);
+  // Clients that keep connections open (devices, site agents, load balancers) must never reuse one the
+  // server is closing at that moment (ECONNRESET on a request the device must then resend): keep idle
+  // connections longer than clients usually do (Node's default is 5 s).
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   logger.event('info', 'service started', {
     http: `http://${host}:${port}`,
     grpc: def.grpc?.(config).url,
