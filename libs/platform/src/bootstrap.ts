@@ -123,14 +123,15 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
 
   app.enableShutdownHooks();
   let closing = false;
-  let httpServer: import('node:http').Server | undefined;
+  // Set once the server listens; read when a shutdown signal comes.
+  const http: { server?: import('node:http').Server } = {};
   const onSignal = (signal: string) => {
     if (closing) return;
     closing = true;
     // Kept-alive connections would hold the server open for their idle timeout: from now on a
     // connection closes as soon as its response is sent, and idle ones close at once.
-    if (httpServer) {
-      const server = httpServer;
+    if (http.server) {
+      const server = http.server;
       server.keepAliveTimeout = 1;
       server.closeIdleConnections();
       setInterval(() => server.closeIdleConnections(), 100).unref();
@@ -148,9 +149,9 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
   // Clients that keep connections open (devices, site agents, load balancers) must never reuse one the
   // server is closing at that moment (ECONNRESET on a request the device must then resend): keep idle
   // connections longer than clients usually do (Node's default is 5 s).
-  httpServer = app.getHttpServer() as import('node:http').Server;
-  httpServer.keepAliveTimeout = 65_000;
-  httpServer.headersTimeout = 66_000;
+  http.server = app.getHttpServer() as import('node:http').Server;
+  http.server.keepAliveTimeout = 65_000;
+  http.server.headersTimeout = 66_000;
   logger.event('info', 'service started', {
     http: `http://${host}:${port}`,
     grpc: def.grpc?.(config).url,
