@@ -226,7 +226,8 @@ export class MixedSite {
       }
       const sent = DEMO_FAMILIES.map((f) => `${f} ${this.sent.get(f)}`).join(' | ');
       this.o.log(
-        `punched: ${sent} — devices online ${online}/${this.devices.length} — attendance today: ${recorded}`,
+        `made at the gates: ${sent} — devices online ${online}/${this.devices.length} — in attendance today: ${recorded} ` +
+          '(the same person again at one face terminal within 10 s counts once)',
       );
     } catch (err) {
       this.o.log(`progress unavailable: ${String(err)}`);
