@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { env, secret, serviceBaseConfig } from '@realname/platform';
-import { DeviceRegistration } from './devices/device';
+import { DeviceFamily, DeviceRegistration } from './devices/device';
 
 export const GatewayConfigSchema = z.object({
   GATEWAY_HTTP_HOST: z.string().default('127.0.0.1'),
@@ -58,6 +58,25 @@ export const GatewayConfigSchema = z.object({
   PUNCH_COLLAPSE_WINDOW_S: z.coerce.number().min(0).max(600).default(10),
   /** A backfill after an offline period starts this long before the device's last sign of life. */
   BACKFILL_MARGIN_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Families asked every day for the whole of the day before (devices that do not resend a lost record). */
+  DAILY_RECONCILE_FAMILIES: z
+    .string()
+    .default('uface')
+    .transform((text, ctx) => {
+      const families = text
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean);
+      for (const f of families)
+        if (!DeviceFamily.options.includes(f as DeviceFamily))
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `"${f}" is not a device family: use ${DeviceFamily.options.join(', ')} (comma separated), or empty for none`,
+          });
+      return families as DeviceFamily[];
+    }),
+  /** The daily reconcile runs after this local hour (0-23) of the device's zone. */
+  DAILY_RECONCILE_AFTER_HOUR: z.coerce.number().int().min(0).max(23).default(2),
   /** Photos larger than this are not stored (the punch is kept). */
   PHOTO_MAX_BYTES: z.coerce
     .number()

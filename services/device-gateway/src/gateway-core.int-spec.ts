@@ -334,6 +334,25 @@ describe('presence and backfills', () => {
     });
   });
 
+  it('asks each Uface device once a day for the whole day before, after the set local hour', async () => {
+    const d = await device('dev-daily', 'uface', 'KEY-DAILY');
+    const early = new Date('2026-11-21T01:30:00+08:00');
+    const later = new Date('2026-11-21T03:00:00+08:00');
+    const mine = (list: { deviceId: string }[]) => list.filter((b) => b.deviceId === d.deviceId);
+    expect(mine(await backfills.reconcileDaily(early, ['uface'], 2))).toEqual([]);
+    const [first] = mine(await backfills.reconcileDaily(later, ['uface'], 2));
+    expect(first).toMatchObject({
+      reason: 'daily-reconcile',
+      from: new Date('2026-11-20T00:00:00+08:00'),
+      to: new Date('2026-11-20T23:59:59+08:00'),
+    });
+    expect(mine(await backfills.reconcileDaily(new Date('2026-11-21T23:00:00+08:00'), ['uface'], 2))).toEqual(
+      [],
+    );
+    const queued = await commands.list(d.deviceId, { kind: 'records.query' });
+    expect(queued).toHaveLength(1);
+  });
+
   it('records a backfill as unsupported for a family without a record query', async () => {
     const d = await device('dev-httpv2', 'httpv2', 'SN-H2');
     const bf = await backfills.request(d, new Date(Date.now() - 3600_000), new Date(), 'on-demand');

@@ -58,6 +58,7 @@ class GatewayRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly commands: CommandQueue,
     private readonly gatePersons: GatePersons,
     private readonly photos: PhotoStore,
+    private readonly backfills: Backfills,
     private readonly readiness: Readiness,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
@@ -105,6 +106,17 @@ class GatewayRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
       const offline = await this.presence.sweep();
       if (offline.length) this.logger.event('warn', 'devices went offline', { devices: offline });
       await this.commands.expire();
+    });
+    this.every(15 * 60_000, 'daily reconcile', async () => {
+      const requested = await this.backfills.reconcileDaily(
+        new Date(),
+        this.config.DAILY_RECONCILE_FAMILIES,
+        this.config.DAILY_RECONCILE_AFTER_HOUR,
+      );
+      if (requested.length)
+        this.logger.event('info', 'daily reconcile: record queries requested', {
+          devices: requested.map((b) => b.deviceId),
+        });
     });
     this.every(3600_000, 'retention', async () => {
       const photos = await this.photos.purge(this.config.PHOTO_RETENTION_DAYS);

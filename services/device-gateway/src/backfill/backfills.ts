@@ -1,9 +1,11 @@
 import { v7 as uuidv7 } from 'uuid';
+import { localDay, parseDeviceTime } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
 import type { Device, DeviceFamily } from '../devices/device';
+import { toDevice } from '../devices/device-repository';
 import { CommandOutcome, CommandQueue, DeviceCommand, RecordsRange } from '../commands/command-queue';
 
-export type BackfillReason = 'came-online' | 'on-demand' | 'serial-gap';
+export type BackfillReason = 'came-online' | 'on-demand' | 'serial-gap' | 'daily-reconcile';
 export type BackfillStatus = 'requested' | 'running' | 'complete' | 'incomplete' | 'failed' | 'unsupported';
 
 export interface Backfill {
@@ -93,6 +95,42 @@ export class Backfills {
     if (how.verify)
       await this.commands.enqueue(device.deviceId, 'records.verify', range, `backfill:${backfillId}`);
     return toBackfill(row);
+  }
+
+  /**
+   * The daily reconcile: some devices (Uface) do not resend a callback that was lost, so once a day, after
+   * `afterHour` local time, each enabled device of these families is asked for the whole of the day before
+   * (in its own zone). At most once per device and day, however often this runs.
+   */
+  async reconcileDaily(now: Date, families: DeviceFamily[], afterHour: number): Promise<Backfill[]> {
+    if (families.length === 0) return [];
+    const rows = await this.db.query<Parameters<typeof toDevice>[0]>(
+      `SELECT * FROM ${this.schema}.devices WHERE enabled AND family = ANY($1::text[]) ORDER BY device_id`,
+      [families],
+    );
+    const requested: Backfill[] = [];
+    for (const device of rows.map(toDevice)) {
+      const localHour = Number(
+        new Intl.DateTimeFormat('en-GB', {
+          timeZone: device.timeZone,
+          hour: '2-digit',
+          hourCycle: 'h23',
+        }).format(now),
+      );
+      if (localHour < afterHour) continue;
+      const yesterday = localDay(new Date(now.getTime() - 86_400_000), device.timeZone);
+      const from = parseDeviceTime(`${yesterday} 00:00:00`, device.timeZone);
+      const to = parseDeviceTime(`${yesterday} 23:59:59`, device.timeZone);
+      if (!from || !to) continue;
+      const [done] = await this.db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${this.schema}.backfills
+          WHERE device_id = $1 AND reason = 'daily-reconcile' AND from_at = $2`,
+        [device.deviceId, from],
+      );
+      if (Number(done.n) > 0) continue;
+      requested.push(await this.request(device, from, to, 'daily-reconcile'));
+    }
+    return requested;
   }
 
   async list(deviceId: string, limit = 50): Promise<Backfill[]> {
