@@ -8,8 +8,16 @@ export interface DemoProject {
 }
 
 export interface DemoWorker {
+  workerId: string;
+  enrolmentId: string;
+  /** The PIN / person id the registry gave the worker on the project's devices. */
   personId: string;
   name: string;
+}
+
+/** Today in Asia/Shanghai, YYYY-MM-DD. */
+export function shanghaiToday(now = Date.now()): string {
+  return new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 /** The worker registry's REST API, as far as the demo needs it (what a site manager does by hand). */
@@ -31,26 +39,40 @@ export class RegistryClient {
       'GET',
       `/api/v1/projects/${projectId}/enrolments?status=entered&pageSize=1000`,
     );
-    return (page.enrolments as { personId: string; name: string }[]).map((e) => ({
+    return (page.enrolments as DemoWorker[]).map((e) => ({
+      workerId: e.workerId,
+      enrolmentId: e.enrolmentId,
       personId: e.personId,
       name: e.name,
     }));
   }
 
-  /**
-   * Registers fake workers (generated identities with valid check digits), forms a team of the
-   * project's first construction unit, enrols, contracts, trains and enters them today.
-   */
-  async enterWorkers(projectId: string, count: number, seed: string): Promise<DemoWorker[]> {
+  /** Forms a team of the project's first construction unit (general contractor or subcontractor). */
+  async formTeam(projectId: string, name: string): Promise<string> {
     const project = await this.call('GET', `/api/v1/projects/${projectId}`);
     const participants = project.participants as { creditCode: string; unitType: string }[];
     const unit = participants.find((p) => ['006', '001', '009'].includes(p.unitType)) ?? participants[0];
     if (!unit) throw new Error(`project ${projectId} has no participating unit to form a team in`);
     const team = await this.call('POST', `/api/v1/projects/${projectId}/teams`, {
-      name: `Demo team ${seed.slice(-4)}`,
+      name,
       participantId: unit.creditCode,
     });
-    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    return team.teamId as string;
+  }
+
+  /** The worker leaves the site today. */
+  async exitWorker(enrolmentId: string): Promise<void> {
+    await this.call('POST', `/api/v1/enrolments/${enrolmentId}/exit`, { date: shanghaiToday() });
+  }
+
+  /**
+   * Registers fake workers (generated identities with valid check digits; `seed` makes them, so use a
+   * new seed for each call), enrols them in the team (a new one when none is given), contracts, trains
+   * and enters them today.
+   */
+  async enterWorkers(projectId: string, count: number, seed: string, teamId?: string): Promise<DemoWorker[]> {
+    const team = teamId ?? (await this.formTeam(projectId, `Demo team ${seed.slice(-4)}`));
+    const today = shanghaiToday();
     const workers: DemoWorker[] = [];
     for (let i = 0; i < count; i++) {
       const person = fakePerson(createRng(`${seed}-${projectId}-${i}`), { ageRange: [22, 50] });
@@ -68,7 +90,7 @@ export class RegistryClient {
       });
       const enrolment = await this.call('POST', `/api/v1/projects/${projectId}/enrolments`, {
         workerId: worker.workerId,
-        teamId: team.teamId,
+        teamId: team,
         workType: '020',
         workRole: '20',
       });
@@ -81,7 +103,12 @@ export class RegistryClient {
         score: 88,
       });
       await this.call('POST', `/api/v1/enrolments/${id}/entry`, { date: today });
-      workers.push({ personId: enrolment.personId as string, name: person.name });
+      workers.push({
+        workerId: worker.workerId as string,
+        enrolmentId: id,
+        personId: enrolment.personId as string,
+        name: person.name,
+      });
     }
     return workers;
   }

@@ -46,12 +46,10 @@ function personRecords(): HttpV2Record[] {
 async function attendanceOfDevice(): Promise<
   Map<string, { resolutionStatus: string; workerName?: string; direction: string }>
 > {
-  const days = new Set(personRecords().map((r) => localDay(new Date(r.RecordDate * 1000), ZONE)));
-  const out = new Map<string, { resolutionStatus: string; workerName?: string; direction: string }>();
-  for (const day of days)
-    for (const p of await site.attendancePunches(day))
-      if (p.deviceId === deviceId) out.set(p.deviceRecordId, p);
-  return out;
+  return site.devicePunches(
+    deviceId,
+    personRecords().map((r) => localDay(new Date(r.RecordDate * 1000), ZONE)),
+  );
 }
 
 /** Waits until attendance holds exactly the terminal's records (RecordID is the key), then checks it stays so. */

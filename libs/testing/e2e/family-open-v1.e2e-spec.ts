@@ -35,14 +35,13 @@ async function commands(query = ''): Promise<Command[]> {
 }
 
 /** Attendance's punches of this device, by record id, over the days its log spans. */
-async function attendanceOfDevice(): Promise<Map<string, { resolutionStatus: string; workerName?: string }>> {
-  const days = new Set(device.log.map((r) => localDay(new Date(r.at), ZONE)));
-  const out = new Map<string, { resolutionStatus: string; workerName?: string }>();
-  for (const day of days) {
-    for (const p of await site.attendancePunches(day))
-      if (p.deviceId === deviceId) out.set(p.deviceRecordId, p);
-  }
-  return out;
+async function attendanceOfDevice(): Promise<
+  Map<string, { resolutionStatus: string; workerName?: string; direction: string }>
+> {
+  return site.devicePunches(
+    deviceId,
+    device.log.map((r) => localDay(new Date(r.at), ZONE)),
+  );
 }
 
 beforeAll(async () => {

@@ -50,13 +50,13 @@ function passes(): UfaceRecord[] {
   return device.records.filter((r) => /_0$/.test(r.type) && r.personId !== 'STRANGERBABY');
 }
 
-async function attendanceOfDevice(): Promise<Map<string, { resolutionStatus: string; workerName?: string }>> {
-  const days = new Set(device.records.map((r) => localDay(new Date(r.time), ZONE)));
-  const out = new Map<string, { resolutionStatus: string; workerName?: string }>();
-  for (const day of days)
-    for (const p of await site.attendancePunches(day))
-      if (p.deviceId === deviceId) out.set(p.deviceRecordId, p);
-  return out;
+async function attendanceOfDevice(): Promise<
+  Map<string, { resolutionStatus: string; workerName?: string; direction: string }>
+> {
+  return site.devicePunches(
+    deviceId,
+    device.records.map((r) => localDay(new Date(r.time), ZONE)),
+  );
 }
 
 /** Waits until attendance holds exactly the device's passes, then checks nothing more arrives. */

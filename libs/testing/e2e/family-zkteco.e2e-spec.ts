@@ -45,13 +45,13 @@ function keyOf(r: ZkAttRecord): string {
 }
 
 /** Attendance's punches of this device by key, over the days the device's log spans. */
-async function attendanceOfDevice(): Promise<Map<string, { resolutionStatus: string; workerName?: string }>> {
-  const days = new Set(device.log.map((r) => localDay(parseDeviceTime(r.time, ZONE)!, ZONE)));
-  const out = new Map<string, { resolutionStatus: string; workerName?: string }>();
-  for (const day of days)
-    for (const p of await site.attendancePunches(day))
-      if (p.deviceId === deviceId) out.set(p.deviceRecordId, p);
-  return out;
+async function attendanceOfDevice(): Promise<
+  Map<string, { resolutionStatus: string; workerName?: string; direction: string }>
+> {
+  return site.devicePunches(
+    deviceId,
+    device.log.map((r) => localDay(parseDeviceTime(r.time, ZONE)!, ZONE)),
+  );
 }
 
 /** A device-local time `minutesAgo` before the device's clock. */

@@ -1,17 +1,12 @@
 // Shared by the device families' end-to-end tests (jest only; not part of any build).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { randomBytes } from 'node:crypto';
-import { createRng, fakePerson } from '@realname/fixtures';
+import { DemoWorker, RegistryClient } from '@realname/demo';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '../src';
 
-export interface EnteredWorker {
-  workerId: string;
-  enrolmentId: string;
-  /** The PIN / person id the registry gave the worker on the project's devices. */
-  personId: string;
-  name: string;
-}
+/** A worker entered on the site's project: ids, the PIN on the devices, the name. */
+export type EnteredWorker = DemoWorker;
 
 export interface SiteUnderTest {
   run: string;
@@ -34,12 +29,9 @@ export interface SiteUnderTest {
   exitWorker(w: EnteredWorker): Promise<void>;
   /** Attendance's punches of the project on a local day (YYYY-MM-DD, Asia/Shanghai), all pages. */
   attendancePunches(day: string): Promise<any[]>;
+  /** Attendance's punches of one device on these local days, by the device's record key. */
+  devicePunches(deviceId: string, days: Iterable<string>): Promise<Map<string, any>>;
   stop(): Promise<void>;
-}
-
-/** Today in Asia/Shanghai, YYYY-MM-DD. */
-export function shanghaiToday(now = Date.now()): string {
-  return new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 async function call(
@@ -184,13 +176,9 @@ export async function startSite(
   }
 
   const admin = { authorization: `Bearer ${adminToken}` };
-  const unit = sim
-    .snapshot()
-    .participants.find(
-      (p) => p.projectCode === project.projectCode && ['006', '001', '009'].includes(p.unitType),
-    )!;
+  const registry = new RegistryClient(urls.registry);
   let teamId: string | undefined;
-  let made = 0;
+  let batches = 0;
 
   const site: SiteUnderTest = {
     run,
@@ -214,63 +202,11 @@ export async function startSite(
       );
     },
     async enterWorkers(n) {
-      if (!teamId) {
-        const team = await ok(urls.registry, 'POST', `/api/v1/projects/${project.projectCode}/teams`, {
-          name: 'Formwork team 1',
-          participantId: unit.creditCode,
-        });
-        teamId = team.teamId as string;
-      }
-      const today = shanghaiToday();
-      const entered: EnteredWorker[] = [];
-      for (let i = 0; i < n; i++) {
-        const person = fakePerson(createRng(`${run}-${made++}`), { ageRange: [22, 48] });
-        const headPhoto = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1500)]).toString(
-          'base64',
-        );
-        const worker = await ok(urls.registry, 'POST', '/api/v1/workers', {
-          idCardNumber: person.idCardNumber,
-          name: person.name,
-          nation: person.nation,
-          address: person.address,
-          issuingAuthority: person.issuingAuthority,
-          phone: person.phone,
-          headPhoto,
-        });
-        const enrolment = await ok(
-          urls.registry,
-          'POST',
-          `/api/v1/projects/${project.projectCode}/enrolments`,
-          {
-            workerId: worker.workerId,
-            teamId,
-            workType: '020',
-            workRole: '20',
-          },
-        );
-        const id = enrolment.enrolmentId as string;
-        await ok(urls.registry, 'POST', `/api/v1/enrolments/${id}/contract`, {
-          periodType: '0',
-          startDate: today,
-        });
-        await ok(urls.registry, 'POST', `/api/v1/enrolments/${id}/trainings`, {
-          typeCode: '003001',
-          date: today,
-          passed: true,
-          score: 90,
-        });
-        await ok(urls.registry, 'POST', `/api/v1/enrolments/${id}/entry`, { date: today });
-        entered.push({
-          workerId: worker.workerId,
-          enrolmentId: id,
-          personId: enrolment.personId,
-          name: person.name,
-        });
-      }
-      return entered;
+      teamId ??= await registry.formTeam(project.projectCode, 'Formwork team 1');
+      return registry.enterWorkers(project.projectCode, n, `${run}-${batches++}`, teamId);
     },
     async exitWorker(w) {
-      await ok(urls.registry, 'POST', `/api/v1/enrolments/${w.enrolmentId}/exit`, { date: shanghaiToday() });
+      await registry.exitWorker(w.enrolmentId);
     },
     async attendancePunches(day) {
       const all: any[] = [];
@@ -285,6 +221,13 @@ export async function startSite(
         pageToken = page.nextPageToken as string;
         if (!pageToken) return all;
       }
+    },
+    async devicePunches(deviceId, days) {
+      const out = new Map<string, any>();
+      for (const day of new Set(days))
+        for (const p of await site.attendancePunches(day))
+          if (p.deviceId === deviceId) out.set(p.deviceRecordId, p);
+      return out;
     },
     stop: stopAll,
   };

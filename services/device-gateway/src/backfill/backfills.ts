@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { localDay, parseDeviceTime } from '@realname/contracts';
+import { formatLocalTime, localDay, parseDeviceTime } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
 import type { Device, DeviceFamily } from '../devices/device';
 import { toDevice } from '../devices/device-repository';
@@ -110,13 +110,7 @@ export class Backfills {
     );
     const requested: Backfill[] = [];
     for (const device of rows.map(toDevice)) {
-      const localHour = Number(
-        new Intl.DateTimeFormat('en-GB', {
-          timeZone: device.timeZone,
-          hour: '2-digit',
-          hourCycle: 'h23',
-        }).format(now),
-      );
+      const localHour = Number(formatLocalTime(now, device.timeZone).slice(11, 13));
       if (localHour < afterHour) continue;
       const yesterday = localDay(new Date(now.getTime() - 86_400_000), device.timeZone);
       const from = parseDeviceTime(`${yesterday} 00:00:00`, device.timeZone);

@@ -42,9 +42,11 @@ export class DeviceRepository {
 
   /**
    * Registers or updates a device. A family that authenticates by a path token gets one generated
-   * when none is given and the device has none yet; `created` tells whether the device is new.
+   * when none is given and the device has none yet; `previous` is the device as it was (undefined: new).
    */
-  async upsert(reg: DeviceRegistration): Promise<{ device: Device; created: boolean; tokenIssued: boolean }> {
+  async upsert(
+    reg: DeviceRegistration,
+  ): Promise<{ device: Device; previous?: Device; tokenIssued: boolean }> {
     const [existing] = await this.db.query<DeviceRow>(
       `SELECT * FROM ${this.schema}.devices WHERE device_id = $1`,
       [reg.deviceId],
@@ -84,7 +86,7 @@ export class DeviceRepository {
       ],
     );
     this.forget(reg.deviceId);
-    return { device: toDevice(row), created: !existing, tokenIssued };
+    return { device: toDevice(row), ...(existing ? { previous: toDevice(existing) } : {}), tokenIssued };
   }
 
   async setEnabled(deviceId: string, enabled: boolean): Promise<Device | undefined> {

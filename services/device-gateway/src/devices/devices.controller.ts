@@ -132,7 +132,6 @@ export class DevicesController {
   })
   async register(@Body() body: unknown) {
     const reg = parse(DeviceRegistration, body, 'device registration');
-    const before = await this.devices.find(reg.deviceId);
     let saved;
     try {
       saved = await this.devices.upsert(reg);
@@ -143,10 +142,10 @@ export class DevicesController {
         ]);
       throw err;
     }
-    const { device, tokenIssued } = saved;
+    const { device, previous, tokenIssued } = saved;
     // A new device, or one moved to another project, gets everyone already on the site.
     const queued =
-      device.enabled && (!before || before.projectId !== device.projectId)
+      device.enabled && (!previous || previous.projectId !== device.projectId)
         ? await this.gatePersons.syncDevice(device)
         : 0;
     return {

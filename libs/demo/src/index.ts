@@ -1,0 +1,2 @@
+export * from './registry-client';
+export * from './mixed-site';
