@@ -62,18 +62,21 @@ export class GatePersons {
       }
       case WorkerEntered.type: {
         const e = parseEvent(WorkerEntered, envelope).data;
+        await lockProject(tx, e.projectId);
         const person = await this.setEntered(tx, e.enrolmentId, true);
         if (person) await this.toDevices(tx, person, 'person.upsert', `entered:${e.enrolmentId}`);
         return;
       }
       case WorkerExited.type: {
         const e = parseEvent(WorkerExited, envelope).data;
+        await lockProject(tx, e.projectId);
         const person = await this.setEntered(tx, e.enrolmentId, false);
         if (person) await this.toDevices(tx, person, 'person.delete', `exited:${e.enrolmentId}`);
         return;
       }
       case EnrolmentCredentialsChanged.type: {
         const e = parseEvent(EnrolmentCredentialsChanged, envelope).data;
+        await lockProject(tx, e.projectId);
         const [before] = await tx.query<GatePersonRow>(
           `SELECT * FROM ${this.schema}.gate_persons WHERE enrolment_id = $1 FOR UPDATE`,
           [e.enrolmentId],
@@ -98,6 +101,7 @@ export class GatePersons {
   /** Queues everyone on site for one device (a device registered or moved to a project, or a resync). */
   async syncDevice(device: Device): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await lockProject(tx, device.projectId);
       const people = await tx.query<GatePersonRow>(
         `SELECT * FROM ${this.schema}.gate_persons WHERE project_id = $1 AND entered ORDER BY person_id`,
         [device.projectId],
@@ -152,4 +156,13 @@ export class GatePersons {
       ...(photoRef ? { photoRef } : {}),
     };
   }
+}
+
+/**
+ * Who is on a project's gates changes (an entry or exit being applied) and which devices the project has
+ * changes (a device registered) in separate transactions: each takes this lock first, so one always
+ * sees the other's result and a device registered at the moment of an entry never misses the person.
+ */
+async function lockProject(tx: Sql, projectId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`gate-persons:${projectId}`]);
 }
