@@ -19,7 +19,7 @@ INTEGRITY_PORT="${INTEGRITY_SIMULATOR_PORT:-8090}"
 RUN_DIR="$ROOT/.local-stack/demo"
 mkdir -p "$RUN_DIR"
 
-[ -d node_modules ] || npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+[ -d node_modules ] || npm ci --no-audit --no-fund
 bash deploy/local/stack.sh up
 eval "$(bash deploy/local/stack.sh env)"
 echo "building ..."

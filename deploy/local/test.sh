@@ -7,7 +7,7 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-if [ ! -d node_modules ]; then npm ci --no-audit --no-fund || npm install --no-audit --no-fund || exit 1; fi
+if [ ! -d node_modules ]; then npm ci --no-audit --no-fund || exit 1; fi
 LEVELS=("${@:-all}")
 want() { [[ " ${LEVELS[*]} " == *" all "* || " ${LEVELS[*]} " == *" $1 "* ]]; }
 
