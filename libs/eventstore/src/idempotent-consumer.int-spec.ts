@@ -296,12 +296,120 @@ describe('idempotent consumer', () => {
       expect(counts.every((r) => r.times === '1')).toBe(true);
       expect(dlq.dead.filter((d) => d.n >= 4000).map((d) => d.n)).toEqual([4013]);
       expect(dlq.dead.find((d) => d.n === 4013)!.reason).toContain('cannot apply 4013');
-      // The dead-lettered event is marked in the inbox, so a redelivery does not try it again.
-      const [mark] = await db.query<{ outcome: string }>(
-        `SELECT outcome FROM ${schema}.inbox WHERE consumer = $1 AND event_id = $2`,
-        [group, poison.id],
+      // The dead-lettered event is not in the inbox: it was not applied, and a replay must apply it.
+      const marks = await db.query(`SELECT 1 FROM ${schema}.inbox WHERE consumer = $1 AND event_id = $2`, [
+        group,
+        poison.id,
+      ]);
+      expect(marks).toHaveLength(0);
+    }, 120_000);
+  });
+
+  describe('while a dependency is away', () => {
+    // A topic of their own: the other tests leave non-events (poison) on theirs.
+    const awayTopic = uniqueName('test.inbox.away').replace(/_/g, '-') + '.v1';
+    beforeAll(() => ensureTopics(kafka, [{ name: awayTopic, partitions: 2 }]));
+
+    it('retries a transient failure far past maxAttempts and never dead-letters it', async () => {
+      const group = uniqueName('transient');
+      const dlqTopic = deadLetterTopic(group).name;
+      await ensureTopics(kafka, [{ name: dlqTopic, partitions: 1 }]);
+      const dlq = await readDeadLetters(dlqTopic);
+      let failures = 0;
+      // PostgreSQL's "the database system is starting up", 12 times: four times maxAttempts.
+      const c = new IdempotentConsumer(db, {
+        kafka,
+        groupId: group,
+        topics: [awayTopic],
+        schema,
+        handler: async (tx, e) => {
+          if ((e.data as { n: number }).n === 5002 && failures < 12) {
+            failures++;
+            throw Object.assign(new Error('the database system is starting up'), { code: '57P03' });
+          }
+          await applyToTable(tx, e);
+        },
+        maxAttempts: 3,
+        retryDelayMs: 20,
+        maxRetryDelayMs: 200,
+      });
+      await send(
+        [5000, 5001, 5002, 5003, 5004].map((n) => noted('transient', n)),
+        awayTopic,
       );
-      expect(mark.outcome).toBe('dead-lettered');
+      await c.start();
+      await eventually(async () => (await appliedCounts(5000, 5099)).length === 5, {
+        timeoutMs: 60_000,
+        what: 'all five applied',
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      await c.stop();
+      await dlq.stop();
+      expect(failures).toBe(12);
+      expect((await appliedCounts(5000, 5099)).every((r) => r.times === '1')).toBe(true);
+      expect(dlq.dead).toEqual([]);
+    }, 90_000);
+
+    it('loses nothing and dead-letters nothing when its database connections are cut again and again', async () => {
+      // The consumer's own pool is terminated by the server (57P01, as in a PostgreSQL restart) every
+      // 150 ms for 3 s while events arrive; other tests' connections are left alone.
+      const infra = await testInfrastructure();
+      const appName = uniqueName('cut');
+      const consumerDb = await Database.connect({
+        url: infra.postgresUrl,
+        poolSize: 4,
+        applicationName: appName,
+      });
+      const group = uniqueName('cut');
+      const dlqTopic = deadLetterTopic(group).name;
+      await ensureTopics(kafka, [{ name: dlqTopic, partitions: 1 }]);
+      const dlq = await readDeadLetters(dlqTopic);
+      const c = new IdempotentConsumer(consumerDb, {
+        kafka,
+        groupId: group,
+        topics: [awayTopic],
+        schema,
+        handler: applyToTable,
+        batchHandler: async (tx, items) => {
+          for (const i of items) await applyToTable(tx, i.event);
+        },
+        maxAttempts: 2,
+        retryDelayMs: 20,
+        maxRetryDelayMs: 300,
+      });
+      await c.start();
+      let cutting = true;
+      let cut = 0;
+      const cutter = (async () => {
+        while (cutting) {
+          const killed = await db.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+            [appName],
+          );
+          cut += killed.length;
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      })();
+      const events = Array.from({ length: 400 }, (_, i) => noted(`cut-${i % 9}`, 6000 + i));
+      for (let i = 0; i < events.length; i += 40) {
+        await send(events.slice(i, i + 40), awayTopic);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      cutting = false;
+      await cutter;
+      await eventually(async () => (await appliedCounts(6000, 6999)).length === 400, {
+        timeoutMs: 60_000,
+        what: 'all 400 applied',
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await c.stop();
+      await dlq.stop();
+      await consumerDb.close();
+      const counts = await appliedCounts(6000, 6999);
+      expect(cut).toBeGreaterThan(5); // connections really were cut while it worked
+      expect(counts).toHaveLength(400);
+      expect(counts.filter((r) => r.times !== '1')).toEqual([]);
+      expect(dlq.dead).toEqual([]);
     }, 120_000);
   });
 });

@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ContractViolation, deadLetterTopic, EventEnvelope, fromKafkaRecord } from '@realname/contracts';
+import { deadLetterTopic, EventEnvelope, fromKafkaRecord } from '@realname/contracts';
+import { backoffDelay, classifyFailure, PermanentFailure } from '@realname/platform';
 import { Database, identifier, Sql } from './database';
 import { connectOrderedProducer } from './kafka';
 
@@ -50,9 +51,16 @@ export interface IdempotentConsumerOptions {
    * slices of this size; default 500).
    */
   maxBatchMessages?: number;
-  /** Attempts for a message that fails before it goes to the dead-letter topic. */
+  /**
+   * Attempts for a message whose failure is neither transient nor known to be permanent (a bug, a
+   * constraint it breaks) before it goes to the dead-letter topic. Transient failures (a dependency that
+   * is away) are retried without limit and never dead-letter; permanent ones dead-letter at once.
+   */
   maxAttempts?: number;
+  /** First pause between attempts; doubles up to `maxRetryDelayMs`. */
   retryDelayMs?: number;
+  /** Longest pause between attempts while a dependency is away (default 5 s). */
+  maxRetryDelayMs?: number;
   partitionsConsumedConcurrently?: number;
   /** How long the group waits for a silent member (a killed process) before reassigning its partitions. */
   sessionTimeoutMs?: number;
@@ -60,18 +68,15 @@ export interface IdempotentConsumerOptions {
   log?: (level: 'warn' | 'error', message: string, extra: Record<string, unknown>) => void;
 }
 
-/** Failures that no retry can fix go to the dead-letter topic at once. */
-export class PermanentFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentFailure';
-  }
-}
+/** Failures that no retry can fix go to the dead-letter topic at once (defined with the kernel's classification). */
+export { PermanentFailure };
 
 interface Metrics {
   processed: Counter;
   duplicates: Counter;
   deadLettered: Counter;
+  transientRetries: Counter;
+  waiting: Gauge;
   lag: Gauge;
   batchSeconds: Histogram;
 }
@@ -79,8 +84,9 @@ interface Metrics {
 /**
  * Consumes Kafka at least once and applies each event exactly once: the event id goes into the inbox
  * in the same transaction as the handler's changes, and the offset is committed only after that
- * transaction. A message that keeps failing is published to `dlq.<group>.v1` with the reason, marked in
- * the inbox, and the consumer carries on with the next.
+ * transaction. While a dependency is away (PostgreSQL restarting, a broker failing over) the partition
+ * waits and retries without limit, committing nothing past it. Only a message that can never be applied
+ * is published to `dlq.<group>.v1` with the reason, and the consumer carries on with the next.
  */
 export class IdempotentConsumer {
   private consumer?: Consumer;
@@ -123,6 +129,18 @@ export class IdempotentConsumer {
           labelNames,
           registers: [r],
         }),
+        transientRetries: new Counter({
+          name: 'consumer_transient_retries_total',
+          help: 'Attempts that failed because a dependency was unavailable, and were retried',
+          labelNames,
+          registers: [r],
+        }),
+        waiting: new Gauge({
+          name: 'consumer_waiting_for_dependency',
+          help: '1 while a partition waits for a dependency to come back before it goes on',
+          labelNames: ['consumer', 'topic', 'partition'],
+          registers: [r],
+        }),
         lag: new Gauge({
           name: 'consumer_lag_messages',
           help: 'Messages behind the partition end, as of the last batch',
@@ -140,18 +158,43 @@ export class IdempotentConsumer {
     }
   }
 
+  private stopping = false;
+
+  /**
+   * Connects and joins the group. Resolves once consuming has started; callers that must not wait for
+   * the group join (a service that should answer HTTP at once) run it in the background.
+   */
   async start(): Promise<void> {
+    this.stopping = false;
     this.producer = await connectOrderedProducer(this.opts.kafka);
-    this.consumer = this.opts.kafka.consumer({
+    await this.runConsumer();
+  }
+
+  private async runConsumer(): Promise<void> {
+    const consumer = this.opts.kafka.consumer({
       groupId: this.opts.groupId,
       allowAutoTopicCreation: false,
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 200,
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
-    await this.consumer.run({
+    this.consumer = consumer;
+    // kafkajs restarts itself after retriable failures; after any other crash (retries exhausted during
+    // a long broker outage) a new consumer takes over, so a service never stops consuming for good.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopping || this.consumer !== consumer) return;
+      this.opts.log?.('error', 'consumer crashed; starting a new one', { error: String(payload.error) });
+      setTimeout(() => {
+        if (this.stopping || this.consumer !== consumer) return;
+        consumer
+          .disconnect()
+          .catch(() => undefined)
+          .then(() => this.runConsumerUntilStarted());
+      }, 1_000);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
@@ -159,8 +202,21 @@ export class IdempotentConsumer {
     });
   }
 
+  private async runConsumerUntilStarted(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.runConsumer();
+        return;
+      } catch (err) {
+        this.opts.log?.('warn', 'consumer could not start; retrying', { attempt, error: String(err) });
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, 500, 10_000)));
+      }
+    }
+  }
+
   /** Finishes the batch in hand, commits it, and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     this.consumer = undefined;
@@ -186,17 +242,16 @@ export class IdempotentConsumer {
 
   /**
    * Applies messages of the fetched batch in one transaction and then commits the offset past the last.
-   * If that fails, one message at a time (each committed after its own transaction), so a bad one is
-   * isolated, retried and dead-lettered. Returns false when the consumer stopped or lost the partition
-   * part-way.
+   * A transient failure (a dependency away) retries the same slice until it succeeds, without committing
+   * past it. Any other failure falls back to one message at a time (each committed after its own
+   * transaction), so a bad one is isolated and dead-lettered alone. Returns false when the consumer
+   * stopped or lost the partition part-way.
    */
-  private async applyMessages(
-    { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
-    messages: KafkaMessage[],
-  ): Promise<boolean> {
+  private async applyMessages(payload: EachBatchPayload, messages: KafkaMessage[]): Promise<boolean> {
+    const { batch, resolveOffset } = payload;
     const { topic, partition } = batch;
     const labels = { consumer: this.opts.groupId, topic };
-    try {
+    const outcome = await this.untilNotTransient(payload, async () => {
       // Fast path: all the messages in one transaction.
       const counts = await this.db.transaction(async (tx) => {
         if (this.opts.batchHandler) return this.applyBatch(tx, topic, partition, messages);
@@ -208,21 +263,109 @@ export class IdempotentConsumer {
         this.metrics?.processed.inc(labels, counts.processed);
         this.metrics?.duplicates.inc(labels, counts.duplicates);
       }
-    } catch {
-      // Slow path: one message at a time, so a bad one is isolated, retried and dead-lettered.
+    });
+    if (outcome === 'stopped') return false;
+    if (outcome !== 'done') {
+      // Slow path: one message at a time, so a bad one is isolated and dead-lettered.
       for (const m of messages) {
-        if (!isRunning() || isStale()) return false;
-        await this.applyWithRetries(topic, partition, m);
+        if (!this.stillOurs(payload)) return false;
+        if (!(await this.applyAlone(payload, m))) return false;
         resolveOffset(m.offset);
-        await this.commit(topic, partition, m.offset);
-        await heartbeat();
+        await this.commit(payload, m.offset);
       }
       return true;
     }
     const last = messages[messages.length - 1].offset;
     resolveOffset(last);
-    await this.commit(topic, partition, last);
-    await heartbeat();
+    await this.commit(payload, last);
+    return true;
+  }
+
+  private stillOurs({ isRunning, isStale }: EachBatchPayload): boolean {
+    return isRunning() && !isStale();
+  }
+
+  /**
+   * Runs `attempt` until it succeeds or fails for a reason that is not transient. While a dependency is
+   * away it waits (capped exponential backoff), heartbeats so the group keeps the partition, and never
+   * moves the offset. Returns 'done', the non-transient error, or 'stopped' when the consumer stops or
+   * loses the partition meanwhile (the message is then redelivered; the inbox keeps it exactly once).
+   */
+  private async untilNotTransient(
+    payload: EachBatchPayload,
+    attempt: () => Promise<void>,
+  ): Promise<'done' | 'stopped' | { error: unknown }> {
+    const { topic, partition } = payload.batch;
+    const labels = { consumer: this.opts.groupId, topic };
+    const gauge = { ...labels, partition: String(partition) };
+    for (let n = 1; ; n++) {
+      try {
+        await attempt();
+        if (n > 1) {
+          this.metrics?.waiting.set(gauge, 0);
+          this.opts.log?.('warn', 'dependency back: consumer goes on', { topic, partition, attempts: n });
+        }
+        return 'done';
+      } catch (err) {
+        if (classifyFailure(err) !== 'transient') {
+          this.metrics?.waiting.set(gauge, 0);
+          return { error: err };
+        }
+        this.metrics?.transientRetries.inc(labels);
+        this.metrics?.waiting.set(gauge, 1);
+        const delay = backoffDelay(n, this.opts.retryDelayMs ?? 200, this.opts.maxRetryDelayMs ?? 5_000);
+        // One line when the wait starts and then every tenth attempt: an outage must not flood the logs.
+        if (n === 1 || n % 10 === 0)
+          this.opts.log?.('warn', 'dependency unavailable: waiting, nothing is skipped', {
+            topic,
+            partition,
+            attempt: n,
+            retryInMs: delay,
+            error: String(err),
+          });
+        await new Promise((r) => setTimeout(r, delay));
+        if (!this.stillOurs(payload)) return 'stopped';
+        await payload.heartbeat().catch(() => undefined); // Kafka itself may be the one away
+      }
+    }
+  }
+
+  /**
+   * Applies one message in its own transaction: waits out transient failures, dead-letters a permanent
+   * one at once and an unexplained one after `maxAttempts`. Returns false when the consumer stopped.
+   */
+  private async applyAlone(payload: EachBatchPayload, m: KafkaMessage): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    const max = this.opts.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.untilNotTransient(payload, () =>
+        this.db.transaction((tx) => this.apply(tx, topic, partition, m)),
+      );
+      if (outcome === 'done') return true;
+      if (outcome === 'stopped') return false;
+      const { error } = outcome;
+      if (classifyFailure(error) === 'permanent' || attempt >= max) {
+        return this.untilNotTransientOrStop(payload, () => this.deadLetter(topic, partition, m, error));
+      }
+      this.opts.log?.('warn', 'event handler failed, retrying', {
+        topic,
+        partition,
+        offset: m.offset,
+        attempt,
+        error: String(error),
+      });
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, this.opts.retryDelayMs ?? 200)));
+    }
+  }
+
+  /** Publishing to the dead-letter topic waits for Kafka like everything else. */
+  private async untilNotTransientOrStop(
+    payload: EachBatchPayload,
+    fn: () => Promise<void>,
+  ): Promise<boolean> {
+    const outcome = await this.untilNotTransient(payload, fn);
+    if (outcome === 'stopped') return false;
+    if (outcome !== 'done') throw outcome.error;
     return true;
   }
 
@@ -280,29 +423,6 @@ export class IdempotentConsumer {
     this.metrics?.processed.inc(labels);
   }
 
-  private async applyWithRetries(topic: string, partition: number, m: KafkaMessage): Promise<void> {
-    const max = this.opts.maxAttempts ?? 5;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= max; attempt++) {
-      try {
-        await this.db.transaction((tx) => this.apply(tx, topic, partition, m));
-        return;
-      } catch (err) {
-        lastError = err;
-        if (err instanceof PermanentFailure || err instanceof ContractViolation) break;
-        this.opts.log?.('warn', 'event handler failed, retrying', {
-          topic,
-          partition,
-          offset: m.offset,
-          attempt,
-          error: String(err),
-        });
-        await new Promise((r) => setTimeout(r, (this.opts.retryDelayMs ?? 200) * 2 ** (attempt - 1)));
-      }
-    }
-    await this.deadLetter(topic, partition, m, lastError);
-  }
-
   private async deadLetter(topic: string, partition: number, m: KafkaMessage, error: unknown): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const headers: Record<string, string | Buffer> = {};
@@ -322,13 +442,8 @@ export class IdempotentConsumer {
       acks: -1,
       messages: [{ key: m.key, value: m.value, headers }],
     });
-    const id = fromKafkaRecord(m.headers, m.value).id;
-    if (/^[0-9a-f-]{36}$/i.test(id)) {
-      await this.db.execute(
-        `INSERT INTO ${this.schema}.inbox (consumer, event_id, outcome) VALUES ($1, $2, 'dead-lettered') ON CONFLICT DO NOTHING`,
-        [this.inboxName, id],
-      );
-    }
+    // Nothing goes into the inbox: a dead-lettered event was not applied, and a replay of it (see the
+    // operator CLI) must be applied exactly once rather than skipped as already seen.
     this.metrics?.deadLettered.inc({ consumer: this.opts.groupId, topic });
     this.opts.log?.('error', 'event sent to the dead-letter topic', {
       topic,
@@ -339,8 +454,23 @@ export class IdempotentConsumer {
     });
   }
 
-  private async commit(topic: string, partition: number, offset: string): Promise<void> {
-    await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+  /**
+   * Commits the offset past `offset`. A commit that fails (broker away, rebalance) is let go: the
+   * resolved offset goes with the next commit, and a redelivery is absorbed by the inbox.
+   */
+  private async commit(payload: EachBatchPayload, offset: string): Promise<void> {
+    const { topic, partition } = payload.batch;
+    try {
+      await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+      await payload.heartbeat();
+    } catch (err) {
+      this.opts.log?.('warn', 'offset commit failed; it goes with the next one', {
+        topic,
+        partition,
+        offset,
+        error: String(err),
+      });
+    }
   }
 }
 
