@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { classifyFailure } from './failures';
 import { currentCorrelationId } from './logger';
 
 export interface FieldError {
@@ -19,6 +20,9 @@ export interface ProblemDetails {
 }
 
 export const PROBLEM_BASE = 'urn:realname:problem:';
+
+/** Seconds a client is asked to wait when a dependency is briefly away (503). */
+export const RETRY_AFTER_S = 5;
 
 /** Throw this from a controller; the filter renders it as application/problem+json. */
 export class Problem extends HttpException {
@@ -57,6 +61,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const body = toProblem(exception, req.originalUrl ?? req.url);
     if (body.status >= 500) this.onUnexpected?.(exception);
+    if (body.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_S));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 }
@@ -94,6 +99,16 @@ export function toProblem(exception: unknown, instance?: string): ProblemDetails
       title: exception.message,
       status,
       detail: message,
+      instance,
+      correlationId,
+    };
+  }
+  if (classifyFailure(exception) === 'transient') {
+    return {
+      type: PROBLEM_BASE + 'service-unavailable',
+      title: 'Briefly unavailable',
+      status: 503,
+      detail: `A service this one depends on (database or message broker) is briefly unavailable; nothing of this request was kept. Send it again after ${RETRY_AFTER_S} seconds.`,
       instance,
       correlationId,
     };

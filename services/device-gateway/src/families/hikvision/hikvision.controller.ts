@@ -1,4 +1,4 @@
-import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Counter, Registry } from 'prom-client';
@@ -8,12 +8,18 @@ import type { Device } from '../../devices/device';
 import { DeviceRepository } from '../../devices/device-repository';
 import { DevicePresence } from '../../devices/presence';
 import { NormalisedPunch, PunchIngestion } from '../../ingest/punch-ingestion';
+import { DeviceBusyFilter } from '../shared/device-busy.filter';
 import { authenticateDevice, markSeen, rawRequest, replyNotStored, sendJson } from '../shared/device-request';
 import { HikEventNotification, interpretEvent, parseHikvisionBody, parseIsapiTime } from './event';
 import { SerialGap, SerialGapTracker } from './serial-gaps';
 
 export const HIKVISION_PREFIX = '/isapi/v1';
 const PROTOCOL = 'hikvision-isapi';
+
+/** The request URL as echoed back, with the path token hidden. */
+function hidden(url: string): string {
+  return url.replace(/\/isapi\/v1\/([^/]+)\/[^/]+/, '/isapi/v1/$1/<token>');
+}
 
 /** ISAPI's own `ResponseStatus` (JSON form): what a device expects from the server it talks to. */
 function responseStatus(url: string, sub: string, message?: string) {
@@ -36,6 +42,15 @@ function responseStatus(url: string, sub: string, message?: string) {
  */
 @ApiExcludeController()
 @Controller(HIKVISION_PREFIX.slice(1) + '/:deviceId/:token')
+@UseFilters(
+  new DeviceBusyFilter('hikvision', (req) =>
+    responseStatus(
+      hidden(req.originalUrl),
+      'deviceBusy',
+      'the server could not take the event now; send it again',
+    ),
+  ),
+)
 export class HikvisionController {
   private readonly gaps = new SerialGapTracker();
   private readonly gapCounter: Counter<string>;
@@ -69,7 +84,7 @@ export class HikvisionController {
     @Res() res: Response,
   ): Promise<void> {
     const raw = rawRequest(req, PROTOCOL);
-    const url = req.originalUrl.replace(/\/isapi\/v1\/([^/]+)\/[^/]+/, '/isapi/v1/$1/<token>');
+    const url = hidden(req.originalUrl);
     let device: Device | undefined;
     try {
       device = await authenticateDevice(this.devices, this.ingestion, raw, {

@@ -1,4 +1,4 @@
-import { Controller, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FieldProblem } from '@realname/contracts';
@@ -18,6 +18,7 @@ import {
   replyNotStored,
   sendJson,
 } from '../shared/device-request';
+import { DeviceBusyFilter } from '../shared/device-busy.filter';
 import {
   Body,
   deleteListItem,
@@ -65,6 +66,11 @@ const RESULTS: HttpV2Message<HttpV2Results> = { what: 'result upload', parse: pa
  */
 @ApiExcludeController()
 @Controller(HTTPV2_PREFIX.slice(1) + '/:token')
+@UseFilters(
+  new DeviceBusyFilter('httpv2', () =>
+    v2Error(HttpV2ErrorCode.unavailable, 'the gateway could not take this now; send it again'),
+  ),
+)
 export class HttpV2Controller {
   constructor(
     private readonly devices: DeviceRepository,

@@ -39,15 +39,27 @@ export class CoreStandIns {
   readonly notBefore = new Map<number, number>();
   /** How many of the next ingests fail (storage down). */
   failIngest = 0;
+  /** While true, reading a device fails as it does when PostgreSQL is away (connection refused). */
+  databaseAway = false;
   private seq = 100;
 
   /** `devices` are the registered devices; the first is the one commands are queued for by default. */
   constructor(private readonly devices: Device[]) {}
 
+  private reachable(): void {
+    if (this.databaseAway)
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  }
+
   repo = {
-    find: async (id: string) => this.devices.find((d) => d.deviceId === id),
-    findBySerial: async (family: string, sn: string) =>
-      this.devices.find((d) => d.family === family && d.serial === sn),
+    find: async (id: string) => {
+      this.reachable();
+      return this.devices.find((d) => d.deviceId === id);
+    },
+    findBySerial: async (family: string, sn: string) => {
+      this.reachable();
+      return this.devices.find((d) => d.family === family && d.serial === sn);
+    },
     tokenMatches: (d: Device, t: string) => !!d.token && d.token === t,
   };
   ingestion = {

@@ -58,6 +58,29 @@ async function post(path: string, body: string, type = 'application/json') {
 }
 
 describe('recognition callback', () => {
+  it('answers its own busy reply (503), not a generic error, while the database is away', async () => {
+    fakes.databaseAway = true;
+    try {
+      const before = fakes.punches.length;
+      const res = await fetch(`${base}/uface/v1/${device.deviceId}/${device.token}/recognition`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          deviceKey: 'UF0001',
+          personId: '10001',
+          time: String(Date.now()),
+          type: 'face_0',
+        }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await res.json()).toMatchObject({ result: 0, success: false });
+      expect(fakes.punches.length).toBe(before);
+    } finally {
+      fakes.databaseAway = false;
+    }
+  });
+
   it('turns a face_0 callback into one punch and answers exactly {"result":1,"success":true}', async () => {
     const d = sim({ photo: JPEG });
     const at = Date.UTC(2026, 10, 21, 0, 1, 2);

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FieldProblem } from '@realname/contracts';
@@ -20,6 +20,7 @@ import {
   sendJson,
   sendPhoto,
 } from '../shared/device-request';
+import { DeviceBusyFilter } from '../shared/device-busy.filter';
 import { readFields } from '../shared/form-fields';
 import { FaceSteps } from './face-steps';
 import {
@@ -96,6 +97,9 @@ const TASK_RESULT: UfaceMessage<UfaceTaskResult> = { what: 'task result', parse:
  */
 @ApiExcludeController()
 @Controller(UFACE_PREFIX.slice(1) + '/:deviceId/:token')
+@UseFilters(
+  new DeviceBusyFilter('uface', () => ufaceError('the gateway could not take this now; send it again')),
+)
 export class UfaceController {
   private readonly faceSteps: FaceSteps;
 
