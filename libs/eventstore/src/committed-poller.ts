@@ -1,3 +1,4 @@
+import { backoffDelay } from '@realname/platform';
 import { Database, identifier, Sql } from './database';
 import { EVENT_COLUMNS, rowToEvent, StoredEvent } from './event-store';
 
@@ -9,8 +10,11 @@ export interface PollerOptions {
   idleMs?: number;
   /** Only these event types (others are passed over and never revisited). */
   eventTypes?: string[];
-  /** Called after a batch failed; the batch is retried after a pause. */
-  onError?: (err: unknown) => void;
+  /**
+   * Called when a batch fails (the first failure of a run of them, then every tenth); the same batch is
+   * retried after a pause that grows to a few seconds while the failures last. Nothing is skipped.
+   */
+  onError?: (err: unknown, consecutiveFailures: number) => void;
 }
 
 interface Checkpoint {
@@ -37,6 +41,7 @@ export class CommittedEventPoller {
   private wake?: () => void;
   private inFlight = false;
   private drainUntil = 0;
+  private failures = 0;
   /** Whether this replica holds the poller's lock. */
   leader = false;
 
@@ -110,8 +115,7 @@ export class CommittedEventPoller {
       try {
         await this.run();
       } catch (err) {
-        this.opts.onError?.(err);
-        if (this.running) await this.sleep(1000);
+        if (this.running) await this.sleep(this.failed(err));
       }
     } while (this.running);
   }
@@ -137,9 +141,10 @@ export class CommittedEventPoller {
         let handled = 0;
         try {
           handled = await this.pollOnce();
+          this.failures = 0;
         } catch (err) {
-          this.opts.onError?.(err);
-          await this.sleep(draining ? 100 : Math.max(500, this.opts.idleMs ?? 100));
+          const pause = this.failed(err);
+          await this.sleep(draining ? 100 : pause);
           continue;
         }
         if (draining) {
@@ -160,6 +165,13 @@ export class CommittedEventPoller {
       }
       await session.release();
     }
+  }
+
+  /** Counts a failure, reports it (not every one: an outage must not flood the logs), returns the pause. */
+  private failed(err: unknown): number {
+    this.failures++;
+    if (this.failures === 1 || this.failures % 10 === 0) this.opts.onError?.(err, this.failures);
+    return backoffDelay(this.failures, Math.max(200, this.opts.idleMs ?? 100), 5_000);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import type { TopicSpec } from '@realname/contracts';
+import { retryTransient } from '@realname/platform';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -26,40 +27,41 @@ export function createKafka(opts: KafkaOptions): Kafka {
   });
 }
 
-/** Creates the topics that do not exist yet (broker auto-creation is off on purpose). */
-export async function ensureTopics(kafka: Kafka, topics: TopicSpec[], attempts = 20): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const created: string[] = [];
-    // A broker that has just started may not yet serve the metadata of topics it has just created
-    // (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE): look again and create what is still missing.
-    for (let attempt = 1; ; attempt++) {
+/**
+ * Creates the topics that do not exist yet (broker auto-creation is off on purpose). Waits for as long
+ * as the cluster is unreachable or still starting (a broker that has just started may not yet serve the
+ * metadata of topics it has just created: UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE); a refusal
+ * that no wait can cure (a bad topic name or setting) is thrown.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: TopicSpec[],
+  opts: { signal?: AbortSignal; onRetry?: (err: unknown, attempt: number) => void } = {},
+): Promise<string[]> {
+  return retryTransient(
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t.name));
-        if (missing.length > 0) {
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: missing.map((t) => ({
-              topic: t.name,
-              numPartitions: t.partitions,
-              replicationFactor: -1,
-              configEntries: t.retentionMs ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : [],
-            })),
-          });
-          created.push(...missing.map((t) => t.name));
-        }
-        return created;
-      } catch (err) {
-        const retriable = (err as { retriable?: boolean }).retriable !== false;
-        if (!retriable || attempt >= attempts) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
+        if (missing.length === 0) return [];
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: -1,
+            configEntries: t.retentionMs ? [{ name: 'retention.ms', value: String(t.retentionMs) }] : [],
+          })),
+        });
+        return missing.map((t) => t.name);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
       }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+    },
+    { name: 'ensure topics', maxDelayMs: 2_000, signal: opts.signal, onRetry: opts.onRetry },
+  );
 }
 
 /**
