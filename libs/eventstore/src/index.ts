@@ -7,3 +7,4 @@ export * from './outbox-relay';
 export * from './idempotent-consumer';
 export * from './decider';
 export * from './command-handler';
+export * from './projection';

@@ -6,6 +6,9 @@ import { CommittedEventPoller } from './committed-poller';
 import type { StoredEvent } from './event-store';
 import { connectOrderedProducer } from './kafka';
 
+/** The outbox relay's checkpoint name (read by the operator CLI's `outbox status`). */
+export const OUTBOX_CHECKPOINT = 'outbox:kafka';
+
 export interface OutboxRelayOptions {
   schema: string;
   kafka: Kafka;
@@ -38,7 +41,7 @@ export class OutboxRelay {
       db,
       opts.schema,
       {
-        name: 'outbox:kafka',
+        name: OUTBOX_CHECKPOINT,
         batchSize: opts.batchSize ?? 1000,
         idleMs: opts.idleMs ?? 50,
         onError: opts.onError,

@@ -1,0 +1,7 @@
+export * from './commands';
+export * from './config';
+export * from './dlq';
+export * from './errors';
+export * from './outbox-status';
+export * from './projections';
+export * from './table';
