@@ -1,28 +1,28 @@
-import {
-  DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
 import { prefixedTopicRouter, topicOf } from '@realname/contracts';
 import { createKafka, Database, connectMigrated, OutboxRelay } from '@realname/eventstore';
 import {
+  clickHouseDependency,
+  clickHouseLoggerClass,
+  Dependency,
   JsonLogger,
+  KafkaProbe,
   LOGGER,
   METRICS_REGISTRY,
   PlatformModule,
-  Readiness,
+  postgresDependency,
   SERVICE_CONFIG,
+  SERVICE_DECLARATION,
+  ServiceComponent,
+  ServiceDeclaration,
 } from '@realname/platform';
 import { AnalyticsQueries } from './analytics/analytics-queries';
 import { connectClickHouse, migrateClickHouse } from './analytics/clickhouse';
 import { ClickHouseSink } from './analytics/clickhouse-sink';
-import { AttendanceGrpcController } from './api/attendance.grpc.controller';
-import { PunchesController } from './api/punches.controller';
+import { AttendanceGrpcController } from './punches/punches.grpc';
+import { PunchesController } from './punches/punches.rest';
 import type { AttendanceConfig } from './config';
 import { AttendanceConsumers } from './consumers';
 import { attendanceMigrations } from './migrations';
@@ -30,74 +30,90 @@ import { PunchQueries } from './punches/punch-queries';
 
 const CLICKHOUSE = Symbol('CLICKHOUSE');
 
-/** The consumer of device punches and registry enrolments, the outbox relay and the ClickHouse sink, started and stopped in order. */
+/**
+ * What attendance runs beside its APIs, given to the platform's runtime: the outbox relay, the ClickHouse
+ * sink (with its migrations) and the consumers of device punches and registry enrolments, all started in
+ * the background; PostgreSQL is required, Kafka and ClickHouse are not (analytics lag is in metrics).
+ */
 @Injectable()
-class AttendanceRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
-  private consumers?: AttendanceConsumers;
-  private relay?: OutboxRelay;
-  private sink?: ClickHouseSink;
+class AttendanceRuntime implements ServiceDeclaration {
+  readonly components: ServiceComponent[];
+  readonly dependencies: Dependency[];
 
   constructor(
-    private readonly db: Database,
-    @Inject(CLICKHOUSE) private readonly clickhouse: ClickHouseClient,
-    private readonly readiness: Readiness,
-    @Inject(SERVICE_CONFIG) private readonly config: AttendanceConfig,
-    @Inject(LOGGER) private readonly logger: JsonLogger,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const c = this.config;
+    db: Database,
+    @Inject(CLICKHOUSE) clickhouse: ClickHouseClient,
+    @Inject(SERVICE_CONFIG) c: AttendanceConfig,
+    @Inject(LOGGER) logger: JsonLogger,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
     const kafka = createKafka({
       brokers: c.KAFKA_BROKERS,
       clientId: 'attendance',
-      log: (level, message, extra) => this.logger.event(level, `kafka: ${message}`, extra),
+      log: (level, message, extra) => logger.event(level, `kafka: ${message}`, extra),
     });
-    const prefix = c.KAFKA_TOPIC_PREFIX;
-    this.consumers = new AttendanceConsumers({
-      db: this.db,
+    const consumers = new AttendanceConsumers({
+      db,
       kafka,
       schema: c.DATABASE_SCHEMA,
       groupId: c.KAFKA_GROUP_ID,
-      topicPrefix: prefix,
+      topicPrefix: c.KAFKA_TOPIC_PREFIX,
       sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
-      registry: this.registry,
-      log: (level, message, extra) => this.logger.event(level, message, extra),
+      registry,
+      log: (level, message, extra) => logger.event(level, message, extra),
     });
-    await this.consumers.ensureTopics();
-
-    this.sink = new ClickHouseSink(this.db, this.clickhouse, {
+    const sink = new ClickHouseSink(db, clickhouse, {
       schema: c.DATABASE_SCHEMA,
       database: c.CLICKHOUSE_DATABASE,
       batchSize: c.CLICKHOUSE_BATCH_SIZE,
       flushMs: c.CLICKHOUSE_FLUSH_MS,
-      registry: this.registry,
+      registry,
       onError: (err) =>
-        this.logger.event('warn', 'clickhouse sink: insert failed, will retry', { error: String(err) }),
+        logger.event('warn', 'clickhouse sink: insert failed, will retry', { error: String(err) }),
     });
-    this.sink.start();
-    this.relay = new OutboxRelay(this.db, {
+    const relay = new OutboxRelay(db, {
       schema: c.DATABASE_SCHEMA,
       kafka,
-      topicFor: prefixedTopicRouter(prefix, topicOf),
-      registry: this.registry,
+      topicFor: prefixedTopicRouter(c.KAFKA_TOPIC_PREFIX, topicOf),
+      registry,
       onError: (err) =>
-        this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
+        logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
-    await this.relay.start();
-    await this.consumers.start();
-    this.readiness.register('postgres', () => this.db.ping());
-    this.readiness.register('clickhouse', async () => (await this.clickhouse.ping()).success);
-  }
-
-  /** Stops taking messages first, then lets the relay and sink finish their batch, then closes pools. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumers?.stop();
-    await this.relay?.stop();
-    await this.sink?.stop();
-    await this.clickhouse.close();
-    await this.db.close();
-    this.logger.event('info', 'stopped');
+    const kafkaProbe = new KafkaProbe(kafka);
+    this.dependencies = [
+      postgresDependency(db),
+      kafkaProbe.dependency(false),
+      clickHouseDependency(clickhouse, false),
+    ];
+    this.components = [
+      { name: 'postgres pool', stop: () => db.close() },
+      { name: 'clickhouse client', stop: () => clickhouse.close() },
+      kafkaProbe,
+      {
+        name: 'outbox relay',
+        background: true,
+        start: async () => {
+          await consumers.ensureTopics();
+          await relay.start();
+        },
+        stop: () => relay.stop(),
+      },
+      {
+        name: 'clickhouse sink',
+        background: true,
+        start: async () => {
+          await migrateClickHouse(clickhouse, c.CLICKHOUSE_DATABASE);
+          sink.start();
+        },
+        stop: () => sink.stop(),
+      },
+      {
+        name: 'kafka consumers',
+        background: true,
+        start: () => consumers.start(),
+        stop: () => consumers.stop(),
+      },
+    ];
   }
 }
 
@@ -132,15 +148,14 @@ export class AttendanceModule {
         },
         {
           provide: CLICKHOUSE,
-          useFactory: async () => {
-            const client = connectClickHouse({
+          // No round trip here: ClickHouse may be away at start-up; its migrations run with the sink.
+          useFactory: () =>
+            connectClickHouse({
               url: config.CLICKHOUSE_URL,
               username: config.CLICKHOUSE_USER,
               password: config.CLICKHOUSE_PASSWORD,
-            });
-            await migrateClickHouse(client, config.CLICKHOUSE_DATABASE);
-            return client;
-          },
+              LoggerClass: clickHouseLoggerClass(shared.logger),
+            }),
         },
         {
           provide: PunchQueries,
@@ -152,7 +167,7 @@ export class AttendanceModule {
           useFactory: (ch: ClickHouseClient) => new AnalyticsQueries(ch, config.CLICKHOUSE_DATABASE),
           inject: [CLICKHOUSE],
         },
-        AttendanceRuntime,
+        { provide: SERVICE_DECLARATION, useClass: AttendanceRuntime },
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { eventStoreMigrations, Migration } from '@realname/eventstore';
+import { eventStoreMigrations, keyedStreamIdSql, Migration } from '@realname/eventstore';
 
 export const registryMigrations: Migration[] = [
   ...eventStoreMigrations,
@@ -174,6 +174,20 @@ export const registryMigrations: Migration[] = [
         caller text NOT NULL,
         admitted_at timestamptz NOT NULL DEFAULT now()
       );
+    `,
+  },
+  {
+    id: '0104_streams_keyed_by_their_uniqueness_rule',
+    sql: `
+      -- Worker streams were named by a fresh worker id, enrolment streams by a fresh enrolment id, so
+      -- their deciders could not see an earlier registration or enrolment. Move each to the id its rule
+      -- derives (keyed hash of the ID number; project and worker): see docs/adr/0012. The events, their
+      -- positions and transaction ids stay as they are, so nothing is published again.
+      UPDATE {{schema}}.events e SET stream_id = ${keyedStreamIdSql("'worker'", 'w.id_hash')}
+        FROM {{schema}}.workers w WHERE e.stream_id = 'worker-' || w.worker_id;
+      UPDATE {{schema}}.events e
+         SET stream_id = ${keyedStreamIdSql("'enrolment'", 'n.project_id || chr(31) || n.worker_id')}
+        FROM {{schema}}.enrolments n WHERE e.stream_id = 'enrolment-' || n.enrolment_id;
     `,
   },
 ];

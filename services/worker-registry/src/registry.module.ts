@@ -1,11 +1,4 @@
-import {
-  DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { prefixedTopicRouter, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
 import {
@@ -18,73 +11,100 @@ import {
 } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import {
+  Dependency,
   JsonLogger,
+  KafkaProbe,
   LOGGER,
   METRICS_REGISTRY,
   PlatformModule,
-  Readiness,
+  postgresDependency,
   SERVICE_CONFIG,
+  SERVICE_DECLARATION,
+  ServiceComponent,
+  ServiceDeclaration,
 } from '@realname/platform';
-import { HeadPhotoController } from './api/head-photo.controller';
-import { IdentityRevealsController } from './api/identity-reveals.controller';
-import { PeopleController } from './api/people.controller';
-import { ProjectsController } from './api/projects.controller';
-import { RegistryGrpcController } from './api/registry.grpc.controller';
-import { EnrolmentService } from './enrolments/enrolment-service';
 import type { RegistryConfig } from './config';
+import { EnrolmentsGrpc } from './enrolments/enrolments.grpc';
+import { EnrolmentCommands } from './enrolments/enrolments.handler';
+import { EnrolmentsRepository } from './enrolments/enrolments.repository';
+import { EnrolmentsRest } from './enrolments/enrolments.rest';
+import { EnterpriseCommands } from './enterprises/enterprises.handler';
+import { EnterprisesRepository } from './enterprises/enterprises.repository';
+import { EnterprisesRest } from './enterprises/enterprises.rest';
 import { HttpIntegrityPlatform } from './integrity/integrity-platform';
 import { IntegritySync } from './integrity/integrity-sync';
+import { IntegritySyncRest } from './integrity/integrity-sync.rest';
 import { registryMigrations } from './migrations';
+import { ProjectLocalDetails } from './projects/project-local-details';
 import { ProjectQueries } from './projects/project-queries';
-import { ProjectRepository } from './projects/project-repository';
+import { ProjectsGrpc } from './projects/projects.grpc';
+import { ProjectCommands } from './projects/projects.handler';
+import { ProjectRepository } from './projects/projects.repository';
+import { ProjectsRest } from './projects/projects.rest';
+import { HeadPhotoRest } from './workers/head-photo.rest';
 import { IdentityReveals } from './workers/identity-reveals';
+import { IdentityRevealsRest } from './workers/identity-reveals.rest';
 import { RevealAccess } from './workers/reveal-access';
 import { WorkerQueries } from './workers/worker-queries';
+import { WorkersGrpc } from './workers/workers.grpc';
+import { WorkerCommands } from './workers/workers.handler';
+import { WorkersRepository } from './workers/workers.repository';
+import { WorkersRest } from './workers/workers.rest';
 
-/** The outbox relay and the scheduled integrity sync, started and stopped with the service. */
+/**
+ * What the registry runs beside its APIs, given to the platform's runtime: the outbox relay (in the
+ * background: it waits for Kafka) and the scheduled integrity sync. PostgreSQL is required; Kafka is
+ * not (the outbox keeps what is to be published).
+ */
 @Injectable()
-class RegistryRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
-  private relay?: OutboxRelay;
+class RegistryRuntime implements ServiceDeclaration {
+  readonly components: ServiceComponent[];
+  readonly dependencies: Dependency[];
 
   constructor(
-    private readonly db: Database,
-    private readonly sync: IntegritySync,
-    private readonly readiness: Readiness,
-    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
-    @Inject(LOGGER) private readonly logger: JsonLogger,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const c = this.config;
+    db: Database,
+    sync: IntegritySync,
+    @Inject(SERVICE_CONFIG) c: RegistryConfig,
+    @Inject(LOGGER) logger: JsonLogger,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
     const kafka = createKafka({
       brokers: c.KAFKA_BROKERS,
       clientId: 'worker-registry',
-      log: (level, message, extra) => this.logger.event(level, `kafka: ${message}`, extra),
+      log: (level, message, extra) => logger.event(level, `kafka: ${message}`, extra),
     });
     const prefix = c.KAFKA_TOPIC_PREFIX;
-    await ensureTopics(kafka, [
-      withTopicPrefix(prefix, Topics.registryProjects),
-      withTopicPrefix(prefix, Topics.registryEnrolments),
-    ]);
-    this.relay = new OutboxRelay(this.db, {
+    const relay = new OutboxRelay(db, {
       schema: c.DATABASE_SCHEMA,
       kafka,
       topicFor: prefixedTopicRouter(prefix, topicOf),
-      registry: this.registry,
+      registry,
       onError: (err) =>
-        this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
+        logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
-    await this.relay.start();
-    this.sync.schedule(c.INTEGRITY_SYNC_INTERVAL_S);
-    this.readiness.register('postgres', () => this.db.ping());
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.sync.stop();
-    await this.relay?.stop();
-    await this.db.close();
-    this.logger.event('info', 'stopped');
+    const kafkaProbe = new KafkaProbe(kafka);
+    this.dependencies = [postgresDependency(db), kafkaProbe.dependency(false)];
+    this.components = [
+      { name: 'postgres pool', stop: () => db.close() },
+      kafkaProbe,
+      {
+        name: 'outbox relay',
+        background: true,
+        start: async () => {
+          await ensureTopics(kafka, [
+            withTopicPrefix(prefix, Topics.registryProjects),
+            withTopicPrefix(prefix, Topics.registryEnrolments),
+          ]);
+          await relay.start();
+        },
+        stop: () => relay.stop(),
+      },
+      {
+        name: 'integrity sync scheduler',
+        start: () => sync.schedule(c.INTEGRITY_SYNC_INTERVAL_S),
+        stop: () => sync.stop(),
+      },
+    ];
   }
 }
 
@@ -103,11 +123,16 @@ export class RegistryModule {
         }),
       ],
       controllers: [
-        ProjectsController,
-        PeopleController,
-        IdentityRevealsController,
-        HeadPhotoController,
-        RegistryGrpcController,
+        ProjectsRest,
+        EnterprisesRest,
+        IntegritySyncRest,
+        WorkersRest,
+        IdentityRevealsRest,
+        HeadPhotoRest,
+        EnrolmentsRest,
+        ProjectsGrpc,
+        WorkersGrpc,
+        EnrolmentsGrpc,
       ],
       providers: [
         {
@@ -162,10 +187,48 @@ export class RegistryModule {
           inject: [Database, ProjectRepository, PersonalDataVault],
         },
         {
-          provide: EnrolmentService,
-          useFactory: (db: Database, vault: PersonalDataVault, projects: ProjectRepository) =>
-            new EnrolmentService(db, schema, vault, projects),
-          inject: [Database, PersonalDataVault, ProjectRepository],
+          provide: ProjectLocalDetails,
+          useFactory: (db: Database) => new ProjectLocalDetails(db, schema),
+          inject: [Database],
+        },
+        {
+          provide: ProjectCommands,
+          useFactory: (db: Database, projects: ProjectRepository, vault: PersonalDataVault) =>
+            new ProjectCommands(db, projects, vault),
+          inject: [Database, ProjectRepository, PersonalDataVault],
+        },
+        {
+          provide: WorkersRepository,
+          useFactory: (db: Database, vault: PersonalDataVault) => new WorkersRepository(db, schema, vault),
+          inject: [Database, PersonalDataVault],
+        },
+        {
+          provide: WorkerCommands,
+          useFactory: (db: Database, workers: WorkersRepository, vault: PersonalDataVault) =>
+            new WorkerCommands(db, workers, vault),
+          inject: [Database, WorkersRepository, PersonalDataVault],
+        },
+        {
+          provide: EnrolmentsRepository,
+          useFactory: (db: Database, vault: PersonalDataVault) => new EnrolmentsRepository(db, schema, vault),
+          inject: [Database, PersonalDataVault],
+        },
+        {
+          provide: EnrolmentCommands,
+          useFactory: (db: Database, enrolments: EnrolmentsRepository) =>
+            new EnrolmentCommands(db, enrolments),
+          inject: [Database, EnrolmentsRepository],
+        },
+        {
+          provide: EnterprisesRepository,
+          useFactory: (db: Database) => new EnterprisesRepository(db, schema),
+          inject: [Database],
+        },
+        {
+          provide: EnterpriseCommands,
+          useFactory: (db: Database, enterprises: EnterprisesRepository) =>
+            new EnterpriseCommands(db, enterprises),
+          inject: [Database, EnterprisesRepository],
         },
         {
           provide: WorkerQueries,
@@ -184,7 +247,7 @@ export class RegistryModule {
             ),
           inject: [Database, PersonalDataVault],
         },
-        RegistryRuntime,
+        { provide: SERVICE_DECLARATION, useClass: RegistryRuntime },
       ],
     };
   }

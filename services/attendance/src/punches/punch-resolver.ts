@@ -1,5 +1,5 @@
 import { createEvent, EventEnvelope, PunchResolved } from '@realname/contracts';
-import { ConcurrencyConflict, EventStore, Sql } from '@realname/eventstore';
+import { EventStore, retryOnConflict, Sql } from '@realname/eventstore';
 import { afterCommit } from '../after-commit';
 import { Enrolments } from '../enrolments/enrolments';
 import { personDay, personDayStreamId } from './person-day';
@@ -75,7 +75,7 @@ export class PunchResolver {
     cause: EventEnvelope,
   ): Promise<number> {
     const streamId = personDayStreamId(projectId, personId, day);
-    for (let attempt = 1; ; attempt++) {
+    return retryOnConflict(async () => {
       const { history, state } = await readPersonDay(this.store, streamId, tx);
       const decision = personDay.decide({ kind: 'ResolvePunches', enrolments }, state);
       if (!Array.isArray(decision) || decision.length === 0) return 0;
@@ -93,17 +93,12 @@ export class PunchResolver {
           : [],
       );
       if (envelopes.length === 0) return 0;
-      try {
-        await this.store.append(streamId, envelopes, history.length, tx);
-      } catch (err) {
-        if (err instanceof ConcurrencyConflict && attempt < 5) continue;
-        throw err;
-      }
+      await this.store.append(streamId, envelopes, history.length, tx);
       for (const e of envelopes) {
         await this.projection.resolved(tx, e.data, e.time);
         if (this.metrics) afterCommit(tx, () => this.metrics!.reresolved(e.data.resolution));
       }
       return envelopes.length;
-    }
+    });
   }
 }

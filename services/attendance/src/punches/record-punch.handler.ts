@@ -10,11 +10,11 @@ import {
 } from '@realname/contracts';
 import {
   AppendResult,
-  ConcurrencyConflict,
   EventStore,
   fold,
   isRejection,
   PermanentFailure,
+  retryOnConflict,
   Sql,
   StoredEvent,
   StreamAppend,
@@ -37,9 +37,6 @@ interface DayDecision extends StreamAppend {
   /** The region of the punch each event records (parallel to events). */
   regions: string[];
 }
-
-/** Appends to person-day streams that another writer moved in between are re-read and decided again. */
-const MAX_ATTEMPTS = 5;
 
 /**
  * Applies PunchRecorded events to the persons' days: looks up the enrolments each punch's device
@@ -83,25 +80,19 @@ export class RecordPunchHandler {
     await this.enrolments.lockMany(tx, identifiers, 'shared');
     const enrolments = await this.enrolments.matchingMany(tx, identifiers);
     const days = byPersonDay(punches);
-    for (let attempt = 1; ; attempt++) {
+    // Another partition's consumer (or replica) may write to one of these days first: then read them
+    // again and decide again. The append was undone to its savepoint; the locks are still held.
+    return retryOnConflict(async () => {
       const histories = await this.store.readStreams([...days.keys()], tx);
       const decisions = [...days].flatMap(([streamId, dayPunches]) => {
         const d = decideDay(streamId, histories.get(streamId)!, dayPunches, enrolments);
         return d.events.length > 0 ? [d] : [];
       });
       if (decisions.length === 0) return 0;
-      let appended: AppendResult[];
-      try {
-        appended = await this.store.appendToStreams(decisions, tx);
-      } catch (err) {
-        // Another partition's consumer (or replica) wrote to one of these days first: read them again
-        // and decide again. The append was undone to its savepoint; the locks are still held.
-        if (err instanceof ConcurrencyConflict && attempt < MAX_ATTEMPTS) continue;
-        throw err;
-      }
+      const appended = await this.store.appendToStreams(decisions, tx);
       await this.project(tx, decisions, appended);
       return decisions.reduce((n, d) => n + d.events.length, 0);
-    }
+    });
   }
 
   /** The read model rows of the appended events, and the metrics once the transaction commits. */

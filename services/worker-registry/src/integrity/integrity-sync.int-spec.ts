@@ -4,7 +4,7 @@ import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity
 import { PersonalDataVault } from '@realname/personal-data';
 import { testInfrastructure, uniqueName } from '@realname/testing';
 import { registryMigrations } from '../migrations';
-import { ProjectRepository } from '../projects/project-repository';
+import { ProjectRepository } from '../projects/projects.repository';
 import { HttpIntegrityPlatform } from './integrity-platform';
 import { IntegritySync } from './integrity-sync';
 

@@ -1,8 +1,9 @@
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Database, isRejection, Sql } from '@realname/eventstore';
 import { maskResidentId } from '@realname/domain-rules';
 import { PersonalDataVault } from '@realname/personal-data';
-import { ProjectRepository } from '../projects/project-repository';
+import { ProjectRepository } from '../projects/projects.repository';
 import { IntegrityChange, IntegrityPlatform, IntegrityPlatformError } from './integrity-platform';
 
 const FEED = 'integrity';
@@ -188,17 +189,16 @@ export class IntegritySync {
     }
   }
 
+  /** A page of changes; an unanswered or failed request is tried again a few times, then the run stops. */
   private async fetchWithRetry(cursor: string) {
-    const max = this.opts.maxAttempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.platform.changes(cursor, this.opts.pageSize);
-      } catch (err) {
-        const retryable = !(err instanceof IntegrityPlatformError) || err.retryable;
-        if (!retryable || attempt >= max) throw err;
-        await new Promise((r) => setTimeout(r, (this.opts.retryDelayMs ?? 500) * 2 ** (attempt - 1)));
-      }
-    }
+    const policy = retry(
+      handleWhen((err) => !(err instanceof IntegrityPlatformError) || err.retryable),
+      {
+        maxAttempts: Math.max(0, (this.opts.maxAttempts ?? 4) - 1),
+        backoff: new ExponentialBackoff({ initialDelay: this.opts.retryDelayMs ?? 500, maxDelay: 30_000 }),
+      },
+    );
+    return policy.execute(() => this.platform.changes(cursor, this.opts.pageSize));
   }
 
   /** Applies one change; false when it was passed over (with the reason logged). */

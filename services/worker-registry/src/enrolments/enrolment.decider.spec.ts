@@ -1,14 +1,16 @@
 import { profileFor } from '@realname/domain-rules';
-import { isRejection } from '@realname/eventstore';
+import { deciderSpec, isRejection } from '@realname/eventstore';
 import {
   decideEnrolment,
   EnrolmentCommand,
+  enrolmentDecider,
+  enrolmentStreamId,
   EnrolmentDetails,
   EnrolmentEvent,
   evolveEnrolment,
   initialEnrolmentState,
   WorkerFacts,
-} from './enrolment';
+} from './enrolment.decider';
 
 const today = '2026-11-21';
 const profile = profileFor('330106');
@@ -153,7 +155,25 @@ describe('a worker on a project', () => {
     expect(given(enrol, issue).when(issue)).toEqual([]);
   });
 
-  it('is enrolled once', () => {
-    expect(given(enrol).when(enrol)).toMatchObject({ code: 'already-enrolled' });
+  it('already-enrolled: is enrolled once per project (one stream per project and worker)', () => {
+    deciderSpec(enrolmentDecider)
+      .given([{ type: 'realname.registry.WorkerEnrolled', data: details }])
+      .when({ kind: 'Enrol', details: { ...details, enrolmentId: 'e-2' } })
+      .thenRejects('already-enrolled', /one role per ID card per project.*e-1/);
+    expect(enrolmentStreamId('P1', 'w-1')).toBe(enrolmentStreamId('P1', 'w-1'));
+    expect(enrolmentStreamId('P1', 'w-1')).not.toBe(enrolmentStreamId('P2', 'w-1'));
+  });
+
+  it('not-enrolled: nothing is done to an enrolment that was never made', () => {
+    deciderSpec(enrolmentDecider).given([]).when(contract).thenRejects('not-enrolled');
+  });
+
+  it('date-in-future: no contract or training dated after today', () => {
+    expect(
+      given(enrol).when({
+        ...contract,
+        contract: { ...(contract as { contract: object }).contract, startDate: '2026-12-01' },
+      } as EnrolmentCommand),
+    ).toMatchObject({ code: 'date-in-future' });
   });
 });

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AnalyticsQueries } from '../analytics/analytics-queries';
-import { PunchQueries } from '../punches/punch-queries';
+import { PunchQueries } from './punch-queries';
 import { restQuery } from './query-errors';
 
 @ApiTags('punches')

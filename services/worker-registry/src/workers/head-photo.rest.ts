@@ -2,9 +2,9 @@ import { Controller, Get, Headers, Inject, Param, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import { Database } from '@realname/eventstore';
 import { Problem, SERVICE_CONFIG } from '@realname/platform';
 import type { RegistryConfig } from '../config';
+import { WorkersRepository } from './workers.repository';
 
 /**
  * A worker's head photo, for services that put faces on the gates (the device gateway). Biometric data:
@@ -13,9 +13,9 @@ import type { RegistryConfig } from '../config';
 @ApiTags('workers and enrolments')
 @ApiBearerAuth()
 @Controller('api/v1/workers/:workerId/head-photo')
-export class HeadPhotoController {
+export class HeadPhotoRest {
   constructor(
-    private readonly db: Database,
+    private readonly workers: WorkersRepository,
     @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
   ) {}
 
@@ -36,13 +36,10 @@ export class HeadPhotoController {
         'photo-token-required',
         'Send a photo token as "Authorization: Bearer <token>"',
       );
-    const [row] = await this.db.query<{ head_photo: Buffer | null }>(
-      `SELECT head_photo FROM ${this.config.DATABASE_SCHEMA}.workers WHERE worker_id = $1`,
-      [workerId],
-    );
-    if (!row?.head_photo) throw Problem.notFound(`No head photo for worker "${workerId.slice(0, 64)}"`);
-    const png = row.head_photo[0] === 0x89;
+    const photo = await this.workers.headPhoto(workerId);
+    if (!photo) throw Problem.notFound(`No head photo for worker "${workerId.slice(0, 64)}"`);
+    const png = photo[0] === 0x89;
     res.setHeader('Cache-Control', 'no-store');
-    res.type(png ? 'image/png' : 'image/jpeg').send(row.head_photo);
+    res.type(png ? 'image/png' : 'image/jpeg').send(photo);
   }
 }

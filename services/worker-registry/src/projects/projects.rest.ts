@@ -1,16 +1,14 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { KeyPost, zodProblems } from '@realname/contracts';
-import { checkResidentId, maskResidentId } from '@realname/domain-rules';
-import { Database, isRejection } from '@realname/eventstore';
-import { Problem, SERVICE_CONFIG } from '@realname/platform';
-import { PersonalDataVault } from '@realname/personal-data';
-import type { RegistryConfig } from '../config';
-import { IntegritySync } from '../integrity/integrity-sync';
-import { ProjectRepository } from '../projects/project-repository';
-import { ProjectLocalDetails } from '../projects/project-local-details';
-import { ProjectQueries } from '../projects/project-queries';
+import { checkResidentId } from '@realname/domain-rules';
+import { isRejection } from '@realname/eventstore';
+import { Problem } from '@realname/platform';
+import { parseBody, refused } from '../refusals';
+import { ProjectLocalDetails } from './project-local-details';
+import { ProjectQueries } from './project-queries';
+import { ProjectCommands } from './projects.handler';
 
 const KeyPersonAssignment = z
   .object({ name: z.string().min(1).max(50), idCardNumber: z.string().min(1) })
@@ -18,14 +16,11 @@ const KeyPersonAssignment = z
 
 @ApiTags('projects')
 @Controller('api/v1')
-export class ProjectsController {
+export class ProjectsRest {
   constructor(
     private readonly queries: ProjectQueries,
-    private readonly projects: ProjectRepository,
-    private readonly db: Database,
-    private readonly vault: PersonalDataVault,
-    private readonly sync: IntegritySync,
-    @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
+    private readonly commands: ProjectCommands,
+    private readonly localDetails: ProjectLocalDetails,
   ) {}
 
   @Get('projects')
@@ -62,7 +57,7 @@ export class ProjectsController {
     },
   })
   async patch(@Param('projectId') projectId: string, @Body() body: Record<string, unknown>) {
-    const r = await new ProjectLocalDetails(this.db, this.config.DATABASE_SCHEMA).update(projectId, body);
+    const r = await this.localDetails.update(projectId, body);
     switch (r.outcome) {
       case 'integrity-owned':
         throw Problem.conflict('integrity-owned-field', r.message);
@@ -106,37 +101,13 @@ export class ProjectsController {
         'idCardNumber is not a valid resident ID number',
         id.reasons.map((message) => ({ field: 'idCardNumber', message })),
       );
-    const person = {
-      name: parsed.data.name,
-      idHash: this.vault.lookupHash('id-card', id.value),
-      maskedIdNumber: maskResidentId(id.value),
-    };
-    const context = `key-person:${projectId}:${creditCode}:${post.data}:local`;
-    const events = await this.db.transaction(async (tx) => {
-      const r = await this.projects.handle(
-        tx,
-        projectId,
-        { kind: 'AssignKeyPerson', creditCode, post: post.data, person },
-        {},
-      );
-      if (isRejection(r)) return r;
-      await tx.execute(
-        `INSERT INTO ${this.config.DATABASE_SCHEMA}.key_persons (project_id, credit_code, post, source, name, id_hash, id_encrypted, masked_id)
-         VALUES ($1, $2, $3, 'local', $4, $5, $6, $7)
-         ON CONFLICT (project_id, credit_code, post, source) DO UPDATE SET name = EXCLUDED.name, id_hash = EXCLUDED.id_hash,
-           id_encrypted = EXCLUDED.id_encrypted, masked_id = EXCLUDED.masked_id`,
-        [
-          projectId,
-          creditCode,
-          post.data,
-          person.name,
-          person.idHash,
-          this.vault.encrypt(id.value, context),
-          person.maskedIdNumber,
-        ],
-      );
-      return r;
-    });
+    const events = await this.commands.assignKeyPerson(
+      projectId,
+      creditCode,
+      post.data,
+      parsed.data.name,
+      id.value,
+    );
     if (isRejection(events)) {
       throw events.code === 'unknown-project'
         ? Problem.notFound(events.reasons.join('; '))
@@ -145,24 +116,16 @@ export class ProjectsController {
     return this.queries.getProject(projectId);
   }
 
-  @Get('enterprises/:creditCode')
-  @ApiOperation({ summary: 'An enterprise as the integrity platform shares it' })
-  async enterprise(@Param('creditCode') creditCode: string) {
-    const e = await this.queries.getEnterprise(creditCode);
-    if (!e) throw Problem.notFound(`No enterprise "${creditCode}" is known`);
-    return e;
-  }
-
-  @Post('integrity-sync')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Pull the integrity platform change feed now (joins a run in progress)' })
-  async syncNow() {
-    return { run: await this.sync.runOnce(), status: await this.sync.status() };
-  }
-
-  @Get('integrity-sync')
-  @ApiOperation({ summary: 'Where the integrity sync stands' })
-  syncStatus() {
-    return this.sync.status();
+  @Post('projects/:projectId/teams')
+  @ApiOperation({ summary: 'Form a team of a participating unit' })
+  async formTeam(@Param('projectId') projectId: string, @Body() body: unknown) {
+    const input = parseBody(
+      z.object({ name: z.string().min(1).max(100), participantId: z.string().min(1) }).strict(),
+      body,
+      'team',
+    );
+    const r = await this.commands.formTeam(projectId, input.name, input.participantId);
+    if (isRejection(r)) refused(r);
+    return { teamId: r.teamId, projectId, ...input };
   }
 }

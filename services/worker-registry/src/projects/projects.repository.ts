@@ -9,7 +9,13 @@ import {
 import { EventStore, Rejection, runCommand, Sql } from '@realname/eventstore';
 import type { z } from 'zod';
 import { KeyPersonAssigned, KeyPersonRegistered, ParticipantUpdated } from './internal-events';
-import { decideProject, evolveProject, initialProjectState, ProjectCommand, ProjectEvent } from './project';
+import {
+  decideProject,
+  evolveProject,
+  initialProjectState,
+  ProjectCommand,
+  ProjectEvent,
+} from './project.decider';
 
 export const REGISTRY_SOURCE = '/realname/worker-registry';
 
@@ -56,6 +62,28 @@ export class ProjectRepository {
       causationId: meta.causationId,
       project: (t, e) => this.project(t, e),
     });
+  }
+
+  /** A key person assigned on site, their number encrypted (the event holds only hash and mask). */
+  async storeLocalKeyPerson(
+    tx: Sql,
+    k: {
+      projectId: string;
+      creditCode: string;
+      post: string;
+      name: string;
+      idHash: string;
+      idEncrypted: string;
+      maskedIdNumber: string;
+    },
+  ): Promise<void> {
+    await tx.execute(
+      `INSERT INTO ${this.schema}.key_persons (project_id, credit_code, post, source, name, id_hash, id_encrypted, masked_id)
+       VALUES ($1, $2, $3, 'local', $4, $5, $6, $7)
+       ON CONFLICT (project_id, credit_code, post, source) DO UPDATE SET name = EXCLUDED.name, id_hash = EXCLUDED.id_hash,
+         id_encrypted = EXCLUDED.id_encrypted, masked_id = EXCLUDED.masked_id`,
+      [k.projectId, k.creditCode, k.post, k.name, k.idHash, k.idEncrypted, k.maskedIdNumber],
+    );
   }
 
   private async project(tx: Sql, e: ProjectEvent): Promise<void> {

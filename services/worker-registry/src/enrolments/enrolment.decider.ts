@@ -1,6 +1,6 @@
 import { DeviceCredentials } from '@realname/contracts';
 import { checkEntry, EntryCandidate, RegionalProfile } from '@realname/domain-rules';
-import { reject, Rejection } from '@realname/eventstore';
+import { Decider, keyedStreamId, reject, Rejection } from '@realname/eventstore';
 
 /**
  * A worker's enrolment on a project: team, work type and role, the contract, training and
@@ -99,6 +99,10 @@ export type EnrolmentRejection = Rejection<
   | 'date-out-of-order'
 >;
 
+/** An enrolment's stream: one per project and worker (one role per ID card per project). */
+export const enrolmentStreamId = (projectId: string, workerId: string) =>
+  keyedStreamId('enrolment', projectId, workerId);
+
 const SAFETY_TRAINING = ['003001', '003002'];
 
 export function initialEnrolmentState(): EnrolmentState {
@@ -140,8 +144,12 @@ export function decideEnrolment(
   state: EnrolmentState,
 ): EnrolmentEvent[] | EnrolmentRejection {
   if (command.kind === 'Enrol') {
+    // One stream per project and worker (see enrolmentStreamId): one role per ID card per project.
     if (state.details)
-      return reject('already-enrolled', `enrolment ${state.details.enrolmentId} exists already`);
+      return reject(
+        'already-enrolled',
+        `one role per ID card per project: the worker is enrolled already (${state.details.enrolmentId})`,
+      );
     return [{ type: 'realname.registry.WorkerEnrolled', data: command.details }];
   }
   const d = state.details;
@@ -228,3 +236,10 @@ export function decideEnrolment(
     }
   }
 }
+
+export const enrolmentDecider: Decider<EnrolmentState, EnrolmentCommand, EnrolmentEvent, EnrolmentRejection> =
+  {
+    initialState: initialEnrolmentState,
+    decide: decideEnrolment,
+    evolve: evolveEnrolment,
+  };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '@realname/contracts';
-import { reject, Rejection } from '@realname/eventstore';
+import { Decider, keyedStreamId, reject, Rejection } from '@realname/eventstore';
 
 /** A person as their ID card says (the number itself never enters an event: hash and mask only). */
 export interface WorkerIdentity {
@@ -54,6 +54,9 @@ export const WORKER_EVENTS = {
   [WorkerUnblacklisted.type]: WorkerUnblacklisted,
 };
 
+/** A worker's stream: one per ID card, named by the keyed hash of its number (never the number). */
+export const workerStreamId = (idHash: string) => keyedStreamId('worker', idHash);
+
 export const initialWorkerState = (): WorkerState => ({ blacklisted: false });
 
 export function evolveWorker(state: WorkerState, e: WorkerEvent): WorkerState {
@@ -67,13 +70,16 @@ export function evolveWorker(state: WorkerState, e: WorkerEvent): WorkerState {
   }
 }
 
-export function decideWorker(
-  c: WorkerCommand,
-  s: WorkerState,
-): WorkerEvent[] | Rejection<'worker-exists' | 'unknown-worker'> {
+export type WorkerRejection = Rejection<'worker-exists' | 'unknown-worker'>;
+
+/**
+ * One stream per ID card (its id derived from the keyed hash of the number: see workerStreamId), so a
+ * second registration of the same card reads the first one and is refused here.
+ */
+export function decideWorker(c: WorkerCommand, s: WorkerState): WorkerEvent[] | WorkerRejection {
   if (c.kind === 'Register') {
     return s.identity
-      ? reject('worker-exists', `worker ${s.identity.workerId} is registered already`)
+      ? reject('worker-exists', `this ID card is registered already as worker ${s.identity.workerId}`)
       : [{ type: 'realname.registry.WorkerRegistered', data: c.identity }];
   }
   if (!s.identity) return reject('unknown-worker', 'no such worker');
@@ -91,3 +97,9 @@ export function decideWorker(
     ? [{ type: 'realname.registry.WorkerUnblacklisted', data: { workerId: s.identity.workerId } }]
     : [];
 }
+
+export const workerDecider: Decider<WorkerState, WorkerCommand, WorkerEvent, WorkerRejection> = {
+  initialState: initialWorkerState,
+  decide: decideWorker,
+  evolve: evolveWorker,
+};

@@ -7,7 +7,7 @@ import {
   EnterpriseEvent,
   evolveEnterprise,
   initialEnterpriseState,
-} from './enterprise';
+} from './enterprise.decider';
 
 const valid = fakeCreditCode(createRng('enterprise-spec'), '330106');
 const failing = (() => {

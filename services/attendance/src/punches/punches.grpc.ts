@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { attendanceV1 } from '@realname/proto';
-import { PunchQueries, PunchView } from '../punches/punch-queries';
+import { PunchQueries, PunchView } from './punch-queries';
 import { grpcQuery } from './query-errors';
 
 const DIRECTIONS: Record<PunchView['direction'], attendanceV1.Direction> = {

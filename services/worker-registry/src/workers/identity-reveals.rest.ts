@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Problem } from '@realname/platform';
-import { IdentityReveals, RevealRefusal } from '../workers/identity-reveals';
+import { IdentityReveals, RevealRefusal } from './identity-reveals';
 
 /** A refused reveal as problem details: 401 without a token, 403 with one that may not reveal. */
 function refused(r: RevealRefusal): never {
@@ -19,7 +19,7 @@ function refused(r: RevealRefusal): never {
 
 @ApiTags('workers and enrolments')
 @Controller('api/v1/workers/:workerId/identity-reveals')
-export class IdentityRevealsController {
+export class IdentityRevealsRest {
   constructor(private readonly reveals: IdentityReveals) {}
 
   @Post()

@@ -7,7 +7,7 @@ import {
   ProjectCommand,
   ProjectEvent,
   ProjectInfo,
-} from './project';
+} from './project.decider';
 
 const info: ProjectInfo = {
   projectId: '330106202611210001',

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 import { Problem } from '@realname/platform';
-import { InvalidQuery } from '../punches/punch-queries';
+import { InvalidQuery } from './punch-queries';
 
 /** Maps a bad query to a 400 problem (REST) or INVALID_ARGUMENT (gRPC); anything else is rethrown. */
 export async function restQuery<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,0 +1,84 @@
+import { v7 as uuidv7 } from 'uuid';
+import { checkResidentId, isMobilePhone, maskResidentId } from '@realname/domain-rules';
+import { Database, isRejection, Rejection } from '@realname/eventstore';
+import { PersonalDataVault } from '@realname/personal-data';
+import { InputProblem } from '../refusals';
+import { WorkerEvent, workerStreamId } from './worker.decider';
+import { NewWorker, WorkersRepository } from './workers.repository';
+
+export type { NewWorker };
+
+
+/** Registering and blacklisting workers: validate, then the worker decider on the card's own stream. */
+export class WorkerCommands {
+  constructor(
+    private readonly db: Database,
+    private readonly workers: WorkersRepository,
+    private readonly vault: PersonalDataVault,
+  ) {}
+
+  async registerWorker(input: NewWorker): Promise<{ workerId: string } | Rejection> {
+    const problems: { field: string; message: string }[] = [];
+    const id = checkResidentId(input.idCardNumber);
+    if (!id.ok) problems.push(...id.reasons.map((message) => ({ field: 'idCardNumber', message })));
+    const photo = input.headPhoto ? Buffer.from(input.headPhoto, 'base64') : undefined;
+    if (photo) problems.push(...headPhotoProblems(photo));
+    if (input.phone && !isMobilePhone(input.phone))
+      problems.push({ field: 'phone', message: 'must be a mainland mobile number such as 13812345678' });
+    if (problems.length || !id.ok) throw new InputProblem(problems);
+
+    const idHash = this.vault.lookupHash('id-card', id.value);
+    const workerId = uuidv7();
+    return this.db.transaction(async (tx) => {
+      // A second registration of the card reads the first one's stream: the decider refuses it.
+      const r = await this.workers.handle(tx, workerStreamId(idHash), {
+        kind: 'Register',
+        identity: {
+          workerId,
+          idHash,
+          maskedIdNumber: maskResidentId(id.value),
+          name: input.name,
+          gender: id.gender,
+          birthDate: id.birthDate,
+          nation: input.nation,
+        },
+      });
+      if (isRejection(r)) return r;
+      await this.workers.insert(tx, {
+        ...input,
+        workerId,
+        idHash,
+        idCardNumber: id.value,
+        gender: id.gender,
+        birthDate: id.birthDate,
+        headPhoto: photo,
+      });
+      return { workerId };
+    });
+  }
+
+  async blacklist(workerId: string, reason: string): Promise<WorkerEvent[] | Rejection> {
+    return this.db.transaction(async (tx) => {
+      const r = await this.workers.handle(tx, await this.workers.streamIdOf(workerId, tx), {
+        kind: 'Blacklist',
+        reason,
+      });
+      if (!isRejection(r) && r.length) await this.workers.markBlacklisted(tx, workerId, reason);
+      return r;
+    });
+  }
+}
+
+function headPhotoProblems(photo: Buffer): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  const isJpeg = photo[0] === 0xff && photo[1] === 0xd8;
+  const isPng = photo.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+  if (!isJpeg && !isPng)
+    problems.push({ field: 'headPhoto', message: 'must be a JPEG or PNG image, Base64-encoded' });
+  if (photo.length > 50 * 1024)
+    problems.push({
+      field: 'headPhoto',
+      message: `is ${Math.ceil(photo.length / 1024)} KB; at most 50 KB is accepted`,
+    });
+  return problems;
+}
