@@ -139,6 +139,19 @@ describe('ingestion', () => {
     ]);
   });
 
+  it('collapses across concurrent transactions too (two gateway instances, the same person)', async () => {
+    const d = await device('dev-collapse-race', 'uface', 'KEY-COLLAPSE-RACE');
+    const other = new PunchIngestion(db, schema, photos, 10_000);
+    for (let i = 0; i < 5; i++) {
+      const minute = String(10 + i);
+      const [a, b] = await Promise.all([
+        ingestion.ingest(d, raw(), [punch('30001', `2026-11-21T07:${minute}:00+08:00`)]),
+        other.ingest(d, raw(), [punch('30001', `2026-11-21T07:${minute}:03+08:00`)]),
+      ]);
+      expect([a.results[0].status, b.results[0].status].sort()).toEqual(['accepted', 'collapsed']);
+    }
+  });
+
   it('stores photos once by content, drops those over the limit, and joins a photo that came first', async () => {
     const d = await device('dev-photo', 'zkteco-push', 'SN-PHOTO');
     const pic = jpeg();

@@ -1,11 +1,4 @@
-import {
-  DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { deadLetterTopic, prefixedTopicRouter, topicOf, Topics, withTopicPrefix } from '@realname/contracts';
 import {
@@ -17,12 +10,18 @@ import {
   OutboxRelay,
 } from '@realname/eventstore';
 import {
+  Dependency,
   JsonLogger,
+  KafkaProbe,
   LOGGER,
   METRICS_REGISTRY,
+  periodicJob,
   PlatformModule,
-  Readiness,
+  postgresDependency,
   SERVICE_CONFIG,
+  SERVICE_DECLARATION,
+  ServiceComponent,
+  ServiceDeclaration,
 } from '@realname/platform';
 import type { GatewayConfig } from './config';
 import { Backfills } from './backfill/backfills';
@@ -35,125 +34,144 @@ import { DevicesController } from './devices/devices.controller';
 import { DevicePresence } from './devices/presence';
 import { FAMILY_CONTROLLERS } from './families';
 import { PunchIngestion } from './ingest/punch-ingestion';
+import { PunchRecordsRepository } from './ingest/punch-records.repository';
 import { gatewayMigrations } from './migrations';
 import { OpenProtocolController } from './open-protocol/open-protocol.controller';
 import { PhotoStore } from './photos/photo-store';
 import { PhotosController } from './photos/photos.controller';
 
 /**
- * Starts and stops what runs beside the HTTP server: the outbox relay to Kafka, the consumer of the
- * registry's enrolment events (who goes on the gates), and the periodic work: offline detection,
- * command retries, retention.
+ * What the gateway runs beside its device and admin APIs, given to the platform's runtime: the configured
+ * devices (registered before the first request), the outbox relay to Kafka and the consumer of the
+ * registry's enrolment events (who goes on the gates), both in the background, and the periodic work:
+ * offline detection, command retries, daily reconcile, retention. PostgreSQL is required; Kafka is not
+ * (punches wait in the outbox, devices keep being answered).
  */
 @Injectable()
-class GatewayRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
-  private relay?: OutboxRelay;
-  private consumer?: IdempotentConsumer;
-  private timers: NodeJS.Timeout[] = [];
+class GatewayRuntime implements ServiceDeclaration {
+  readonly components: ServiceComponent[];
+  readonly dependencies: Dependency[];
 
   constructor(
-    private readonly db: Database,
-    private readonly devices: DeviceRepository,
-    private readonly presence: DevicePresence,
-    private readonly commands: CommandQueue,
-    private readonly gatePersons: GatePersons,
-    private readonly photos: PhotoStore,
-    private readonly backfills: Backfills,
-    private readonly readiness: Readiness,
-    @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
-    @Inject(LOGGER) private readonly logger: JsonLogger,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    for (const d of this.config.GATEWAY_DEVICES) await this.devices.upsert(d);
+    db: Database,
+    devices: DeviceRepository,
+    presence: DevicePresence,
+    commands: CommandQueue,
+    gatePersons: GatePersons,
+    photos: PhotoStore,
+    backfills: Backfills,
+    @Inject(SERVICE_CONFIG) config: GatewayConfig,
+    @Inject(LOGGER) logger: JsonLogger,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
     const kafka = createKafka({
-      brokers: this.config.KAFKA_BROKERS,
+      brokers: config.KAFKA_BROKERS,
       clientId: 'device-gateway',
-      log: (level, message, extra) => this.logger.event(level, `kafka: ${message}`, extra),
+      log: (level, message, extra) => logger.event(level, `kafka: ${message}`, extra),
     });
-    const prefix = this.config.KAFKA_TOPIC_PREFIX;
+    const prefix = config.KAFKA_TOPIC_PREFIX;
     const enrolments = withTopicPrefix(prefix, Topics.registryEnrolments);
-    const dlq = withTopicPrefix(prefix, deadLetterTopic(this.config.KAFKA_GROUP_ID));
-    await ensureTopics(kafka, [
-      withTopicPrefix(prefix, Topics.devicePunches),
-      withTopicPrefix(prefix, Topics.deviceStatus),
-      enrolments,
-      dlq,
-    ]);
-    this.relay = new OutboxRelay(this.db, {
-      schema: this.config.DATABASE_SCHEMA,
+    const dlq = withTopicPrefix(prefix, deadLetterTopic(config.KAFKA_GROUP_ID));
+    const topics = () =>
+      ensureTopics(kafka, [
+        withTopicPrefix(prefix, Topics.devicePunches),
+        withTopicPrefix(prefix, Topics.deviceStatus),
+        enrolments,
+        dlq,
+      ]);
+    const relay = new OutboxRelay(db, {
+      schema: config.DATABASE_SCHEMA,
       kafka,
       topicFor: prefixedTopicRouter(prefix, topicOf),
-      registry: this.registry,
+      registry,
       onError: (err) =>
-        this.logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
+        logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
-    await this.relay.start();
-    this.consumer = new IdempotentConsumer(this.db, {
+    const consumer = new IdempotentConsumer(db, {
       kafka,
-      groupId: this.config.KAFKA_GROUP_ID,
+      groupId: config.KAFKA_GROUP_ID,
       topics: [enrolments.name],
       deadLetterTopic: dlq.name,
-      schema: this.config.DATABASE_SCHEMA,
-      handler: (tx, event) => this.gatePersons.handle(tx, event),
-      sessionTimeoutMs: this.config.KAFKA_SESSION_TIMEOUT_MS,
-      registry: this.registry,
-      log: (level, message, extra) => this.logger.event(level, message, extra),
+      schema: config.DATABASE_SCHEMA,
+      handler: (tx, event) => gatePersons.handle(tx, event),
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      registry,
+      log: (level, message, extra) => logger.event(level, message, extra),
     });
-    await this.consumer.start();
-    this.every(this.config.PRESENCE_CHECK_INTERVAL_S * 1000, 'presence and command retries', async () => {
-      const offline = await this.presence.sweep();
-      if (offline.length) this.logger.event('warn', 'devices went offline', { devices: offline });
-      await this.commands.expire();
-    });
-    this.every(15 * 60_000, 'daily reconcile', async () => {
-      const requested = await this.backfills.reconcileDaily(
-        new Date(),
-        this.config.DAILY_RECONCILE_FAMILIES,
-        this.config.DAILY_RECONCILE_AFTER_HOUR,
-      );
-      if (requested.length)
-        this.logger.event('info', 'daily reconcile: record queries requested', {
-          devices: requested.map((b) => b.deviceId),
-        });
-    });
-    this.every(3600_000, 'retention', async () => {
-      const photos = await this.photos.purge(this.config.PHOTO_RETENTION_DAYS);
-      const days = this.config.RAW_REQUEST_RETENTION_DAYS;
-      const raw =
-        days > 0
-          ? await this.db.execute(
-              `DELETE FROM ${this.config.DATABASE_SCHEMA}.raw_requests WHERE received_at < now() - make_interval(days => $1)`,
-              [days],
-            )
-          : 0;
-      if (photos || raw)
-        this.logger.event('info', 'retention: deleted old photos and raw requests', { photos, raw });
-    });
-    this.readiness.register('postgres', () => this.db.ping());
-  }
-
-  /** Runs after the HTTP server has finished its in-flight requests. */
-  async onApplicationShutdown(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    await this.consumer?.stop();
-    await this.relay?.stop();
-    await this.db.close();
-    this.logger.event('info', 'stopped');
-  }
-
-  private every(ms: number, what: string, job: () => Promise<void>) {
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      job()
-        .catch((err) => this.logger.event('warn', `${what} failed, will retry`, { error: String(err) }))
-        .finally(() => (running = false));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
+    const kafkaProbe = new KafkaProbe(kafka);
+    this.dependencies = [postgresDependency(db), kafkaProbe.dependency(false)];
+    this.components = [
+      { name: 'postgres pool', stop: () => db.close() },
+      kafkaProbe,
+      {
+        name: 'configured devices',
+        start: async () => {
+          for (const d of config.GATEWAY_DEVICES) await devices.upsert(d);
+        },
+      },
+      {
+        name: 'outbox relay',
+        background: true,
+        start: async () => {
+          await topics();
+          await relay.start();
+        },
+        stop: () => relay.stop(),
+      },
+      {
+        name: 'enrolments consumer',
+        background: true,
+        start: async () => {
+          await topics();
+          await consumer.start();
+        },
+        stop: () => consumer.stop(),
+      },
+      periodicJob({
+        name: 'presence and command retries',
+        intervalMs: config.PRESENCE_CHECK_INTERVAL_S * 1000,
+        logger,
+        run: async () => {
+          const offline = await presence.sweep();
+          if (offline.length) logger.event('warn', 'devices went offline', { devices: offline });
+          await commands.expire();
+        },
+      }),
+      periodicJob({
+        name: 'daily reconcile',
+        intervalMs: 15 * 60_000,
+        logger,
+        run: async () => {
+          const requested = await backfills.reconcileDaily(
+            new Date(),
+            config.DAILY_RECONCILE_FAMILIES,
+            config.DAILY_RECONCILE_AFTER_HOUR,
+          );
+          if (requested.length)
+            logger.event('info', 'daily reconcile: record queries requested', {
+              devices: requested.map((b) => b.deviceId),
+            });
+        },
+      }),
+      periodicJob({
+        name: 'retention',
+        intervalMs: 3600_000,
+        logger,
+        run: async () => {
+          const purgedPhotos = await photos.purge(config.PHOTO_RETENTION_DAYS);
+          const days = config.RAW_REQUEST_RETENTION_DAYS;
+          const raw =
+            days > 0
+              ? await new PunchRecordsRepository(db, config.DATABASE_SCHEMA).purgeRawRequests(days)
+              : 0;
+          if (purgedPhotos || raw)
+            logger.event('info', 'retention: deleted old photos and raw requests', {
+              photos: purgedPhotos,
+              raw,
+            });
+        },
+      }),
+    ];
   }
 }
 
@@ -187,6 +205,11 @@ export class GatewayModule {
         {
           provide: DeviceRepository,
           useFactory: (db: Database) => new DeviceRepository(db, schema),
+          inject: [Database],
+        },
+        {
+          provide: PunchRecordsRepository,
+          useFactory: (db: Database) => new PunchRecordsRepository(db, schema),
           inject: [Database],
         },
         {
@@ -258,7 +281,7 @@ export class GatewayModule {
           inject: [Database, CommandQueue, PhotoStore],
         },
         AdminAuthGuard,
-        GatewayRuntime,
+        { provide: SERVICE_DECLARATION, useClass: GatewayRuntime },
       ],
     };
   }

@@ -2,7 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { formatLocalTime, localDay, parseDeviceTime } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
 import type { Device, DeviceFamily } from '../devices/device';
-import { toDevice } from '../devices/device-repository';
+import { PunchRecordsRepository } from '../ingest/punch-records.repository';
+import { BackfillRepository } from './backfill.repository';
 import { CommandOutcome, CommandQueue, DeviceCommand, RecordsRange } from '../commands/command-queue';
 
 export type BackfillReason = 'came-online' | 'on-demand' | 'serial-gap' | 'daily-reconcile';
@@ -41,22 +42,6 @@ const HOW: Record<DeviceFamily, { query: boolean; verify: boolean; unsupported?:
   },
 };
 
-interface BackfillRow {
-  backfill_id: string;
-  device_id: string;
-  from_at: Date;
-  to_at: Date;
-  reason: BackfillReason;
-  status: BackfillStatus;
-  device_count: number | null;
-  received: number;
-  recovered: number;
-  platform_count: number | null;
-  detail: string | null;
-  created_at: Date;
-  completed_at: Date | null;
-}
-
 /**
  * Filling gaps: after a device was offline, on a gap in its sequence numbers, or on demand, the device
  * is asked for the records of a time range (each family in its own way, through the command queue);
@@ -64,37 +49,38 @@ interface BackfillRow {
  * count its records, the count is compared with what the gateway holds.
  */
 export class Backfills {
+  private readonly repo: BackfillRepository;
+  private readonly records: PunchRecordsRepository;
+
   constructor(
-    private readonly db: Database,
-    private readonly schema: string,
+    db: Database,
+    schema: string,
     private readonly commands: CommandQueue,
   ) {
+    this.repo = new BackfillRepository(db, schema);
+    this.records = new PunchRecordsRepository(db, schema);
     commands.onCompleted((c, o) => this.onCommandAnswered(c, o));
   }
 
   async request(device: Device, from: Date, to: Date, reason: BackfillReason): Promise<Backfill> {
     const how = HOW[device.family];
     const backfillId = uuidv7();
-    const [row] = await this.db.query<BackfillRow>(
-      `INSERT INTO ${this.schema}.backfills (backfill_id, device_id, from_at, to_at, reason, status, detail, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [
-        backfillId,
-        device.deviceId,
-        from,
-        to,
-        reason,
-        how.unsupported ? 'unsupported' : 'requested',
-        how.unsupported ?? null,
-        how.unsupported ? new Date() : null,
-      ],
-    );
+    const backfill = await this.repo.insert({
+      backfillId,
+      deviceId: device.deviceId,
+      from,
+      to,
+      reason,
+      status: how.unsupported ? 'unsupported' : 'requested',
+      detail: how.unsupported,
+      completedAt: how.unsupported ? new Date() : undefined,
+    });
     const range: RecordsRange = { from: from.toISOString(), to: to.toISOString(), backfillId };
     if (how.query)
       await this.commands.enqueue(device.deviceId, 'records.query', range, `backfill:${backfillId}`);
     if (how.verify)
       await this.commands.enqueue(device.deviceId, 'records.verify', range, `backfill:${backfillId}`);
-    return toBackfill(row);
+    return backfill;
   }
 
   /**
@@ -104,54 +90,32 @@ export class Backfills {
    */
   async reconcileDaily(now: Date, families: DeviceFamily[], afterHour: number): Promise<Backfill[]> {
     if (families.length === 0) return [];
-    const rows = await this.db.query<Parameters<typeof toDevice>[0]>(
-      `SELECT * FROM ${this.schema}.devices WHERE enabled AND family = ANY($1::text[]) ORDER BY device_id`,
-      [families],
-    );
     const requested: Backfill[] = [];
-    for (const device of rows.map(toDevice)) {
+    for (const device of await this.repo.enabledDevices(families)) {
       const localHour = Number(formatLocalTime(now, device.timeZone).slice(11, 13));
       if (localHour < afterHour) continue;
       const yesterday = localDay(new Date(now.getTime() - 86_400_000), device.timeZone);
       const from = parseDeviceTime(`${yesterday} 00:00:00`, device.timeZone);
       const to = parseDeviceTime(`${yesterday} 23:59:59`, device.timeZone);
       if (!from || !to) continue;
-      const [done] = await this.db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM ${this.schema}.backfills
-          WHERE device_id = $1 AND reason = 'daily-reconcile' AND from_at = $2`,
-        [device.deviceId, from],
-      );
-      if (Number(done.n) > 0) continue;
+      if (await this.repo.dailyReconcileExists(device.deviceId, from)) continue;
       requested.push(await this.request(device, from, to, 'daily-reconcile'));
     }
     return requested;
   }
 
-  async list(deviceId: string, limit = 50): Promise<Backfill[]> {
-    const rows = await this.db.query<BackfillRow>(
-      `SELECT * FROM ${this.schema}.backfills WHERE device_id = $1 ORDER BY created_at DESC LIMIT $2`,
-      [deviceId, limit],
-    );
-    return rows.map(toBackfill);
+  list(deviceId: string, limit = 50): Promise<Backfill[]> {
+    return this.repo.list(deviceId, limit);
   }
 
   async get(backfillId: string): Promise<Backfill | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(backfillId)) return undefined;
-    const [row] = await this.db.query<BackfillRow>(
-      `SELECT * FROM ${this.schema}.backfills WHERE backfill_id = $1`,
-      [backfillId],
-    );
-    return row && toBackfill(row);
+    return this.repo.get(backfillId);
   }
 
   /** The records of a device in a range that the gateway holds (collapsed repeats included: the device holds them too). */
-  async platformCount(deviceId: string, from: Date, to: Date): Promise<number> {
-    const [row] = await this.db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${this.schema}.device_records
-        WHERE device_id = $1 AND punched_at >= $2 AND punched_at <= $3`,
-      [deviceId, from, to],
-    );
-    return Number(row.n);
+  platformCount(deviceId: string, from: Date, to: Date): Promise<number> {
+    return this.records.countBetween(deviceId, from, to);
   }
 
   private async onCommandAnswered(c: DeviceCommand, o: CommandOutcome): Promise<void> {
@@ -160,11 +124,6 @@ export class Backfills {
     const backfill = await this.get(backfillId);
     if (!backfill || ['complete', 'failed', 'unsupported'].includes(backfill.status)) return;
     if (c.status === 'queued') return; // refused this time; it will be sent again
-    const open = await this.db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${this.schema}.device_commands
-        WHERE origin = $1 AND status IN ('queued', 'sent')`,
-      [`backfill:${backfillId}`],
-    );
     const count = numberOr(o.result?.count);
     const deviceCount = count ?? backfill.deviceCount;
     if (c.status === 'failed') {
@@ -176,12 +135,8 @@ export class Backfills {
       );
       return;
     }
-    if (Number(open[0].n) > 0) {
-      if (count !== undefined)
-        await this.db.execute(
-          `UPDATE ${this.schema}.backfills SET device_count = $2 WHERE backfill_id = $1`,
-          [backfillId, count],
-        );
+    if ((await this.repo.openCommands(backfillId)) > 0) {
+      if (count !== undefined) await this.repo.setDeviceCount(backfillId, count);
       return;
     }
     const held = await this.platformCount(backfill.deviceId, backfill.from, backfill.to);
@@ -204,34 +159,12 @@ export class Backfills {
     detail?: string,
     held?: number,
   ) {
-    const platform = held ?? (await this.platformCount(b.deviceId, b.from, b.to));
-    await this.db.execute(
-      `UPDATE ${this.schema}.backfills SET status = $2, device_count = $3, detail = $4, platform_count = $5, completed_at = now()
-        WHERE backfill_id = $1`,
-      [b.backfillId, status, deviceCount ?? null, detail ?? null, platform],
-    );
+    const platformCount = held ?? (await this.platformCount(b.deviceId, b.from, b.to));
+    await this.repo.finish(b.backfillId, { status, deviceCount, detail, platformCount });
   }
 }
 
 function numberOr(v: unknown): number | undefined {
   const n = typeof v === 'string' ? Number(v) : v;
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-
-function toBackfill(r: BackfillRow): Backfill {
-  return {
-    backfillId: r.backfill_id,
-    deviceId: r.device_id,
-    from: r.from_at,
-    to: r.to_at,
-    reason: r.reason,
-    status: r.status,
-    ...(r.device_count !== null ? { deviceCount: r.device_count } : {}),
-    received: r.received,
-    recovered: r.recovered,
-    ...(r.platform_count !== null ? { platformCount: r.platform_count } : {}),
-    ...(r.detail ? { detail: r.detail } : {}),
-    createdAt: r.created_at,
-    ...(r.completed_at ? { completedAt: r.completed_at } : {}),
-  };
 }

@@ -1,6 +1,16 @@
 import { v7 as uuidv7 } from 'uuid';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Database, Sql } from '@realname/eventstore';
+import {
+  decideAnswer,
+  decideNoReply,
+  decideSend,
+  decideSupersede,
+  isRejection,
+  LifecycleRules,
+  Transition,
+} from './command-lifecycle.decider';
+import { CommandRepository } from './command.repository';
 
 export const COMMAND_KINDS = ['person.upsert', 'person.delete', 'records.query', 'records.verify'] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
@@ -51,49 +61,28 @@ export interface CommandOutcome {
   result?: Record<string, unknown>;
 }
 
-export interface CommandQueueOptions {
-  /** A sent command without an answer for this long is sent again. */
-  ackTimeoutMs: number;
-  /** After this many attempts a command fails for good. */
-  maxAttempts: number;
-  /** Wait before retrying a command the device refused: this times the attempt number. */
-  retryDelayMs: number;
-}
-
-interface CommandRow {
-  command_id: string;
-  seq: string;
-  device_id: string;
-  kind: CommandKind;
-  payload: CommandPayload;
-  status: CommandStatus;
-  attempts: number;
-  device_code: string | null;
-  detail: string | null;
-  result: Record<string, unknown> | null;
-  origin: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-  completed_at: Date | null;
-}
+export type CommandQueueOptions = LifecycleRules;
 
 export type CompletionListener = (command: DeviceCommand, outcome: CommandOutcome) => Promise<void>;
 
 /**
  * Commands for devices, whatever family delivers them: queued -> sent (claimed by a poll, a task
  * pull, a download list or the site agent) -> succeeded, or back to queued when the device refused
- * or did not answer, until the attempts run out -> failed with the device's code.
+ * or did not answer, until the attempts run out -> failed with the device's code. The transitions are
+ * decided by command-lifecycle.decider.ts on rows the repository read under a lock.
  */
 export class CommandQueue {
   private readonly listeners: CompletionListener[] = [];
   private readonly transitions?: Counter<'kind' | 'status'>;
+  private readonly repo: CommandRepository;
 
   constructor(
     private readonly db: Database,
-    private readonly schema: string,
+    schema: string,
     private readonly opts: CommandQueueOptions,
     registry?: Registry,
   ) {
+    const repo = (this.repo = new CommandRepository(db, schema));
     if (registry) {
       this.transitions = new Counter({
         name: 'gateway_device_commands_total',
@@ -101,7 +90,6 @@ export class CommandQueue {
         labelNames: ['kind', 'status'],
         registers: [registry],
       });
-      const { db, schema } = this;
       new Gauge({
         name: 'gateway_device_commands_open',
         help: 'Device commands not yet finished, by kind and status (queued, sent)',
@@ -109,13 +97,8 @@ export class CommandQueue {
         registers: [registry],
         async collect() {
           this.reset();
-          const rows = await db
-            .query<{ kind: string; status: string; n: string }>(
-              `SELECT kind, status, count(*) AS n FROM ${schema}.device_commands
-                WHERE status IN ('queued', 'sent') GROUP BY kind, status`,
-            )
-            .catch(() => []);
-          for (const r of rows) this.set({ kind: r.kind, status: r.status }, Number(r.n));
+          for (const r of await repo.openCounts().catch(() => []))
+            this.set({ kind: r.kind, status: r.status }, r.n);
         },
       });
     }
@@ -133,19 +116,12 @@ export class CommandQueue {
     origin?: string,
     sql: Sql = this.db,
   ): Promise<DeviceCommand> {
-    const [row] = await sql.query<CommandRow>(
-      `INSERT INTO ${this.schema}.device_commands (command_id, device_id, kind, payload, origin)
-       VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [uuidv7(), deviceId, kind, JSON.stringify(payload), origin ?? null],
-    );
+    const command = await this.repo.insert({ commandId: uuidv7(), deviceId, kind, payload, origin }, sql);
     this.transitions?.inc({ kind, status: 'queued' });
-    return toCommand(row);
+    return command;
   }
 
-  /**
-   * Person commands for one person supersede the queued ones before them: a worker who entered and
-   * left before the device polled gets only the delete.
-   */
+  /** A person command supersedes the person's queued ones before it (in the caller's transaction). */
   async enqueuePersonChange(
     deviceId: string,
     kind: 'person.upsert' | 'person.delete',
@@ -153,44 +129,32 @@ export class CommandQueue {
     origin: string,
     sql: Sql,
   ): Promise<DeviceCommand> {
-    const superseded = await sql.execute(
-      `UPDATE ${this.schema}.device_commands
-          SET status = 'failed', device_code = 'superseded', detail = 'a later command for this person replaced it', completed_at = now()
-        WHERE device_id = $1 AND status = 'queued' AND kind IN ('person.upsert', 'person.delete')
-          AND payload->>'personId' = $2`,
-      [deviceId, payload.personId],
-    );
-    if (superseded > 0) this.transitions?.inc({ kind, status: 'superseded' }, superseded);
+    const { now, commands } = await this.repo.queuedForPerson(sql, deviceId, payload.personId);
+    const superseded = decideSupersede(commands, payload.personId, now);
+    await this.repo.store(sql, superseded);
+    if (superseded.length > 0) this.transitions?.inc({ kind, status: 'superseded' }, superseded.length);
     return this.enqueue(deviceId, kind, payload, origin, sql);
   }
 
   /** Queued and due -> sent, oldest first, at most `limit`; `kinds` filters. */
   async claim(deviceId: string, limit: number, kinds?: CommandKind[]): Promise<DeviceCommand[]> {
-    const rows = await this.db.query<CommandRow>(
-      `UPDATE ${this.schema}.device_commands c
-          SET status = 'sent', attempts = attempts + 1, sent_at = now()
-         FROM (SELECT command_id FROM ${this.schema}.device_commands
-                WHERE device_id = $1 AND status = 'queued' AND next_attempt_at <= now()
-                  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))
-                ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) due
-        WHERE c.command_id = due.command_id
-        RETURNING c.*`,
-      [deviceId, Math.max(0, limit), kinds ?? null],
-    );
-    const commands = rows.map(toCommand).sort((a, b) => a.seq - b.seq);
-    for (const c of commands) this.transitions?.inc({ kind: c.kind, status: 'sent' });
-    return commands;
+    // Most polls find nothing due: look without a transaction first.
+    const peek = await this.repo.due(this.db, deviceId, limit, kinds, false);
+    if (peek.commands.length === 0) return [];
+    const sent = await this.db.transaction(async (tx) => {
+      const { now, commands } = await this.repo.due(tx, deviceId, limit, kinds);
+      const transitions = commands.map((c) => decideSend(c, now)).flatMap((t) => (isRejection(t) ? [] : [t]));
+      await this.repo.store(tx, transitions);
+      return transitions;
+    });
+    this.count(sent);
+    return sent.map((t) => t.command).sort((a, b) => a.seq - b.seq);
   }
 
   /** Queued-and-due counts per kind: what a keepalive or heartbeat reports as pending work. */
   async pendingCounts(deviceId: string): Promise<Record<CommandKind, number>> {
-    const rows = await this.db.query<{ kind: CommandKind; n: string }>(
-      `SELECT kind, count(*) AS n FROM ${this.schema}.device_commands
-        WHERE device_id = $1 AND status = 'queued' AND next_attempt_at <= now() GROUP BY kind`,
-      [deviceId],
-    );
     const counts = Object.fromEntries(COMMAND_KINDS.map((k) => [k, 0])) as Record<CommandKind, number>;
-    for (const r of rows) counts[r.kind] = Number(r.n);
+    for (const r of await this.repo.dueCounts(deviceId)) counts[r.kind] = r.n;
     return counts;
   }
 
@@ -204,94 +168,50 @@ export class CommandQueue {
     ref: { seq: number } | { commandId: string },
     outcome: CommandOutcome,
   ): Promise<DeviceCommand | undefined> {
-    const byId = 'commandId' in ref;
-    if (byId && !/^[0-9a-f-]{36}$/i.test(ref.commandId)) return undefined;
-    if (!byId && !(Number.isSafeInteger(ref.seq) && ref.seq > 0)) return undefined;
-    const [row] = await this.db.query<CommandRow>(
-      `UPDATE ${this.schema}.device_commands
-          SET status = CASE WHEN $3::boolean THEN 'succeeded' WHEN attempts >= $7 THEN 'failed' ELSE 'queued' END,
-              completed_at = CASE WHEN $3::boolean OR attempts >= $7 THEN now() END,
-              next_attempt_at = now() + make_interval(secs => attempts * $8::double precision / 1000),
-              device_code = $4, detail = $5, result = $6
-        WHERE device_id = $1 AND status = 'sent' AND ${byId ? 'command_id = $2::uuid' : 'seq = $2::bigint'}
-        RETURNING *`,
-      [
-        deviceId,
-        byId ? ref.commandId : ref.seq,
-        outcome.ok,
-        outcome.code?.slice(0, 64) ?? null,
-        outcome.detail?.slice(0, 1000) ?? null,
-        outcome.result ? JSON.stringify(outcome.result) : null,
-        this.opts.maxAttempts,
-        this.opts.retryDelayMs,
-      ],
-    );
-    if (!row) return undefined;
-    const command = toCommand(row);
-    this.transitions?.inc({
-      kind: command.kind,
-      status: command.status === 'queued' ? 'retried' : command.status,
+    if ('commandId' in ref ? !isUuid(ref.commandId) : !(Number.isSafeInteger(ref.seq) && ref.seq > 0))
+      return undefined;
+    const transition = await this.db.transaction(async (tx) => {
+      const { now, commands } = await this.repo.outstanding(tx, deviceId, ref);
+      if (commands.length === 0) return undefined;
+      const t = decideAnswer(commands[0], outcome, now, this.opts);
+      if (isRejection(t)) return undefined;
+      await this.repo.store(tx, [t]);
+      return t;
     });
-    for (const listener of this.listeners) await listener(command, outcome);
-    return command;
+    if (!transition) return undefined;
+    this.count([transition]);
+    for (const listener of this.listeners) await listener(transition.command, outcome);
+    return transition.command;
   }
 
   /** Sent commands without an answer within the timeout: sent again, or failed as `no-reply`. */
   async expire(): Promise<number> {
-    const rows = await this.db.query<{ kind: CommandKind; status: CommandStatus }>(
-      `UPDATE ${this.schema}.device_commands
-          SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,
-              device_code = CASE WHEN attempts >= $2 THEN 'no-reply' ELSE device_code END,
-              detail = CASE WHEN attempts >= $2 THEN 'the device never answered' ELSE detail END,
-              completed_at = CASE WHEN attempts >= $2 THEN now() END
-        WHERE status = 'sent' AND sent_at < now() - make_interval(secs => $1::double precision / 1000)
-        RETURNING kind, status`,
-      [this.opts.ackTimeoutMs, this.opts.maxAttempts],
-    );
-    for (const r of rows)
-      this.transitions?.inc({ kind: r.kind, status: r.status === 'failed' ? 'failed' : 'retried' });
-    return rows.length;
+    const expired = await this.db.transaction(async (tx) => {
+      const { now, commands } = await this.repo.sent(tx);
+      const transitions = commands.flatMap((c) => decideNoReply(c, now, this.opts) ?? []);
+      await this.repo.store(tx, transitions);
+      return transitions;
+    });
+    this.count(expired);
+    return expired.length;
   }
 
-  async list(
+  list(
     deviceId: string,
     filter: { status?: CommandStatus; kind?: CommandKind; limit?: number; afterSeq?: number } = {},
   ): Promise<DeviceCommand[]> {
-    const rows = await this.db.query<CommandRow>(
-      `SELECT * FROM ${this.schema}.device_commands
-        WHERE device_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3)
-          AND seq > $5
-        ORDER BY seq LIMIT $4`,
-      [deviceId, filter.status ?? null, filter.kind ?? null, filter.limit ?? 100, filter.afterSeq ?? 0],
-    );
-    return rows.map(toCommand);
+    return this.repo.list(deviceId, filter);
   }
 
   async get(commandId: string): Promise<DeviceCommand | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(commandId)) return undefined;
-    const [row] = await this.db.query<CommandRow>(
-      `SELECT * FROM ${this.schema}.device_commands WHERE command_id = $1`,
-      [commandId],
-    );
-    return row && toCommand(row);
+    return isUuid(commandId) ? this.repo.get(commandId) : undefined;
+  }
+
+  private count(transitions: Transition[]): void {
+    for (const t of transitions) this.transitions?.inc({ kind: t.command.kind, status: t.counted });
   }
 }
 
-function toCommand(r: CommandRow): DeviceCommand {
-  return {
-    commandId: r.command_id,
-    seq: Number(r.seq),
-    deviceId: r.device_id,
-    kind: r.kind,
-    payload: r.payload,
-    status: r.status,
-    attempts: r.attempts,
-    ...(r.device_code ? { deviceCode: r.device_code } : {}),
-    ...(r.detail ? { detail: r.detail } : {}),
-    ...(r.result ? { result: r.result } : {}),
-    ...(r.origin ? { origin: r.origin } : {}),
-    createdAt: r.created_at,
-    ...(r.sent_at ? { sentAt: r.sent_at } : {}),
-    ...(r.completed_at ? { completedAt: r.completed_at } : {}),
-  };
+function isUuid(s: string): boolean {
+  return /^[0-9a-f-]{36}$/i.test(s);
 }

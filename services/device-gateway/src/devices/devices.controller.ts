@@ -18,10 +18,10 @@ import type { GatewayConfig } from '../config';
 import { Backfills } from '../backfill/backfills';
 import { COMMAND_KINDS, CommandQueue } from '../commands/command-queue';
 import { GatePersons } from '../commands/gate-persons';
+import { PunchRecordsRepository } from '../ingest/punch-records.repository';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { Device, DeviceFamily, DeviceRegistration } from './device';
 import { DeviceRepository, SerialTaken } from './device-repository';
-import { Database } from '@realname/eventstore';
 
 /** What the API shows of a device: never its secret or token. */
 function view(d: Device) {
@@ -89,7 +89,7 @@ export class DevicesController {
     private readonly commands: CommandQueue,
     private readonly backfills: Backfills,
     private readonly gatePersons: GatePersons,
-    private readonly db: Database,
+    private readonly punchRecords: PunchRecordsRepository,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -244,13 +244,7 @@ export class DevicesController {
       query,
       'range',
     );
-    const rows = await this.db.query<Record<string, unknown>>(
-      `SELECT record_id AS key, person_id AS "personId", punched_at AS "punchedAt", outcome, event_id AS "eventId",
-              photo_ref AS "photoRef", backfill_id AS "backfillId", first_seen_at AS "receivedAt"
-         FROM ${this.config.DATABASE_SCHEMA}.device_records
-        WHERE device_id = $1 AND punched_at >= $2 AND punched_at <= $3 ORDER BY punched_at, record_id LIMIT $4`,
-      [d.deviceId, new Date(q.from), new Date(q.to), q.limit],
-    );
+    const rows = await this.punchRecords.between(d.deviceId, new Date(q.from), new Date(q.to), q.limit);
     return { records: rows };
   }
 
