@@ -6,3 +6,7 @@ export * from './kafka/binding';
 export * from './time';
 export * from './device-protocol/open-v1-signature';
 export * from './device-protocol/open-v1';
+export * from './command-line';
+export * from './site-agent/site-agent-wire';
+export * from './result';
+export * from './json';

@@ -1,3 +1,5 @@
+import { readCommandLine } from '@realname/contracts';
+
 export const USAGE = `Usage: realname-device-simulator --gateway URL --admin-token TOKEN [options]
 
 Simulates construction-site attendance devices speaking the open device protocol v1: registers them
@@ -49,19 +51,36 @@ export interface CliArgs {
 export type ParsedArgs =
   { kind: 'run'; args: CliArgs } | { kind: 'help' } | { kind: 'error'; message: string };
 
-type Spec = { key: keyof CliArgs; parse: (v: string, flag: string) => string | number };
+type Check = (v: string, flag: string) => string | number;
 
-const int = (min: number, max: number) => (v: string, flag: string) => {
-  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
-  }
-  return Number(v);
-};
+const int =
+  (min: number, max: number): Check =>
+  (v, flag) => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
+    }
+    return Number(v);
+  };
 
-const SPECS: Record<string, Spec> = {
-  '--gateway': {
+const OPTIONS = {
+  gateway: { type: 'string' },
+  'admin-token': { type: 'string' },
+  projects: { type: 'string' },
+  'devices-per-project': { type: 'string' },
+  workers: { type: 'string' },
+  seed: { type: 'string' },
+  batch: { type: 'string' },
+  speed: { type: 'string' },
+  'duration-s': { type: 'string' },
+  region: { type: 'string' },
+  'once-day': { type: 'string' },
+} as const;
+
+/** Each option's field and the check of its value (errors name the flag and say what to give). */
+const CHECKS: Record<keyof typeof OPTIONS, { key: keyof CliArgs; check: Check }> = {
+  gateway: {
     key: 'gateway',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       let url: URL;
       try {
         url = new URL(v);
@@ -74,38 +93,38 @@ const SPECS: Record<string, Spec> = {
       return v.replace(/\/+$/, '');
     },
   },
-  '--admin-token': {
+  'admin-token': {
     key: 'adminToken',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       if (!v) throw new Error(`${flag} must not be empty`);
       return v;
     },
   },
-  '--projects': { key: 'projects', parse: int(1, 9999) },
-  '--devices-per-project': { key: 'devicesPerProject', parse: int(1, 99) },
-  '--workers': { key: 'workers', parse: int(1, 100_000) },
-  '--seed': { key: 'seed', parse: int(-2_147_483_648, 4_294_967_295) },
-  '--batch': { key: 'batch', parse: int(1, 500) },
-  '--speed': {
+  projects: { key: 'projects', check: int(1, 9999) },
+  'devices-per-project': { key: 'devicesPerProject', check: int(1, 99) },
+  workers: { key: 'workers', check: int(1, 100_000) },
+  seed: { key: 'seed', check: int(-2_147_483_648, 4_294_967_295) },
+  batch: { key: 'batch', check: int(1, 500) },
+  speed: {
     key: 'speed',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       if (!/^\d+(\.\d+)?$/.test(v) || !(Number(v) > 0) || Number(v) > 1_000_000) {
         throw new Error(`${flag} must be a number above 0 and at most 1000000 (got "${v}")`);
       }
       return Number(v);
     },
   },
-  '--duration-s': {
+  'duration-s': {
     key: 'durationS',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       if (!/^\d+(\.\d+)?$/.test(v))
         throw new Error(`${flag} must be a number of seconds, 0 or more (got "${v}")`);
       return Number(v);
     },
   },
-  '--region': {
+  region: {
     key: 'region',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       if (!/^\d{6}$/.test(v))
         throw new Error(
           `${flag} must be a six-digit administrative division code such as 330106 (got "${v}")`,
@@ -113,9 +132,9 @@ const SPECS: Record<string, Spec> = {
       return v;
     },
   },
-  '--once-day': {
+  'once-day': {
     key: 'onceDay',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
       const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
       if (!d || d.toISOString().slice(0, 10) !== v)
@@ -125,27 +144,15 @@ const SPECS: Record<string, Spec> = {
   },
 };
 
-/** Parses the command line by hand; errors name the argument at fault. */
+/** Reads the command line (`node:util` `parseArgs`); errors name the argument at fault. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
-  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+  const line = readCommandLine(argv, OPTIONS);
+  if (line.kind !== 'values') return line;
   const out: Partial<CliArgs> = {};
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i];
-      if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"`);
-      const eq = arg.indexOf('=');
-      const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-      const spec = SPECS[flag];
-      if (!spec) throw new Error(`unknown option ${flag}`);
-      let value: string | undefined;
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else {
-        value = argv[i + 1];
-        if (value === undefined || (value.startsWith('--') && value.length > 2))
-          throw new Error(`${flag} needs a value`);
-        i++;
-      }
-      (out as Record<string, unknown>)[spec.key] = spec.parse(value, flag);
+    for (const [name, value] of Object.entries(line.values) as [keyof typeof OPTIONS, string][]) {
+      const { key, check } = CHECKS[name];
+      (out as Record<string, unknown>)[key] = check(value, `--${name}`);
     }
     if (out.adminToken === undefined && env.GATEWAY_ADMIN_TOKEN) out.adminToken = env.GATEWAY_ADMIN_TOKEN;
     if (out.gateway === undefined) throw new Error('--gateway is required');

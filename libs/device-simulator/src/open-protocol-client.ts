@@ -18,6 +18,7 @@ import {
   openV1PhotoPath,
   SHA256_HEX,
   signRequest,
+  tryJson,
   zoneOffsetMinutes,
 } from '@realname/contracts';
 
@@ -585,15 +586,6 @@ async function httpRequest(
     if (timeout.aborted && !signal?.aborted)
       throw new Error(`no complete reply within ${timeoutMs} ms from ${url}`);
     throw err;
-  }
-}
-
-function tryJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

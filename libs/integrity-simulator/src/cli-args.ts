@@ -1,3 +1,5 @@
+import { readCommandLine } from '@realname/contracts';
+
 export const USAGE = `Usage: realname-integrity-simulator --api-key KEY [options]
 
 Serves generated projects, enterprises, participating units and key personnel the way the provincial
@@ -42,42 +44,54 @@ export interface CliArgs {
 export type ParsedArgs =
   { kind: 'run'; args: CliArgs } | { kind: 'help' } | { kind: 'error'; message: string };
 
-type Spec = { key: keyof CliArgs; parse: (v: string, flag: string) => string | number };
+type Check = (v: string, flag: string) => string | number;
 
-const int = (min: number, max: number) => (v: string, flag: string) => {
-  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
-  }
-  return Number(v);
-};
+const int =
+  (min: number, max: number): Check =>
+  (v, flag) => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
+    }
+    return Number(v);
+  };
 
-const rate = (v: string, flag: string) => {
+const rate: Check = (v, flag) => {
   if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > 1)
     throw new Error(`${flag} must be a number from 0 to 1 (got "${v}")`);
   return Number(v);
 };
 
-const SPECS: Record<string, Spec> = {
-  '--api-key': {
-    key: 'apiKey',
-    parse: (v, flag) => {
-      if (!v) throw new Error(`${flag} must not be empty`);
-      return v;
-    },
-  },
-  '--port': { key: 'port', parse: int(0, 65535) },
-  '--host': {
-    key: 'host',
-    parse: (v, flag) => {
-      if (!v) throw new Error(`${flag} must not be empty`);
-      return v;
-    },
-  },
-  '--seed': { key: 'seed', parse: int(-2_147_483_648, 4_294_967_295) },
-  '--projects': { key: 'projects', parse: int(0, 9999) },
-  '--region': {
+const notEmpty: Check = (v, flag) => {
+  if (!v) throw new Error(`${flag} must not be empty`);
+  return v;
+};
+
+const OPTIONS = {
+  'api-key': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  seed: { type: 'string' },
+  projects: { type: 'string' },
+  region: { type: 'string' },
+  'wrong-category-rate': { type: 'string' },
+  'empty-post-rate': { type: 'string' },
+  'page-size-max': { type: 'string' },
+  'no-history': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+} as const;
+
+type ValueOption = Exclude<keyof typeof OPTIONS, 'no-history' | 'verbose'>;
+
+/** Each option's field and the check of its value (errors name the flag and say what to give). */
+const CHECKS: Record<ValueOption, { key: keyof CliArgs; check: Check }> = {
+  'api-key': { key: 'apiKey', check: notEmpty },
+  port: { key: 'port', check: int(0, 65535) },
+  host: { key: 'host', check: notEmpty },
+  seed: { key: 'seed', check: int(-2_147_483_648, 4_294_967_295) },
+  projects: { key: 'projects', check: int(0, 9999) },
+  region: {
     key: 'region',
-    parse: (v, flag) => {
+    check: (v, flag) => {
       if (!/^\d{6}$/.test(v))
         throw new Error(
           `${flag} must be a six-digit administrative division code such as 330106 (got "${v}")`,
@@ -85,43 +99,23 @@ const SPECS: Record<string, Spec> = {
       return v;
     },
   },
-  '--wrong-category-rate': { key: 'wrongCategoryRate', parse: rate },
-  '--empty-post-rate': { key: 'emptyPostRate', parse: rate },
-  '--page-size-max': { key: 'pageSizeMax', parse: int(1, 500) },
+  'wrong-category-rate': { key: 'wrongCategoryRate', check: rate },
+  'empty-post-rate': { key: 'emptyPostRate', check: rate },
+  'page-size-max': { key: 'pageSizeMax', check: int(1, 500) },
 };
 
-const SWITCHES: Record<string, (out: Partial<CliArgs>) => void> = {
-  '--no-history': (out) => (out.history = false),
-  '--verbose': (out) => (out.verbose = true),
-};
-
-/** Parses the command line by hand; errors name the argument at fault. */
+/** Reads the command line (`node:util` `parseArgs`); errors name the argument at fault. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
-  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+  const line = readCommandLine(argv, OPTIONS);
+  if (line.kind !== 'values') return line;
+  const { 'no-history': noHistory, verbose, ...values } = line.values;
   const out: Partial<CliArgs> = {};
+  if (noHistory) out.history = false;
+  if (verbose) out.verbose = true;
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i];
-      if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"`);
-      const eq = arg.indexOf('=');
-      const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-      const toggle = SWITCHES[flag];
-      if (toggle) {
-        if (eq >= 0) throw new Error(`${flag} takes no value`);
-        toggle(out);
-        continue;
-      }
-      const spec = SPECS[flag];
-      if (!spec) throw new Error(`unknown option ${flag}`);
-      let value: string | undefined;
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else {
-        value = argv[i + 1];
-        if (value === undefined || (value.startsWith('--') && value.length > 2))
-          throw new Error(`${flag} needs a value`);
-        i++;
-      }
-      (out as Record<string, unknown>)[spec.key] = spec.parse(value, flag);
+    for (const [name, value] of Object.entries(values) as [ValueOption, string][]) {
+      const { key, check } = CHECKS[name];
+      (out as Record<string, unknown>)[key] = check(value, `--${name}`);
     }
     if (out.apiKey === undefined && env.INTEGRITY_API_KEY) out.apiKey = env.INTEGRITY_API_KEY;
     if (out.apiKey === undefined) throw new Error('--api-key is required (or set INTEGRITY_API_KEY)');

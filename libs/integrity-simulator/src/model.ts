@@ -3,6 +3,7 @@
  * of record, each identified by a key, changed through an append-only feed of upserts and deletes.
  */
 import { z } from 'zod';
+import type { FieldProblem, Result } from '@realname/contracts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day YYYY-MM-DD');
 const region = z.string().regex(/^\d{6}$/, 'must be a six-digit GB/T 2260 code');
@@ -167,12 +168,9 @@ const DELETE_SCHEMAS: Record<ChangeKind, z.ZodTypeAny> = {
   'key-person': KeyPersonKey,
 };
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type FieldError = FieldProblem;
 
-export type ParsedChangeInput = { ok: true; value: ChangeInput } | { ok: false; errors: FieldError[] };
+export type ParsedChangeInput = Result<ChangeInput, { errors: FieldError[] }>;
 
 const fieldErrors = (error: z.ZodError, prefix: string[] = []): FieldError[] =>
   error.issues.map((i) => ({ field: [...prefix, ...i.path].join('.') || '(body)', message: i.message }));

@@ -177,6 +177,14 @@ describe('CLI arguments', () => {
     expect(parseAgentArgs(['--gateway', 'http://gw'])).toMatchObject({ kind: 'error', message: /device/ });
     expect(parseAgentArgs(['--gateway', 'http://gw', '--kinds', 'reboot'])).toMatchObject({ kind: 'error' });
     expect(parseAgentArgs(['--bogus'])).toMatchObject({ kind: 'error', message: /--bogus/ });
+    expect(parseAgentArgs(['--gateway', 'http://gw', '--claim-limit', '99'])).toMatchObject({
+      kind: 'error',
+      message: '--claim-limit must be 1-50',
+    });
+    expect(parseAgentArgs(['--gateway', 'http://gw', '--once=1'])).toMatchObject({
+      kind: 'error',
+      message: '--once takes no value',
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { readCommandLine } from '@realname/contracts';
 import type { AgentDeviceConfig } from './agent';
 import { AGENT_COMMAND_KINDS, AgentCommandKind } from './protocol';
 
@@ -80,94 +81,58 @@ function redactSpec(spec: string): string {
   return spec.split(':').slice(0, 3).join(':') + (spec.split(':').length > 3 ? ':…' : '');
 }
 
+const OPTIONS = {
+  gateway: { type: 'string' },
+  device: { type: 'string', multiple: true },
+  'poll-interval': { type: 'string' },
+  'claim-limit': { type: 'string' },
+  kinds: { type: 'string' },
+  'face-via': { type: 'string' },
+  timeout: { type: 'string' },
+  once: { type: 'boolean' },
+} as const;
+
+/** Reads the command line (`node:util` `parseArgs`); errors name the argument at fault. */
 export function parseAgentArgs(
   argv: string[],
   env: Record<string, string | undefined> = {},
 ): ParsedAgentArgs {
-  let gateway: string | undefined;
-  const specs: string[] = [];
-  let pollS = 5;
-  let claimLimit = 10;
-  let kinds: AgentCommandKind[] | undefined;
-  let faceVia: 'base64' | 'url' = 'base64';
-  let timeoutS = 15;
-  let once = false;
+  const line = readCommandLine(argv, OPTIONS);
+  if (line.kind !== 'values') return line;
+  const o = line.values;
+  const fail = (message: string): ParsedAgentArgs => ({ kind: 'error', message });
 
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (name) {
-      case '--help':
-      case '-h':
-        return { kind: 'help' };
-      case '--once':
-        once = true;
-        break;
-      case '--gateway': {
-        const v = value();
-        if (!v || !/^https?:\/\/\S+$/.test(v))
-          return { kind: 'error', message: '--gateway needs an http(s) URL' };
-        gateway = v;
-        break;
-      }
-      case '--device': {
-        const v = value();
-        if (!v) return { kind: 'error', message: '--device needs a SPEC' };
-        specs.push(v);
-        break;
-      }
-      case '--poll-interval': {
-        const n = Number(value());
-        if (!Number.isFinite(n) || n < 0.1 || n > 3600)
-          return { kind: 'error', message: '--poll-interval must be 0.1-3600 seconds' };
-        pollS = n;
-        break;
-      }
-      case '--claim-limit': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || n > 50)
-          return { kind: 'error', message: '--claim-limit must be 1-50' };
-        claimLimit = n;
-        break;
-      }
-      case '--kinds': {
-        const list = (value() ?? '')
-          .split(',')
-          .map((k) => k.trim())
-          .filter(Boolean);
-        const bad = list.filter((k) => !(AGENT_COMMAND_KINDS as readonly string[]).includes(k));
-        if (list.length === 0 || bad.length > 0)
-          return {
-            kind: 'error',
-            message: `--kinds: unknown kind(s) ${bad.join(', ') || '(none given)'}; known: ${AGENT_COMMAND_KINDS.join(', ')}`,
-          };
-        kinds = list as AgentCommandKind[];
-        break;
-      }
-      case '--face-via': {
-        const v = value();
-        if (v !== 'base64' && v !== 'url')
-          return { kind: 'error', message: '--face-via must be base64 or url' };
-        faceVia = v;
-        break;
-      }
-      case '--timeout': {
-        const n = Number(value());
-        if (!Number.isFinite(n) || n < 1 || n > 600)
-          return { kind: 'error', message: '--timeout must be 1-600 seconds' };
-        timeoutS = n;
-        break;
-      }
-      default:
-        return {
-          kind: 'error',
-          message: `unknown argument ${arg.startsWith('--') ? name : `"${arg.slice(0, 40)}"`}`,
-        };
-    }
+  const gateway = o.gateway;
+  if (gateway !== undefined && !/^https?:\/\/\S+$/.test(gateway))
+    return fail('--gateway needs an http(s) URL');
+  const specs = [...(o.device ?? [])];
+  if (specs.some((v) => !v)) return fail('--device needs a SPEC');
+  const pollS = o['poll-interval'] === undefined ? 5 : Number(o['poll-interval']);
+  if (!Number.isFinite(pollS) || pollS < 0.1 || pollS > 3600)
+    return fail('--poll-interval must be 0.1-3600 seconds');
+  const claimLimit = o['claim-limit'] === undefined ? 10 : Number(o['claim-limit']);
+  if (!Number.isInteger(claimLimit) || claimLimit < 1 || claimLimit > 50)
+    return fail('--claim-limit must be 1-50');
+  let kinds: AgentCommandKind[] | undefined;
+  if (o.kinds !== undefined) {
+    const list = o.kinds
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    const bad = list.filter((k) => !(AGENT_COMMAND_KINDS as readonly string[]).includes(k));
+    if (list.length === 0 || bad.length > 0)
+      return fail(
+        `--kinds: unknown kind(s) ${bad.join(', ') || '(none given)'}; known: ${AGENT_COMMAND_KINDS.join(', ')}`,
+      );
+    kinds = list as AgentCommandKind[];
   }
+  const faceVia = o['face-via'] ?? 'base64';
+  if (faceVia !== 'base64' && faceVia !== 'url') return fail('--face-via must be base64 or url');
+  const timeoutS = o.timeout === undefined ? 15 : Number(o.timeout);
+  if (!Number.isFinite(timeoutS) || timeoutS < 1 || timeoutS > 600)
+    return fail('--timeout must be 1-600 seconds');
+  const once = o.once ?? false;
+
   if (env.REALNAME_AGENT_DEVICES) specs.push(...env.REALNAME_AGENT_DEVICES.split(/\s+/).filter(Boolean));
   if (!gateway) return { kind: 'error', message: '--gateway is required' };
   if (specs.length === 0) return { kind: 'error', message: 'at least one --device is required' };

@@ -1,6 +1,15 @@
 /** The agent's calls to the gateway (`/agent/v1/devices/<deviceId>/...`, docs/site-agent.md). */
-import { httpRequest, HttpReply, sleep, TransportError, trimBase, tryJson } from './http';
-import type { AgentCommandKind, ClaimReply, CommandOutcome, RecordsUploadReply } from './protocol';
+import { SITE_AGENT_PREFIX, tryJson } from '@realname/contracts';
+import { httpRequest, HttpReply, sleep, TransportError, trimBase } from './http';
+import type {
+  AgentCommandKind,
+  ClaimReply,
+  ClaimRequest,
+  CommandOutcome,
+  CommandResultReply,
+  RecordsUpload,
+  RecordsUploadReply,
+} from '@realname/contracts';
 
 const USER_AGENT = 'realname-site-agent/0.1';
 
@@ -51,12 +60,13 @@ export class GatewayClient {
   }
 
   private get deviceBase(): string {
-    return `${this.baseUrl}/agent/v1/devices/${encodeURIComponent(this.deviceId)}`;
+    return `${this.baseUrl}${SITE_AGENT_PREFIX}/${encodeURIComponent(this.deviceId)}`;
   }
 
   /** Claims up to `limit` due commands (queued → sent). */
   async claim(limit: number, kinds?: readonly AgentCommandKind[], signal?: AbortSignal): Promise<ClaimReply> {
-    const reply = await this.call('POST', '/commands/claim', { limit, ...(kinds ? { kinds } : {}) }, signal);
+    const body: ClaimRequest = { limit, ...(kinds ? { kinds: [...kinds] } : {}) };
+    const reply = await this.call('POST', '/commands/claim', body, signal);
     const json = tryJson(reply.body) as ClaimReply | undefined;
     if (!json || !Array.isArray(json.commands) || !json.device)
       throw new GatewayError('the claim reply is not {device, commands}', true, reply.status);
@@ -71,7 +81,9 @@ export class GatewayClient {
     commandId: string,
     outcome: CommandOutcome,
     signal?: AbortSignal,
-  ): Promise<{ recorded: true; status: string } | { recorded: false; reason: string }> {
+  ): Promise<
+    { recorded: true; status: CommandResultReply['status'] | 'unknown' } | { recorded: false; reason: string }
+  > {
     try {
       const reply = await this.call(
         'POST',
@@ -79,7 +91,7 @@ export class GatewayClient {
         outcome,
         signal,
       );
-      const json = tryJson(reply.body) as { status?: string } | undefined;
+      const json = tryJson(reply.body) as Partial<CommandResultReply> | undefined;
       return { recorded: true, status: json?.status ?? 'unknown' };
     } catch (err) {
       if (err instanceof GatewayError && (err.status === 404 || err.status === 409))
@@ -95,7 +107,7 @@ export class GatewayClient {
     records: unknown[],
     signal?: AbortSignal,
   ): Promise<RecordsUploadReply> {
-    const body = { backfillId, ...(commandId ? { commandId } : {}), records };
+    const body: RecordsUpload = { backfillId, ...(commandId ? { commandId } : {}), records };
     const reply = await this.withRetries(() => this.call('POST', '/records', body, signal), signal);
     const json = tryJson(reply.body) as RecordsUploadReply | undefined;
     if (!json || typeof json.received !== 'number')

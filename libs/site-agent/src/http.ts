@@ -114,16 +114,6 @@ export function describe(err: unknown): string {
   return String(err);
 }
 
-export function tryJson(body: Buffer | string): unknown {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  if (!text.trim()) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));

@@ -1,91 +1,43 @@
 /**
- * The site-agent interface as the agent sees it (docs/site-agent.md): what the gateway hands out, what
- * the agent answers. Payloads are validated here before a driver touches a device.
+ * The site-agent interface as the agent sees it (docs/site-agent.md). The wire types are
+ * `@realname/contracts`' (re-exported here); payloads are validated here before a driver touches a
+ * device, since an agent may meet a gateway of another version.
  */
-import { formatLocalTime, zoneOffsetMinutes } from '@realname/contracts';
+import {
+  formatLocalTime,
+  isAgentUuid,
+  PersonDeletePayload,
+  PersonUpsertPayload,
+  Result,
+  zoneOffsetMinutes,
+} from '@realname/contracts';
 
-export const AGENT_COMMAND_KINDS = [
-  'person.upsert',
-  'person.delete',
-  'records.query',
-  'records.verify',
-] as const;
-export type AgentCommandKind = (typeof AGENT_COMMAND_KINDS)[number];
-export type AgentFamily = 'hikvision-isapi' | 'uface';
+// The wire contract lives once, in libs/contracts (shared with the gateway's side).
+export {
+  AGENT_CODES,
+  AGENT_COMMAND_KINDS,
+  type AgentCommand,
+  type AgentCommandKind,
+  type AgentFamily,
+  type ClaimReply,
+  type CommandOutcome,
+  type CommandResultReply,
+  type RecordsUploadReply,
+} from '@realname/contracts';
 
-/** A claimed command (`POST .../commands/claim` → `commands[]`). */
-export interface AgentCommand {
-  commandId: string;
-  seq: number;
-  kind: string;
-  payload: unknown;
-  attempts: number;
-  createdAt: string;
-}
-
-export interface ClaimReply {
-  device: { deviceId: string; family: string; timeZone: string };
-  commands: AgentCommand[];
-  serverTime: string;
-}
-
-/** What the agent reports for a command (`POST .../commands/<commandId>/result`). */
-export interface CommandOutcome {
-  ok: boolean;
-  /** The device's own code (ISAPI subStatusCode, Uface msg) or the agent's (`unreachable`, `auth-failed`, ...). */
-  code?: string;
-  detail?: string;
-  result?: Record<string, unknown>;
-}
-
-export interface RecordsUploadReply {
-  requestId: string;
-  received: number;
-  punches: number;
-  accepted: number;
-  duplicate: number;
-  collapsed: number;
-  ignored: number;
-  invalid: { field: string; message: string }[];
-}
-
-export interface PersonUpsert {
-  personId: string;
-  name: string;
-  cardNumber?: string;
-  photoRef?: string;
-}
-export interface PersonDelete {
-  personId: string;
-}
+export type PersonUpsert = PersonUpsertPayload;
+export type PersonDelete = PersonDeletePayload;
+/** A `records.query` / `records.verify` payload once checked: the range as instants. */
 export interface RecordsRange {
   from: Date;
   to: Date;
   backfillId: string;
 }
 
-/** Codes the agent reports itself (device codes are passed through as the device sent them). */
-export const AGENT_CODES = {
-  /** No reply from the device (connection refused, reset, timeout): nothing known. */
-  unreachable: 'unreachable',
-  /** The device refused the configured user name / password. */
-  authFailed: 'auth-failed',
-  /** The command's payload is not usable (a gateway bug; resending will not help). */
-  invalidPayload: 'invalid-payload',
-  /** The gateway sent a kind this agent does not know. */
-  unsupportedKind: 'unsupported-kind',
-  /** The photo of a person.upsert could not be had from the gateway. */
-  photoUnavailable: 'photo-unavailable',
-  /** Records were fetched but could not be uploaded to the gateway. */
-  uploadFailed: 'upload-failed',
-  /** The device's reply could not be read. */
-  badReply: 'bad-reply',
-} as const;
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; detail: string };
+/** A payload checked, or what is wrong with it (reported as `invalid-payload`). */
+export type Checked<T> = Result<T, { detail: string }>;
 
 const PERSON_ID = /^[\x21-\x7e]{1,32}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -130,7 +82,7 @@ export function checkRecordsRange(payload: unknown): Checked<RecordsRange> {
     return { ok: false, detail: 'payload.from must be an RFC 3339 time' };
   if (!to || Number.isNaN(to.getTime())) return { ok: false, detail: 'payload.to must be an RFC 3339 time' };
   if (from.getTime() > to.getTime()) return { ok: false, detail: 'payload.from is after payload.to' };
-  if (typeof p.backfillId !== 'string' || !UUID.test(p.backfillId))
+  if (typeof p.backfillId !== 'string' || !isAgentUuid(p.backfillId))
     return { ok: false, detail: 'payload.backfillId must be a UUID' };
   return { ok: true, value: { from, to, backfillId: p.backfillId } };
 }

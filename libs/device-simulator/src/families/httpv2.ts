@@ -9,6 +9,7 @@
  *   order on the device and sent again every `retryIntervalMs` (10 s on hardware) until `{"Success":1}`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { jsonObject, tryJson } from '@realname/contracts';
 import { DeviceLoop, startLoop, stopLoop } from '../device-loop';
 import { abortableSleep, describeError } from '../open-protocol-client';
 
@@ -83,15 +84,6 @@ export interface HttpV2DeviceOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The device's record counter: the RecordID of the next record (default 1). */
   firstRecordId?: number;
-}
-
-function tryJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const j = text ? JSON.parse(text) : undefined;
-    return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function isSuccess(r: HttpV2Reply): boolean {
@@ -195,7 +187,7 @@ export class HttpV2Device {
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await res.text();
-    return { status: res.status, text, json: tryJson(text) };
+    return { status: res.status, text, json: jsonObject(tryJson(text)) };
   }
 
   private async postJson(route: string, body: Record<string, unknown>): Promise<HttpV2Reply> {

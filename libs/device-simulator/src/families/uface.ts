@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isValidTimeZone, localDay, parseDeviceTime } from '@realname/contracts';
+import { isValidTimeZone, localDay, parseDeviceTime, tryJson } from '@realname/contracts';
 import { DeviceLoop, startLoop, stopLoop } from '../device-loop';
 import { abortableSleep, describeError } from '../open-protocol-client';
 import { DeviceApiServer } from './device-api-server';
@@ -101,14 +101,6 @@ export interface UfaceDeviceOptions {
   /** The device's IP as it reports it. */
   ip?: string;
   timeoutMs?: number;
-}
-
-function tryJson(text: string): unknown {
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function send(

@@ -249,6 +249,16 @@ describe('ZktecoDevice', () => {
     expect(iconv.decode(oper, 'gb2312')).toMatch(/^OPLOG 30\t0\t.+\nUSER PIN=10002\tName=李四\tPri=0/);
   });
 
+  it('declares an ATTPHOTO size= off from the JPEG it sends when photoSizeSkew is set', async () => {
+    const d = device({ behaviour: { photoSizeSkew: -6 } });
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(608, 7), Buffer.from([0xff, 0xd9])]);
+    d.punch('10001', { at: '2026-11-21 07:41:02', photo: jpeg });
+    await d.flush();
+    const photo = adms.of('/iclock/cdata', 'ATTPHOTO')[0].body;
+    expect(photo.subarray(0, photo.indexOf(0)).toString()).toContain('\nsize=606\n');
+    expect(photo.subarray(photo.indexOf(0) + 1).equals(jpeg)).toBe(true);
+  });
+
   it('mixes garbage or a truncated copy into ATTLOG when malformed, keeping the good lines', async () => {
     const d = device({ behaviour: { malformed: 'truncated-line' } });
     d.punch('1', { at: '2026-11-21 07:00:00' });

@@ -65,6 +65,8 @@ export interface ZktecoBehaviour {
   malformed?: 'garbage-lines' | 'truncated-line';
   /** Send command results in the devicecmd query string, one request each, instead of the body. */
   resultsInQuery?: boolean;
+  /** ATTPHOTO `size=` off by this many bytes from the JPEG sent (firmware seen declaring 606 for 612: -6). */
+  photoSizeSkew?: number;
 }
 
 export type ZktecoBehaviourName =
@@ -170,11 +172,18 @@ export function photoFileName(pin: string, time: string): string {
 }
 
 /** ATTPHOTO body: header lines, one NUL byte, the JPEG bytes. */
-export function renderAttphotoBody(p: { pin: string; time: string; sn: string; bytes: Buffer }): Buffer {
+export function renderAttphotoBody(p: {
+  pin: string;
+  time: string;
+  sn: string;
+  bytes: Buffer;
+  /** Added to the declared `size=` (firmware seen declaring 606 for 612 bytes: -6); 0 by default. */
+  sizeSkew?: number;
+}): Buffer {
   const header = [
     `PIN=${photoFileName(p.pin, p.time)}`,
     `SN=${p.sn}`,
-    `size=${p.bytes.length}`,
+    `size=${Math.max(0, p.bytes.length + (p.sizeSkew ?? 0))}`,
     'CMD=uploadphoto',
   ].join('\n');
   return Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from([0]), p.bytes]);
@@ -484,7 +493,7 @@ export class ZktecoDevice {
   }
 
   private async uploadPhoto(p: PendingPhoto): Promise<boolean> {
-    const body = renderAttphotoBody({ ...p, sn: this.serial });
+    const body = renderAttphotoBody({ ...p, sn: this.serial, sizeSkew: this.behaviour.photoSizeSkew ?? 0 });
     let ok = false;
     for (let i = 0; i < Math.max(1, this.behaviour.resendTimes ?? 1); i++) {
       const reply = await this.tryRequest(

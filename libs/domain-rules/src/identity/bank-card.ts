@@ -1,4 +1,5 @@
 /** Bank card numbers (UnionPay debit cards used for wages): 16 to 19 digits with a Luhn check digit. */
+import type { Result } from '@realname/contracts';
 import type { InvalidIdentifier } from './resident-id';
 
 /** The Luhn (ISO/IEC 7812-1) check digit to append to `payload` (digits only). */
@@ -22,7 +23,7 @@ export function isLuhnValid(digits: string): boolean {
   return /^\d{2,}$/.test(digits) && luhnCheckDigit(digits.slice(0, -1)) === digits[digits.length - 1];
 }
 
-export type BankCardCheck = { ok: true; value: string } | InvalidIdentifier;
+export type BankCardCheck = Result<string, Omit<InvalidIdentifier, 'ok'>>;
 
 /** Spaces are removed; the rest must be 16-19 digits with a valid Luhn check digit. */
 export function checkBankCard(raw: unknown): BankCardCheck {

@@ -1,4 +1,5 @@
 /** Mainland mobile numbers and the masks used wherever a phone or bank card number is shown. */
+import type { Result } from '@realname/contracts';
 import type { InvalidIdentifier } from './resident-id';
 
 export const MOBILE_PHONE_PATTERN = /^1[3-9]\d{9}$/;
@@ -8,7 +9,7 @@ export function isMobilePhone(raw: unknown): boolean {
   return typeof raw === 'string' && MOBILE_PHONE_PATTERN.test(raw);
 }
 
-export type PhoneCheck = { ok: true; value: string } | InvalidIdentifier;
+export type PhoneCheck = Result<string, Omit<InvalidIdentifier, 'ok'>>;
 
 /**
  * Lenient on the way in: spaces and hyphens are removed and a `+86` / `0086` / `86` country prefix on a

@@ -1,4 +1,5 @@
 /** What a device driver does for the agent, and how failures become command outcomes. */
+import { OUTCOME_CODE_MAX, OUTCOME_DETAIL_MAX } from '@realname/contracts';
 import { DigestAuthError } from '../digest';
 import { GatewayClient, GatewayError } from '../gateway-client';
 import { describe, TransportError } from '../http';
@@ -158,12 +159,16 @@ export async function executeCommand(
   }
 }
 
-/** A thrown failure as the outcome to report. */
+/** A thrown failure as the outcome to report, cut to the contract's limits (the gateway refuses longer). */
 export function failure(err: unknown): CommandOutcome {
-  if (err instanceof DeviceError)
-    return { ok: false, code: err.code.slice(0, 64), detail: err.detail.slice(0, 1000) };
-  if (err instanceof DigestAuthError) return { ok: false, code: AGENT_CODES.authFailed, detail: err.message };
-  if (err instanceof TransportError) return { ok: false, code: AGENT_CODES.unreachable, detail: err.message };
-  if (err instanceof GatewayError) return { ok: false, code: AGENT_CODES.uploadFailed, detail: err.message };
-  return { ok: false, code: AGENT_CODES.badReply, detail: describe(err).slice(0, 1000) };
+  const outcome = (code: string, detail: string): CommandOutcome => ({
+    ok: false,
+    code: code.slice(0, OUTCOME_CODE_MAX),
+    detail: detail.slice(0, OUTCOME_DETAIL_MAX),
+  });
+  if (err instanceof DeviceError) return outcome(err.code, err.detail);
+  if (err instanceof DigestAuthError) return outcome(AGENT_CODES.authFailed, err.message);
+  if (err instanceof TransportError) return outcome(AGENT_CODES.unreachable, err.message);
+  if (err instanceof GatewayError) return outcome(AGENT_CODES.uploadFailed, err.message);
+  return outcome(AGENT_CODES.badReply, describe(err));
 }

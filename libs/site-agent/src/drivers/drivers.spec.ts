@@ -1,9 +1,11 @@
 import fc from 'fast-check';
+import { CommandOutcomeSchema } from '@realname/contracts';
 import { fakeJpeg, HikvisionTerminal, UfaceDevice } from '@realname/device-simulator';
 import { FakeAgentGateway } from '../../test/fake-agent-gateway';
-import { GatewayClient } from '../gateway-client';
+import { GatewayClient, GatewayError } from '../gateway-client';
+import { TransportError } from '../http';
 import { AgentCommand } from '../protocol';
-import { DriverContext, executeCommand } from './driver';
+import { DriverContext, executeCommand, failure } from './driver';
 import {
   deviceName,
   HikvisionIsapiDriver,
@@ -292,5 +294,20 @@ describe('device reply parsers (fuzz)', () => {
       ok: false,
       msg: 'LAN_EXP-3005',
     });
+  });
+});
+
+describe('failure', () => {
+  it('reports every failure within the contract the gateway checks (code <= 64, detail <= 1000)', () => {
+    const long = 'x'.repeat(5000);
+    for (const err of [
+      new TransportError(long, 'http://10.0.0.5', false),
+      new GatewayError(long, false, 400),
+      new Error(long),
+    ]) {
+      const outcome = failure(err);
+      expect(CommandOutcomeSchema.safeParse(outcome).success).toBe(true);
+      expect(outcome.detail).toHaveLength(1000);
+    }
   });
 });

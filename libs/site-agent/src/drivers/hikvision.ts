@@ -12,8 +12,9 @@
  * - records.verify → the same search, counting the passes that name a person.
  */
 import { randomUUID } from 'node:crypto';
+import { tryJson } from '@realname/contracts';
 import { DigestSession } from '../digest';
-import { HttpReply, trimBase, tryJson } from '../http';
+import { HttpReply, trimBase } from '../http';
 import {
   AGENT_CODES,
   CommandOutcome,

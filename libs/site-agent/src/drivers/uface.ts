@@ -13,8 +13,8 @@
  * Replies: `{"result":1,"success":true,"data":...}`, or `{"result":0,"success":false,"msg":"..."}` whose
  * `msg` is reported as the device's code and detail.
  */
-import { formatLocalTime } from '@realname/contracts';
-import { httpRequest, HttpReply, trimBase, tryJson } from '../http';
+import { formatLocalTime, tryJson } from '@realname/contracts';
+import { httpRequest, HttpReply, trimBase } from '../http';
 import {
   AGENT_CODES,
   CommandOutcome,

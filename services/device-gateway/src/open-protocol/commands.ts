@@ -9,9 +9,10 @@ import {
   OpenV1Person,
   openV1PhotoPath,
   OpenV1ResultStatus,
+  Result,
   SHA256_HEX,
 } from '@realname/contracts';
-import { WireParse, wireProblems } from './wire';
+import { wireProblems } from './wire';
 
 /** The command kinds an open-v1 device is sent (records.verify is not part of v1). */
 export const OPEN_V1_KINDS: readonly OpenV1CommandKind[] = OPEN_V1_COMMAND_KINDS;
@@ -31,7 +32,7 @@ export const ClaimBody = z
   .strict();
 
 /** `POST /open/v1/commands/claim`: how many commands the device takes now. Never throws. */
-export function parseClaim(body: unknown): WireParse<{ limit: number }> {
+export function parseClaim(body: unknown): Result<{ limit: number }> {
   const parsed = ClaimBody.safeParse(body);
   if (!parsed.success) return { ok: false, problems: wireProblems(parsed.error) };
   return { ok: true, value: { limit: parsed.data.limit ?? OPEN_V1_LIMITS.defaultClaim } };
@@ -73,7 +74,7 @@ export const CommandResultsBody = z
  * `POST /open/v1/commands/results`: every bad field named; a result that failed must say why (`code`);
  * a command may be answered once per report. All results are taken, or none. Never throws.
  */
-export function parseCommandResults(body: unknown): WireParse<OpenV1CommandResult[]> {
+export function parseCommandResults(body: unknown): Result<OpenV1CommandResult[]> {
   const parsed = CommandResultsBody.safeParse(body);
   if (!parsed.success) return { ok: false, problems: wireProblems(parsed.error) };
   const problems: FieldProblem[] = [];

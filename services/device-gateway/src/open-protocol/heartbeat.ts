@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OpenV1Heartbeat, OpenV1HeartbeatReply, OpenV1PendingWork } from '@realname/contracts';
-import { parseOffsetTime, WireParse, wireProblems } from './wire';
+import type { OpenV1Heartbeat, OpenV1HeartbeatReply, OpenV1PendingWork, Result } from '@realname/contracts';
+import { parseOffsetTime, wireProblems } from './wire';
 
 const count = z
   .number()
@@ -23,7 +23,7 @@ export interface ParsedHeartbeat extends OpenV1Heartbeat {
 }
 
 /** `POST /open/v1/heartbeat`: every bad field named; never throws. */
-export function parseHeartbeat(body: unknown): WireParse<ParsedHeartbeat> {
+export function parseHeartbeat(body: unknown): Result<ParsedHeartbeat> {
   const parsed = HeartbeatBody.safeParse(body);
   if (!parsed.success) return { ok: false, problems: wireProblems(parsed.error) };
   const deviceClock = parseOffsetTime(parsed.data.deviceTime);

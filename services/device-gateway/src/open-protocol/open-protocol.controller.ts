@@ -9,6 +9,7 @@ import {
   OpenV1HeartbeatReply,
   OpenV1ResultsReply,
   OpenV1UploadReply,
+  Result,
   SHA256_HEX,
   verifyRequest,
 } from '@realname/contracts';
@@ -37,7 +38,7 @@ import {
 import { heartbeatReply, parseHeartbeat } from './heartbeat';
 import { OpenV1ProblemFilter } from './open-v1-problem.filter';
 import { parsePunchBatch } from './punch-batch';
-import { parseJsonBody, WireParse } from './wire';
+import { parseJsonBody } from './wire';
 
 export { OPEN_V1_PREFIX as OPEN_PROTOCOL_PREFIX };
 const PROTOCOL = 'open-v1';
@@ -274,7 +275,7 @@ export class OpenProtocolController {
     return { device, raw };
   }
 
-  private parse<T>(raw: RawRequest, parser: (json: unknown) => WireParse<T>): WireParse<T> {
+  private parse<T>(raw: RawRequest, parser: (json: unknown) => Result<T>): Result<T> {
     const json = parseJsonBody(raw.body);
     return json.ok ? parser(json.value) : json;
   }

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { parseCommandResults } from './commands';
 import { parseHeartbeat } from './heartbeat';
 import { parsePunchBatch } from './punch-batch';
-import { parseJsonBody, WireParse } from './wire';
-import type { FieldProblem } from '@realname/contracts';
+import { parseJsonBody } from './wire';
+import type { FieldProblem, Result } from '@realname/contracts';
 
 const RUNS = { numRuns: 400 };
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 1)]).toString('base64');
@@ -150,7 +150,7 @@ function namesRealFields(problems: FieldProblem[], message: unknown): void {
   }
 }
 
-function neverHalf<T>(r: WireParse<T> | { ok: boolean }): void {
+function neverHalf<T>(r: Result<T> | { ok: boolean }): void {
   if (r.ok) expect('problems' in r).toBe(false);
   else expect(Object.keys(r).sort()).toEqual(['ok', 'problems']);
 }

@@ -1,8 +1,5 @@
 import type { ZodError } from 'zod';
-import type { FieldProblem } from '@realname/contracts';
-
-/** What every open-v1 body parser returns: the value, or every bad field named (nothing half-taken). */
-export type WireParse<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
+import type { FieldProblem, Result } from '@realname/contracts';
 
 /** The field of the body as a whole (not JSON, not an object). */
 export const BODY_FIELD = '(body)';
@@ -11,7 +8,7 @@ export const BODY_FIELD = '(body)';
  * Bytes to JSON. An empty body, bytes that are not UTF-8, a byte-order mark and anything JSON.parse
  * refuses are problems of `(body)`; nothing here throws.
  */
-export function parseJsonBody(body: Buffer): WireParse<unknown> {
+export function parseJsonBody(body: Buffer): Result<unknown> {
   if (body.length === 0) {
     return { ok: false, problems: [{ field: BODY_FIELD, message: 'is empty: send a JSON object' }] };
   }

@@ -41,9 +41,6 @@ export interface NormalisedRecords {
   invalid: RecordProblem[];
 }
 
-/** The most records one upload may carry (an AcsEvent page holds at most a few dozen). */
-export const MAX_RECORDS_PER_UPLOAD = 1_000;
-
 /** AcsEvent InfoList entries to punches, times read in the device's zone when they carry no offset. */
 export function normaliseHikvisionRecords(records: unknown[], timeZone: string): NormalisedRecords {
   const out: NormalisedRecords = { punches: [], ignored: [], invalid: [] };

@@ -2,55 +2,36 @@ import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Req, Res } 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import {
+  AGENT_CODES,
+  AGENT_FAMILIES as CONTRACT_AGENT_FAMILIES,
+  AgentCommand,
+  AgentFamily,
+  ClaimReply,
+  ClaimRequestSchema,
+  CommandOutcomeSchema,
+  CommandResultReply,
+  isAgentUuid,
+  RecordsUploadReply,
+  RecordsUploadSchema,
+  SITE_AGENT_PREFIX,
+} from '@realname/contracts';
 import { JsonLogger, LOGGER, Problem } from '@realname/platform';
 import { Backfills } from '../backfill/backfills';
-import { COMMAND_KINDS, CommandQueue, DeviceCommand } from '../commands/command-queue';
+import { CommandQueue, DeviceCommand } from '../commands/command-queue';
 import type { Device, DeviceFamily } from '../devices/device';
 import { DeviceRepository } from '../devices/device-repository';
 import { DevicePresence } from '../devices/presence';
 import { authenticateDevice, markSeen, rawRequest, sendPhoto } from '../families/shared/device-request';
 import { NormalisedPunch, PunchIngestion, RawRequest } from '../ingest/punch-ingestion';
 import { photoDigest, PhotoStore } from '../photos/photo-store';
-import {
-  MAX_RECORDS_PER_UPLOAD,
-  normaliseHikvisionRecords,
-  normaliseUfaceRecords,
-  NormalisedRecords,
-} from './records';
+import { normaliseHikvisionRecords, normaliseUfaceRecords, NormalisedRecords } from './records';
 
-export const SITE_AGENT_PREFIX = '/agent/v1/devices';
+export { SITE_AGENT_PREFIX };
 /** The families whose devices the site agent drives (they must be called on the site's network). */
-export const AGENT_FAMILIES: readonly DeviceFamily[] = ['hikvision-isapi', 'uface'];
+export const AGENT_FAMILIES: readonly DeviceFamily[] = CONTRACT_AGENT_FAMILIES;
 /** Outcome codes meaning the agent could not reach the device at all (no sign of life). */
-const UNREACHABLE_CODES = new Set(['unreachable']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const ClaimBody = z
-  .object({
-    limit: z.number().int().min(1).max(50).default(10),
-    kinds: z.array(z.enum(COMMAND_KINDS)).min(1).optional(),
-  })
-  .strict();
-
-const ResultBody = z
-  .object({
-    ok: z.boolean(),
-    code: z.string().min(1).max(64).optional(),
-    detail: z.string().max(1000).optional(),
-    result: z.record(z.unknown()).optional(),
-  })
-  .strict();
-
-const RecordsBody = z.object({
-  backfillId: z.string().regex(UUID, 'must be the backfillId of the records.query command (a UUID)'),
-  commandId: z.string().regex(UUID, 'must be the commandId of the records.query command (a UUID)').optional(),
-  records: z
-    .array(z.unknown())
-    .max(
-      MAX_RECORDS_PER_UPLOAD,
-      `must hold at most ${MAX_RECORDS_PER_UPLOAD} records: upload pages separately`,
-    ),
-});
+const UNREACHABLE_CODES = new Set<string>([AGENT_CODES.unreachable]);
 
 /**
  * The gateway side of the site agent (docs/site-agent.md). Hikvision and Uface devices are called on
@@ -75,13 +56,14 @@ export class SiteAgentController {
   @Post('commands/claim')
   @HttpCode(200)
   @ApiOperation({ summary: 'Claim the due commands of a device (queued -> sent), oldest first' })
-  async claim(@Param('deviceId') deviceId: string, @Req() req: Request) {
+  async claim(@Param('deviceId') deviceId: string, @Req() req: Request): Promise<ClaimReply> {
     const raw = this.raw(req);
     const device = await this.authenticate(deviceId, req, raw);
-    const body = this.parse(ClaimBody, raw, device, true);
+    const body = this.parse(ClaimRequestSchema, raw, device, true);
     const claimed = await this.commands.claim(device.deviceId, body.limit, body.kinds);
     return {
-      device: { deviceId: device.deviceId, family: device.family, timeZone: device.timeZone },
+      // authenticate() let only agent families through.
+      device: { deviceId: device.deviceId, family: device.family as AgentFamily, timeZone: device.timeZone },
       commands: claimed.map(wireCommand),
       serverTime: new Date().toISOString(),
     };
@@ -96,14 +78,14 @@ export class SiteAgentController {
     @Param('deviceId') deviceId: string,
     @Param('commandId') commandId: string,
     @Req() req: Request,
-  ) {
+  ): Promise<CommandResultReply> {
     const raw = this.raw(req);
     const device = await this.authenticate(deviceId, req, raw);
-    if (!UUID.test(commandId))
+    if (!isAgentUuid(commandId))
       throw Problem.badRequest('Not a command id', [
         { field: 'commandId', message: 'must be a UUID from a claim' },
       ]);
-    const body = this.parse(ResultBody, raw, device, false);
+    const body = this.parse(CommandOutcomeSchema, raw, device, false);
     const outcome = {
       ok: body.ok,
       ...(body.code !== undefined ? { code: body.code } : {}),
@@ -137,10 +119,10 @@ export class SiteAgentController {
     summary:
       'Upload records a records.query fetched from the device (Hikvision AcsEvent InfoList, Uface findRecords)',
   })
-  async records(@Param('deviceId') deviceId: string, @Req() req: Request) {
+  async records(@Param('deviceId') deviceId: string, @Req() req: Request): Promise<RecordsUploadReply> {
     const raw = this.raw(req);
     const device = await this.authenticate(deviceId, req, raw);
-    const body = this.parse(RecordsBody, raw, device, false);
+    const body = this.parse(RecordsUploadSchema, raw, device, false);
     const backfill = await this.backfills.get(body.backfillId);
     if (!backfill || backfill.deviceId !== device.deviceId) {
       await this.ingestion.refuse(
@@ -318,8 +300,8 @@ export class SiteAgentController {
   }
 }
 
-/** A command as the agent sees it. */
-function wireCommand(c: DeviceCommand) {
+/** A command as the agent sees it (the queue's kinds and payloads must be the contract's). */
+function wireCommand(c: DeviceCommand): AgentCommand {
   return {
     commandId: c.commandId,
     seq: c.seq,

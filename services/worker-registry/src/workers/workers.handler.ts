@@ -8,7 +8,6 @@ import { NewWorker, WorkersRepository } from './workers.repository';
 
 export type { NewWorker };
 
-
 /** Registering and blacklisting workers: validate, then the worker decider on the card's own stream. */
 export class WorkerCommands {
   constructor(

@@ -46,7 +46,7 @@ function accessEvent(over: Record<string, unknown> = {}, top: Record<string, unk
 function parsed(body: Buffer, ct?: string): HikEventNotification {
   const r = parseHikvisionBody(body, ct);
   if (!r.ok) throw new Error(r.error);
-  return r.event;
+  return r.value;
 }
 
 const XML = `<?xml version="1.0" encoding="UTF-8"?>
@@ -248,7 +248,7 @@ describe('fuzzing the event parsers', () => {
       fc.property(fc.uint8Array({ maxLength: 1500 }), ct, (bytes, contentType) => {
         const r = parseHikvisionBody(Buffer.from(bytes), contentType);
         expect(typeof r.ok).toBe('boolean');
-        if (r.ok) interpretEvent(r.event, TZ);
+        if (r.ok) interpretEvent(r.value, TZ);
         else expect(typeof r.error).toBe('string');
       }),
       { numRuns: 500 },
@@ -263,11 +263,11 @@ describe('fuzzing the event parsers', () => {
         fc.constantFrom('majorEventType', 'subEventType', 'employeeNoString', 'serialNo', 'currentEvent'),
         (v, w, key) => {
           const a = parseHikvisionBody(Buffer.from(JSON.stringify(v)), 'application/json');
-          if (a.ok) interpretEvent(a.event, TZ);
+          if (a.ok) interpretEvent(a.value, TZ);
           const ev = accessEvent({ [key]: w });
           const b = parseHikvisionBody(Buffer.from(JSON.stringify(ev)), 'application/json');
           expect(b.ok).toBe(true);
-          if (b.ok) expect(['pass', 'ignored', 'invalid']).toContain(interpretEvent(b.event, TZ).kind);
+          if (b.ok) expect(['pass', 'ignored', 'invalid']).toContain(interpretEvent(b.value, TZ).kind);
         },
       ),
       { numRuns: 400 },

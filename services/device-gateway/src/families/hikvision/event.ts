@@ -8,7 +8,7 @@
  * - a bare JSON object (face terminals without pictures, heartbeats);
  * - `EventNotificationAlert` XML (older firmware), bare or as a multipart part.
  */
-import { parseDeviceTime } from '@realname/contracts';
+import { parseDeviceTime, type Result } from '@realname/contracts';
 import { parseMultipart } from '../shared/multipart';
 import { parseXml } from './xml';
 
@@ -55,7 +55,7 @@ export interface HikEventNotification {
   partName?: string;
 }
 
-export type HikParseResult = { ok: true; event: HikEventNotification } | { ok: false; error: string };
+export type HikParseResult = Result<HikEventNotification, { error: string }>;
 
 /** Names of the multipart part that carries the event, in order of preference. */
 const EVENT_PART_NAMES = ['AccessControllerEvent', 'event_log', 'EventNotificationAlert'];
@@ -113,8 +113,8 @@ function parseMultipartEvent(body: Buffer, contentType: string): HikParseResult 
       ? fromXmlText(text, 'multipart', eventTruncated)
       : fromJsonText(text, 'multipart', eventTruncated);
   if (!result.ok) return result;
-  result.event.truncated = mp.truncated;
-  result.event.partName = eventPart.name;
+  result.value.truncated = mp.truncated;
+  result.value.partName = eventPart.name;
 
   const pictureIndex = parts.findIndex((p) => PICTURE_PART_NAMES.includes(p.name ?? ''));
   if (pictureIndex >= 0) {
@@ -122,7 +122,7 @@ function parseMultipartEvent(body: Buffer, contentType: string): HikParseResult 
     // A picture cut off (the last part of a truncated body) is useless: dropped, the event is kept.
     const whole = !(mp.truncated && pictureIndex === parts.length - 1);
     if (whole && pic.data.length > 0 && isImage(pic.data))
-      result.event.picture = {
+      result.value.picture = {
         bytes: Buffer.from(pic.data),
         contentType: imageType(pic.data, pic.contentType),
       };
@@ -180,7 +180,7 @@ function fromObject(o: Record<string, unknown>, format: HikBodyFormat, truncated
   const devId = text(o.deviceID);
   if (devId !== undefined) event.deviceID = devId;
   if (isObject(accessRaw)) event.access = readAccessEvent(accessRaw);
-  return { ok: true, event };
+  return { ok: true, value: event };
 }
 
 /** Coerces an AccessControllerEvent object (JSON numbers, or XML text) to typed fields. */

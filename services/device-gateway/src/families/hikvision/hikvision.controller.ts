@@ -115,7 +115,7 @@ export class HikvisionController {
       sendJson(res, HttpStatus.BAD_REQUEST, responseStatus(url, sub, parsed.error));
       return;
     }
-    const event = parsed.event;
+    const event = parsed.value;
     const meaning = interpretEvent(event, device.timeZone);
 
     try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FieldProblem, PunchDirection } from '@realname/contracts';
+import type { FieldProblem, PunchDirection, Result } from '@realname/contracts';
 import { parseDeviceTime } from '@realname/contracts';
 import type { DeviceCommand, PersonDelete, PersonUpsert } from '../../commands/command-queue';
 import { sniffImageType } from '../../photos/photo-store';
@@ -11,8 +11,6 @@ import { fieldText, readFields } from '../shared/form-fields';
  * the device; a reply without `"Success":1` makes it try again (records: every 10 s). Pure functions:
  * bodies in, typed values or field problems out; never throws.
  */
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
 /** The photo limit of the protocol; a larger photo is dropped and the record kept. */
 export const HTTPV2_MAX_PHOTO_BYTES = 50 * 1024;
@@ -70,7 +68,7 @@ export type Body = Record<string, unknown>;
  * A JSON object body (the protocol's form). Tolerated: form fields, and JSON sent as text/plain or
  * form. A key repeated in JSON keeps its last value (JSON.parse); the prototype is never touched.
  */
-export function readBody(body: Buffer, contentType: string | undefined): Parsed<Body> {
+export function readBody(body: Buffer, contentType: string | undefined): Result<Body> {
   const read = readFields(body, contentType);
   if (!read.ok) return { ok: false, problems: [{ field: read.field, message: read.message }] };
   if (read.format === 'json') {
@@ -152,7 +150,7 @@ export function parseV2Time(
   return { at, text };
 }
 
-export function parseKeepalive(body: Body, timeZone: string): Parsed<HttpV2Keepalive> {
+export function parseKeepalive(body: Body, timeZone: string): Result<HttpV2Keepalive> {
   const problems: FieldProblem[] = [];
   const SN = readSerial(body, problems);
   if (!SN) return { ok: false, problems };
@@ -174,7 +172,7 @@ export interface HttpV2Download {
 }
 
 /** `{SN, Limit}`: Limit defaults to 10 and is cut to 100. */
-export function parseDownload(body: Body): Parsed<HttpV2Download> {
+export function parseDownload(body: Body): Result<HttpV2Download> {
   const problems: FieldProblem[] = [];
   const SN = readSerial(body, problems);
   let Limit = HTTPV2_DEFAULT_LIMIT;
@@ -216,7 +214,7 @@ function readUserId(v: unknown): string | undefined {
  * `{SN, Results:[{UserID, ErrorCode, ErrorMsg?}]}`: ErrorCode 0 is success, anything else the device's
  * reason. Unreadable entries are skipped and named; a body without a readable Results list is refused.
  */
-export function parseResults(body: Body): Parsed<HttpV2Results> {
+export function parseResults(body: Body): Result<HttpV2Results> {
   const problems: FieldProblem[] = [];
   const SN = readSerial(body, problems);
   let list = body.Results;
@@ -311,7 +309,7 @@ export interface RecordParts {
 }
 
 /** Reads the body of an UploadIdentifyRecord: multipart (the protocol), tolerated: JSON and form. */
-export function readRecordParts(body: Buffer, contentType: string | undefined): Parsed<RecordParts> {
+export function readRecordParts(body: Buffer, contentType: string | undefined): Result<RecordParts> {
   const type = (contentType ?? '').toLowerCase();
   const looksMultipart = body.length > 2 && body[0] === 0x2d && body[1] === 0x2d;
   if (type.startsWith('multipart/') || (looksMultipart && !type.includes('json'))) {
@@ -373,7 +371,7 @@ export function serialOfRecord(parts: RecordParts): string | undefined {
  * The record of an UploadIdentifyRecord: `SN` and `RecordDetail` (JSON text or object) `{RecordID,
  * RecordType, RecordDate, UserID, IdentityCard, IsEntry, BodyTemp}`, and the optional `Photo`.
  */
-export function parseRecord(parts: RecordParts, timeZone: string): Parsed<HttpV2Record> {
+export function parseRecord(parts: RecordParts, timeZone: string): Result<HttpV2Record> {
   const problems: FieldProblem[] = [];
   let detail: unknown = parts.RecordDetail;
   if (typeof detail === 'string') {

@@ -1,7 +1,7 @@
 import { Controller, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { FieldProblem } from '@realname/contracts';
+import type { FieldProblem, Result } from '@realname/contracts';
 import { JsonLogger, LOGGER } from '@realname/platform';
 import { CommandKind, CommandQueue, PersonUpsert } from '../../commands/command-queue';
 import type { Device } from '../../devices/device';
@@ -31,7 +31,6 @@ import {
   parseDownload,
   parseKeepalive,
   parseRecord,
-  Parsed,
   parseResults,
   peopleListItem,
   readBody,
@@ -49,7 +48,7 @@ const UNKNOWN = '(unknown)';
 /** How a JSON message is read: its parser, and what it is (for the log of a storage failure). */
 interface HttpV2Message<T> {
   what: string;
-  parse: (body: Body, timeZone: string) => Parsed<T>;
+  parse: (body: Body, timeZone: string) => Result<T>;
 }
 
 /** The JSON messages of the terminal, as `serve` reads them. */

@@ -1,4 +1,4 @@
-import type { FieldProblem } from '@realname/contracts';
+import type { FieldProblem, Result } from '@realname/contracts';
 import { parseDeviceTime } from '@realname/contracts';
 import type { DeviceCommand, PersonDelete, PersonUpsert } from '../../commands/command-queue';
 import { sniffImageType } from '../../photos/photo-store';
@@ -8,8 +8,6 @@ import { sniffImageType } from '../../photos/photo-store';
  * callback, heartbeat, task pull, task result), what the gateway answers, and the tasks it hands out.
  * Pure functions on the fields read by `readFields`; every refusal names the field at fault.
  */
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
 /**
  * A callback type that is a person passing: the `_0` ("recognised and let through") of any recognition
@@ -213,7 +211,7 @@ export function checkDeviceKey(deviceKey: string, serial: string | undefined): F
 // Device -> gateway
 
 /** The recognition callback: a punch when a known person passed, kept evidence otherwise. */
-export function parseRecognition(fields: Map<string, string>, timeZone: string): Parsed<UfaceRecognition> {
+export function parseRecognition(fields: Map<string, string>, timeZone: string): Result<UfaceRecognition> {
   const problems: FieldProblem[] = [];
   const deviceKey = requireId(fields, 'deviceKey', problems, 'the device key (serial) of the terminal');
   const type = text(fields, 'type');
@@ -293,7 +291,7 @@ function count(fields: Map<string, string>, name: string, notes: string[]): numb
 }
 
 /** The heartbeat: only the device key is needed; a bad clock reading is noted, not refused. */
-export function parseHeartbeat(fields: Map<string, string>, timeZone: string): Parsed<UfaceHeartbeat> {
+export function parseHeartbeat(fields: Map<string, string>, timeZone: string): Result<UfaceHeartbeat> {
   const problems: FieldProblem[] = [];
   const deviceKey = requireId(fields, 'deviceKey', problems, 'the device key (serial) of the terminal');
   if (!deviceKey) return { ok: false, problems };
@@ -332,7 +330,7 @@ function flag(value: string | undefined): boolean | undefined {
 }
 
 /** A task's outcome: `success` (true/false), or `result` (1/0) on firmware that sends only that. */
-export function parseTaskResult(fields: Map<string, string>): Parsed<UfaceTaskResult> {
+export function parseTaskResult(fields: Map<string, string>): Result<UfaceTaskResult> {
   const problems: FieldProblem[] = [];
   const deviceKey = requireId(fields, 'deviceKey', problems, 'the device key (serial) of the terminal');
   const taskText = text(fields, 'taskNo');

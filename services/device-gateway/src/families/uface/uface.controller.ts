@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { FieldProblem } from '@realname/contracts';
+import type { FieldProblem, Result } from '@realname/contracts';
 import { JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
 import type { GatewayConfig } from '../../config';
 import { CommandQueue, DeviceCommand, PersonUpsert } from '../../commands/command-queue';
@@ -30,7 +30,6 @@ import {
   parseHeartbeat,
   parseRecognition,
   parseTaskResult,
-  Parsed,
   UfaceHeartbeat,
   UfaceRecognition,
   UfaceReply,
@@ -51,7 +50,7 @@ const MAX_SKIPPED = 20;
 interface UfaceMessage<T> {
   /** What the message is, for the log of a storage failure. */
   what: string;
-  parse: (fields: Map<string, string>, timeZone: string) => Parsed<T>;
+  parse: (fields: Map<string, string>, timeZone: string) => Result<T>;
   /** Take the query string's fields too (GET, and firmware that puts them in the URL). */
   withQuery?: boolean;
   /** Punches a malformed message counts as rejected. */
@@ -61,7 +60,7 @@ interface UfaceMessage<T> {
 }
 
 /** A task pull names the terminal by its deviceKey, and nothing else is required. */
-function parseTaskPull(fields: Map<string, string>): Parsed<{ deviceKey: string }> {
+function parseTaskPull(fields: Map<string, string>): Result<{ deviceKey: string }> {
   const deviceKey = fields.get('deviceKey')?.trim();
   if (deviceKey) return { ok: true, value: { deviceKey } };
   return {

@@ -3,6 +3,11 @@
  * is binary: text header lines (`PIN=<YYYYMMDDHHmmss>-<pin>.jpg`, `SN=..`, `size=<bytes>`,
  * `CMD=uploadphoto`), one NUL byte, then the raw JPEG. When `size` is given and more bytes follow the
  * image, another header-NUL-image part is read (firmware that batches photos).
+ *
+ * Some firmware declares a `size` that differs from the JPEG it sends (606 declared, 612 sent). The
+ * photo is then the bytes the body holds for it: from the JPEG start marker (FF D8) to the end marker
+ * (FF D9) that is followed by the next part's header or the end of the body. The photo keeps the
+ * declared size (`declaredSize`), so the mismatch is reported rather than the tail read as a bad part.
  */
 import { parseDeviceTime } from '@realname/contracts';
 import { ZK_PIN } from './attlog';
@@ -22,7 +27,16 @@ export interface AttPhoto {
   bytes: Buffer;
   contentType: 'image/jpeg';
   sn?: string;
+  /** The header's `size=`, only when it differs from `bytes.length` (the bytes the body held were taken). */
+  declaredSize?: number;
+  /** False when the image does not end with the JPEG end marker FF D9 (kept, but probably cut short). */
+  complete: boolean;
 }
+
+const SOI = Buffer.from([0xff, 0xd8]);
+const EOI = Buffer.from([0xff, 0xd9]);
+/** A part's header starts with one of its keys (firmware sends PIN first, some SN or size first). */
+const HEADER_START = /^(PIN|SN|size|CMD)=/i;
 
 const FILE_NAME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})-(.+)\.jpe?g$/i;
 const MAX_HEADER = 4096;
@@ -84,10 +98,24 @@ function readPart(body: Buffer, offset: number, part: number, timeZone: string):
     ...named,
     bytes: Buffer.from(sized.bytes),
     contentType: 'image/jpeg',
+    complete: endsWithEoi(sized.bytes),
   };
   const sn = header.get('sn');
   if (sn) photo.sn = sn;
+  if (sized.declared !== undefined && sized.declared !== sized.bytes.length)
+    photo.declaredSize = sized.declared;
   return { photo, next: sized.next };
+}
+
+/** What is irregular about a photo that was taken anyway (size mismatch, no end marker), for the logs. */
+export function photoIrregularity(p: AttPhoto): string | undefined {
+  const notes: string[] = [];
+  if (p.declaredSize !== undefined)
+    notes.push(
+      `size=${p.declaredSize} but the JPEG sent is ${p.bytes.length} bytes (${p.bytes.length - p.declaredSize > 0 ? '+' : ''}${p.bytes.length - p.declaredSize}); the ${p.bytes.length} bytes were taken`,
+    );
+  if (!p.complete) notes.push('the image does not end with FF D9 (JPEG end marker): it may be cut short');
+  return notes.length > 0 ? `part ${p.part}: ${notes.join('; ')}` : undefined;
 }
 
 function imageBytes(
@@ -96,7 +124,7 @@ function imageBytes(
   size: string | undefined,
   part: number,
   headerText: string,
-): { bytes: Buffer; next: number } | { error: LineError; next?: number } {
+): { bytes: Buffer; next: number; declared?: number } | { error: LineError; next?: number } {
   if (size === undefined || size === '') return { bytes: body.subarray(start), next: body.length };
   if (!/^\d{1,9}$/.test(size))
     return fail(
@@ -106,14 +134,46 @@ function imageBytes(
       headerText,
     );
   const n = Number(size);
-  if (body.length - start < n)
+  const declaredEnd = start + n;
+  const fits = declaredEnd <= body.length;
+  if (fits && partEndsAt(body, declaredEnd) && endsWithEoi(body.subarray(start, declaredEnd)))
+    return { bytes: body.subarray(start, declaredEnd), next: declaredEnd, declared: n };
+  // The declared size does not land on the end of the JPEG: take the JPEG the body holds.
+  const end = jpegEnd(body, start);
+  if (end !== undefined) return { bytes: body.subarray(start, end), next: end, declared: n };
+  if (!fits)
     return fail(
       part,
       'size',
-      `says ${n} bytes but only ${body.length - start} follow the header: the upload was cut short, send it again`,
+      `says ${n} bytes but only ${body.length - start} follow the header and they hold no complete JPEG (FF D8 ... FF D9): the upload was cut short, send it again`,
       headerText,
     );
-  return { bytes: body.subarray(start, start + n), next: start + n };
+  return { bytes: body.subarray(start, declaredEnd), next: declaredEnd, declared: n };
+}
+
+/**
+ * The end of the JPEG that starts at `start`: just after the first end marker FF D9 that is followed by
+ * the end of the body or the next part's header (an embedded thumbnail's end marker is followed by more
+ * image data, so it is passed over).
+ */
+function jpegEnd(body: Buffer, start: number): number | undefined {
+  if (!body.subarray(start, start + 2).equals(SOI)) return undefined;
+  for (let i = body.indexOf(EOI, start + 2); i >= 0; i = body.indexOf(EOI, i + 1))
+    if (partEndsAt(body, i + 2)) return i + 2;
+  return undefined;
+}
+
+/** True when only blanks follow `offset`, or blanks then another part's header (key=..., then a NUL). */
+function partEndsAt(body: Buffer, offset: number): boolean {
+  const next = skipBlank(body, offset);
+  if (next >= body.length) return true;
+  const nul = body.indexOf(0, next);
+  if (nul < 0 || nul - next > MAX_HEADER) return false;
+  return HEADER_START.test(body.subarray(next, Math.min(nul, next + 8)).toString('latin1'));
+}
+
+function endsWithEoi(bytes: Buffer): boolean {
+  return bytes.length >= 4 && bytes.subarray(bytes.length - 2).equals(EOI);
 }
 
 function fromFileName(

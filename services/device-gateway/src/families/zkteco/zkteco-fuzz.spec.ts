@@ -260,6 +260,44 @@ describe('what the simulator writes parses back to the same records', () => {
     );
   });
 
+  it('ATTPHOTO bodies whose size= is smaller or larger than the JPEG sent', () => {
+    const jpegArb = fc
+      .uint8Array({ maxLength: 3000 })
+      .map((a) =>
+        Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from(a), Buffer.from([0xff, 0xd9])]),
+      );
+    const skewArb = fc.oneof(fc.integer({ min: -3000, max: -1 }), fc.integer({ min: 1, max: 3000 }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(pinArb, recordArb, jpegArb, skewArb), { minLength: 1, maxLength: 4 }),
+        (photos) => {
+          const body = Buffer.concat(
+            photos.map(([pin, r, jpeg, sizeSkew]) =>
+              renderAttphotoBody({ pin, time: r.time, sn: 'SIM1', bytes: jpeg, sizeSkew }),
+            ),
+          );
+          const parsed = parseAttphoto(body, TZ);
+          wellTyped(parsed);
+          // Random image bytes may hold FF D9 + a header-like tail; every photo still starts with FF D8.
+          for (const p of parsed.records)
+            expect(p.bytes.subarray(0, 2).equals(Buffer.from([0xff, 0xd8]))).toBe(true);
+          const [pin, r, jpeg, sizeSkew] = photos[0];
+          const first = parsed.records[0];
+          expect(first).toMatchObject({ pin, time: r.time, complete: true });
+          if (!jpeg.subarray(0, -2).includes(Buffer.from([0xff, 0xd9]))) {
+            expect(first.bytes.equals(jpeg)).toBe(true);
+            expect(first.declaredSize).toBe(Math.max(0, jpeg.length + sizeSkew));
+          }
+          if (photos.every(([, , j]) => !j.subarray(0, -2).includes(Buffer.from([0xff, 0xd9])))) {
+            expect(parsed.errors).toEqual([]);
+            expect(parsed.records.map((p) => p.pin)).toEqual(photos.map(([p]) => p));
+          }
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('devicecmd bodies', () => {
     fc.assert(
       fc.property(

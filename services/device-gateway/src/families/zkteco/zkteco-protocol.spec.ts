@@ -1,7 +1,7 @@
 import * as iconv from 'iconv-lite';
 import { formatLocalTime } from '@realname/contracts';
 import { parseAttlog, parseAttlogLine, verifyModeOf } from './attlog';
-import { parseAttphoto } from './attphoto';
+import { parseAttphoto, photoIrregularity } from './attphoto';
 import { renderCommand } from './commands';
 import { commandResultFromQuery, parseCommandResults, rangeCount } from './devicecmd';
 import { parseOperlog, summariseOperlog } from './operlog';
@@ -110,8 +110,54 @@ describe('ATTPHOTO', () => {
     expect(records[1].bytes.equals(JPEG)).toBe(true);
   });
 
+  it('takes the JPEG the body holds when size= is smaller than the bytes sent (606 declared, 612 sent)', () => {
+    const jpeg = Buffer.concat([
+      Buffer.from([0xff, 0xd8]),
+      Buffer.alloc(608, 0xd9),
+      Buffer.from([0xff, 0xd9]),
+    ]);
+    const one = body('20261121074102-10001.jpg', jpeg, 606);
+    const { records, errors } = parseAttphoto(one, TZ);
+    expect(errors).toEqual([]);
+    expect(records).toHaveLength(1);
+    expect(records[0].bytes.equals(jpeg)).toBe(true);
+    expect(records[0]).toMatchObject({ declaredSize: 606, complete: true, end: one.length });
+    expect(photoIrregularity(records[0])).toBe(
+      'part 1: size=606 but the JPEG sent is 612 bytes (+6); the 612 bytes were taken',
+    );
+  });
+
+  it('takes each JPEG of a batch whatever its size= says, smaller or larger', () => {
+    const two = Buffer.concat([
+      body('20261121074102-10001.jpg', JPEG, JPEG.length - 4),
+      Buffer.from('\r\n'),
+      body('20261121074205-10002.jpg', JPEG, JPEG.length + 9),
+      body('20261121074306-10003.jpg', JPEG, JPEG.length + 500),
+    ]);
+    const { records, errors } = parseAttphoto(two, TZ);
+    expect(errors).toEqual([]);
+    expect(records.map((p) => [p.pin, p.declaredSize, p.complete])).toEqual([
+      ['10001', JPEG.length - 4, true],
+      ['10002', JPEG.length + 9, true],
+      ['10003', JPEG.length + 500, true],
+    ]);
+    for (const p of records) expect(p.bytes.equals(JPEG)).toBe(true);
+  });
+
+  it('records no mismatch when size= is right, and notes a photo without the JPEG end marker', () => {
+    const [exact] = parseAttphoto(body('20261121074102-10001.jpg'), TZ).records;
+    expect(exact.declaredSize).toBeUndefined();
+    expect(exact.complete).toBe(true);
+    expect(photoIrregularity(exact)).toBeUndefined();
+    const open = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const [cut] = parseAttphoto(body('20261121074102-10001.jpg', open), TZ).records;
+    expect(cut.complete).toBe(false);
+    expect(photoIrregularity(cut)).toContain('does not end with FF D9');
+  });
+
   it('refuses a cut upload, a bad file name and a non-JPEG, naming the field', () => {
-    const cut = body('20261121074102-10001.jpg', JPEG, JPEG.length + 50);
+    const open = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const cut = body('20261121074102-10001.jpg', open, open.length + 50);
     expect(parseAttphoto(cut, TZ).errors[0]).toMatchObject({ field: 'size' });
     expect(parseAttphoto(body('10001.jpg'), TZ).errors[0]).toMatchObject({ field: 'PIN' });
     expect(parseAttphoto(body('20261321074102-10001.jpg'), TZ).errors[0]).toMatchObject({ field: 'PIN' });

@@ -10,7 +10,7 @@ import type { DevicePresence } from '../../devices/presence';
 import type { NormalisedPunch, PunchIngestion } from '../../ingest/punch-ingestion';
 import { markSeen } from '../shared/device-request';
 import { AttlogRecord, linesOf, parseAttlog } from './attlog';
-import { parseAttphoto } from './attphoto';
+import { parseAttphoto, photoIrregularity } from './attphoto';
 import { parseOperlog, summariseOperlog, UserEntry } from './operlog';
 import { errorReply, OK, okCount } from './replies';
 import { parseRtlog, RtlogRecord } from './rtlog';
@@ -117,6 +117,13 @@ export class ZktecoUploads {
           bytes: p.bytes.length,
         });
     }
+    const irregular = records.map(photoIrregularity).filter((x): x is string => x !== undefined);
+    if (irregular.length > 0)
+      this.logger.event('warn', 'zkteco: ATTPHOTO taken although its size= or JPEG markers were off', {
+        deviceId: r.device.deviceId,
+        photos: irregular.slice(0, 5),
+        count: irregular.length,
+      });
     if (errors.length > 0) await this.refuseQuietly(r, errors, Buffer.alloc(0));
     this.sessions.noteStamp(r.sn, 'ATTPHOTO', r.query['stamp']);
     await markSeen(this.presence, this.logger, r.device, 'upload');
