@@ -8,15 +8,21 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { ConfigurationError, loadConfig, redactConfig } from './config';
 import { grpcServerOptions, GrpcServerSpec } from './grpc';
+import { Readiness } from './health';
 import { JsonLogger, requestContext } from './logger';
 import { createMetricsRegistry, httpRequestHistogram } from './metrics';
 import { Problem, ProblemDetailsFilter, toProblem } from './problem';
+import { SERVICE_DECLARATION, ServiceDeclaration, ServiceRuntime } from './runtime';
 
 export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape>> {
   /** Short name: `attendance`, `device-gateway`. */
   name: string;
   configSchema: S;
-  /** The root module, given the validated configuration and the platform's shared pieces. */
+  /**
+   * The root module, given the validated configuration and the platform's shared pieces. It imports
+   * `PlatformModule.forRoot(...)` and provides its {@link ServiceDeclaration} under
+   * `SERVICE_DECLARATION`: the components to start and stop, the dependencies to check.
+   */
   module: (
     config: z.infer<S>,
     shared: { logger: JsonLogger; registry: ReturnType<typeof createMetricsRegistry> },
@@ -35,7 +41,15 @@ const SHUTDOWN_GRACE_MS = 25_000;
 /**
  * Starts a service: validates configuration (refusing to start with a list of every bad variable),
  * JSON logs with correlation ids, /metrics, /health, problem-details errors, OpenAPI, gRPC with health
- * and reflection, and graceful shutdown on SIGTERM/SIGINT.
+ * and reflection, the service's components, and graceful shutdown on SIGTERM/SIGINT.
+ *
+ * Start-up: foreground components in order, then gRPC and HTTP listen, then the background components
+ * (Kafka consumers, relays, sinks) start beside them, each retried until it runs, so a slow group join
+ * or a dependency that is away never keeps the service from answering.
+ *
+ * Shutdown, the same in every service: readiness fails at once, the servers stop accepting and finish
+ * their in-flight requests, then the components stop in reverse start order (consumers finish and
+ * commit their batch, relays and sinks publish what was acknowledged, clients and pools close).
  */
 export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
   def: ServiceDefinition<S>,
@@ -115,6 +129,10 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/v1/openapi.json' });
   }
 
+  const readiness = app.get(Readiness, { strict: false });
+  const runtime = app.get(ServiceRuntime, { strict: false });
+  await runtime.startForeground(declarationOf(app, def.name));
+
   if (def.grpc) {
     const { options } = grpcServerOptions(def.grpc(config));
     app.connectMicroservice(options);
@@ -128,6 +146,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
   const onSignal = (signal: string) => {
     if (closing) return;
     closing = true;
+    readiness.markShuttingDown();
     // Kept-alive connections would hold the server open for their idle timeout: from now on a
     // connection closes as soon as its response is sent, and idle ones close at once.
     if (http.server) {
@@ -152,10 +171,21 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
   http.server = app.getHttpServer() as import('node:http').Server;
   http.server.keepAliveTimeout = 65_000;
   http.server.headersTimeout = 66_000;
+  runtime.startBackground();
   logger.event('info', 'service started', {
     http: `http://${host}:${port}`,
     grpc: def.grpc?.(config).url,
     config: redactConfig(def.configSchema, config),
   });
   return app;
+}
+
+function declarationOf(app: INestApplication, service: string): ServiceDeclaration {
+  try {
+    return app.get<ServiceDeclaration>(SERVICE_DECLARATION, { strict: false });
+  } catch {
+    throw new Error(
+      `${service} provides no SERVICE_DECLARATION: its root module must declare its components and dependencies`,
+    );
+  }
 }

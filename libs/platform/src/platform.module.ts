@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, DynamicModule, Global, Inject, Injectable, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { HealthController, Readiness } from './health';
-import { JsonLogger } from './logger';
+import { JsonLogger, LOGGER } from './logger';
 import { createMetricsRegistry, METRICS_REGISTRY, MetricsController } from './metrics';
+import { ServiceRuntime } from './runtime';
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
-export const LOGGER = Symbol('LOGGER');
 
 export interface PlatformOptions {
   service: string;
@@ -26,7 +26,7 @@ class ShutdownSignal implements BeforeApplicationShutdown {
   }
 }
 
-/** Configuration, logging, metrics and health for every service; imported once by its root module. */
+/** Configuration, logging, metrics, health and the component runtime for every service; imported once by its root module. */
 @Global()
 @Module({})
 export class PlatformModule {
@@ -41,8 +41,9 @@ export class PlatformModule {
         { provide: METRICS_REGISTRY, useValue: registry },
         Readiness,
         ShutdownSignal,
+        ServiceRuntime,
       ],
-      exports: [SERVICE_CONFIG, LOGGER, METRICS_REGISTRY, Readiness],
+      exports: [SERVICE_CONFIG, LOGGER, METRICS_REGISTRY, Readiness, ServiceRuntime],
     };
   }
 }

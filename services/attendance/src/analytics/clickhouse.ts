@@ -1,4 +1,4 @@
-import { createClient, ClickHouseClient } from '@clickhouse/client';
+import { createClient, ClickHouseClient, Logger } from '@clickhouse/client';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,6 +13,8 @@ export function connectClickHouse(opts: {
   url: string;
   username: string;
   password: string;
+  /** Routes the client's own log entries into the service's JSON log (`clickHouseLoggerClass`). */
+  LoggerClass?: new () => Logger;
 }): ClickHouseClient {
   return createClient({
     url: opts.url,
@@ -20,6 +22,7 @@ export function connectClickHouse(opts: {
     password: opts.password,
     request_timeout: 30_000,
     compression: { request: false, response: false },
+    ...(opts.LoggerClass ? { log: { LoggerClass: opts.LoggerClass } } : {}),
   });
 }
 
