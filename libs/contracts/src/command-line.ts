@@ -56,6 +56,29 @@ export function readCommandLine<const O extends Record<string, CommandLineOption
   return { kind: 'values', values: values as CommandLineValues<O> };
 }
 
+/** What a CLI's argument reader returns: its settings, a request for help, or one sentence of error. */
+export type ParsedCommandLine<A> =
+  { kind: 'run'; args: A } | { kind: 'help' } | { kind: 'error'; message: string };
+
+/** Checks one option's value: returns it converted, or throws a sentence naming `flag` and what to give. */
+export type ValueCheck = (value: string, flag: string) => string | number;
+
+/** A whole number from `min` to `max`. */
+export const wholeNumber =
+  (min: number, max: number): ValueCheck =>
+  (v, flag) => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
+    }
+    return Number(v);
+  };
+
+/** Any text but the empty one. */
+export const notEmpty: ValueCheck = (v, flag) => {
+  if (!v) throw new Error(`${flag} must not be empty`);
+  return v;
+};
+
 function error(message: string): { kind: 'error'; message: string } {
   return { kind: 'error', message };
 }

@@ -1,4 +1,4 @@
-import { readCommandLine } from '@realname/contracts';
+import { notEmpty, ParsedCommandLine, readCommandLine, ValueCheck, wholeNumber } from '@realname/contracts';
 
 export const USAGE = `Usage: realname-device-simulator --gateway URL --admin-token TOKEN [options]
 
@@ -48,19 +48,10 @@ export interface CliArgs {
   onceDay?: string;
 }
 
-export type ParsedArgs =
-  { kind: 'run'; args: CliArgs } | { kind: 'help' } | { kind: 'error'; message: string };
+export type ParsedArgs = ParsedCommandLine<CliArgs>;
 
-type Check = (v: string, flag: string) => string | number;
-
-const int =
-  (min: number, max: number): Check =>
-  (v, flag) => {
-    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
-    }
-    return Number(v);
-  };
+type Check = ValueCheck;
+const int = wholeNumber;
 
 const OPTIONS = {
   gateway: { type: 'string' },
@@ -93,13 +84,7 @@ const CHECKS: Record<keyof typeof OPTIONS, { key: keyof CliArgs; check: Check }>
       return v.replace(/\/+$/, '');
     },
   },
-  'admin-token': {
-    key: 'adminToken',
-    check: (v, flag) => {
-      if (!v) throw new Error(`${flag} must not be empty`);
-      return v;
-    },
-  },
+  'admin-token': { key: 'adminToken', check: notEmpty },
   projects: { key: 'projects', check: int(1, 9999) },
   'devices-per-project': { key: 'devicesPerProject', check: int(1, 99) },
   workers: { key: 'workers', check: int(1, 100_000) },

@@ -1,4 +1,4 @@
-import { readCommandLine } from '@realname/contracts';
+import { notEmpty, ParsedCommandLine, readCommandLine, ValueCheck, wholeNumber } from '@realname/contracts';
 
 export const USAGE = `Usage: realname-integrity-simulator --api-key KEY [options]
 
@@ -41,29 +41,15 @@ export interface CliArgs {
   verbose: boolean;
 }
 
-export type ParsedArgs =
-  { kind: 'run'; args: CliArgs } | { kind: 'help' } | { kind: 'error'; message: string };
+export type ParsedArgs = ParsedCommandLine<CliArgs>;
 
-type Check = (v: string, flag: string) => string | number;
-
-const int =
-  (min: number, max: number): Check =>
-  (v, flag) => {
-    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${v}")`);
-    }
-    return Number(v);
-  };
+type Check = ValueCheck;
+const int = wholeNumber;
 
 const rate: Check = (v, flag) => {
   if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > 1)
     throw new Error(`${flag} must be a number from 0 to 1 (got "${v}")`);
   return Number(v);
-};
-
-const notEmpty: Check = (v, flag) => {
-  if (!v) throw new Error(`${flag} must not be empty`);
-  return v;
 };
 
 const OPTIONS = {
