@@ -4,6 +4,7 @@
 #   (jars from Maven Central). Everything listens on 127.0.0.1 only.
 #
 # Usage: deploy/local/stack.sh up|down|status|env|logs [-f] [kafka|postgres|clickhouse]
+#                              |stop|start|restart postgres|clickhouse|kafka
 #                              |kafka-topics <args...>|psql [args...]
 # See deploy/local/README.md.
 set -euo pipefail
@@ -595,6 +596,57 @@ cmd_down() {
   pg_down
 }
 
+# One server at a time (fault injection, libs/faults): stop, start or restart postgres, clickhouse or kafka.
+server_arg() {
+  case "${1:-}" in
+    postgres|clickhouse|kafka) ;;
+    *) die "usage: $0 stop|start|restart postgres|clickhouse|kafka" ;;
+  esac
+}
+
+cmd_stop_one() {
+  server_arg "${1:-}"
+  resolve_stack_dir
+  lock_stack
+  case "$1" in
+    postgres) pg_down ;;
+    clickhouse) ch_down ;;
+    kafka) kafka_down ;;
+  esac
+}
+
+cmd_start_one() {
+  server_arg "${1:-}"
+  resolve_stack_dir
+  lock_stack
+  case "$1" in
+    postgres) pg_up ;;
+    clickhouse) ch_up; ch_wait ;;
+    kafka) kafka_up; kafka_wait ;;
+  esac
+}
+
+# postgres: pg_ctl restart -m fast (clients are disconnected, the server is back at once);
+# clickhouse and kafka: stop (SIGTERM, wait) then start and wait until it answers.
+cmd_restart_one() {
+  server_arg "${1:-}"
+  resolve_stack_dir
+  lock_stack
+  case "$1" in
+    postgres)
+      resolve_pg_base
+      if [[ -f "$PG_DATA/PG_VERSION" ]] && pg_running; then
+        log "postgres: fast restart"
+        as_pg setsid -w "$(pg_bin_dir)/pg_ctl" restart -D "$PG_DATA" -l "$PG_LOG" -m fast -w -t "$TIMEOUT" -s \
+          </dev/null >/dev/null 9>&- || fail_with_log postgres "$PG_LOG"
+      fi
+      pg_up
+      ;;
+    clickhouse) ch_down; ch_up; ch_wait ;;
+    kafka) kafka_down; kafka_up; kafka_wait ;;
+  esac
+}
+
 cmd_status() {
   resolve_stack_dir
   resolve_pg_base
@@ -664,6 +716,9 @@ Usage: $0 <command>
   up                 install missing Debian packages (as root), start PostgreSQL, ClickHouse and Kafka
                      on 127.0.0.1 and wait until each really answers (idempotent)
   down               stop the servers started by 'up' (data is kept)
+  stop SERVER        stop one server: postgres (pg_ctl stop -m fast), clickhouse or kafka (SIGTERM)
+  start SERVER       start one server again and wait until it answers
+  restart SERVER     postgres: pg_ctl restart -m fast; clickhouse, kafka: stop then start
   status             show each server up/down; exit 0 only if all are up
   env                print 'export' lines: REALNAME_PG_URL, REALNAME_CLICKHOUSE_URL, REALNAME_KAFKA_BROKERS
   logs [-f] [kafka|postgres|clickhouse]   show (or follow) server logs
@@ -678,6 +733,9 @@ main() {
   case "$cmd" in
     up) cmd_up ;;
     down) cmd_down ;;
+    stop) cmd_stop_one "$@" ;;
+    start) cmd_start_one "$@" ;;
+    restart) cmd_restart_one "$@" ;;
     status) cmd_status ;;
     env) cmd_env ;;
     logs) cmd_logs "$@" ;;

@@ -4,14 +4,13 @@
  * processes), and reports accepted punches per second, acknowledgement latency and the latency until a
  * punch is queryable in attendance. Results are appended to docs/benchmarks.md.
  *
- * Options (all optional): --rate 5000 --duration 300 --warmup 15 --devices 200
+ * Options (all optional, `--help` lists them): --rate 5000 --duration 300 --warmup 15 --devices 200
  *   --mix hikvision-isapi:30,uface:20,httpv2:15,zkteco-push:20,open-v1:15   (share of punches, %)
  *   --zkteco-batch 5 --open-batch 20 --sample 20 --out docs/benchmarks.md --no-write
  */
 import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -23,99 +22,23 @@ import {
   testInfrastructure,
   uniqueName,
 } from '@realname/testing';
-import { BENCH_FAMILIES, BenchDevice, BenchFamily, BenchPunch, buildRequest, registration } from './families';
+import { BENCH_FAMILIES, BenchDevice } from './families';
+import { IngestOptions as Options, parseIngestArgs, USAGE } from './ingest-args';
+import { describeDevices, OpenLoopLoad, planDevices, registerDevices, sleep } from './load';
 import { coresUsed, cpuSnapshot, CpuSnapshot } from './cpu';
 import { PerSecond, Samples } from './stats';
-
-interface Options {
-  rate: number;
-  durationS: number;
-  warmupS: number;
-  devices: number;
-  mix: Record<BenchFamily, number>;
-  batch: Record<BenchFamily, number>;
-  sampleEvery: number;
-  out: string;
-  write: boolean;
-}
-
-function parseArgs(argv: string[]): Options {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const num = (name: string, dflt: number) => {
-    const v = get(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-  const mix = Object.fromEntries(BENCH_FAMILIES.map((f) => [f, 0])) as Record<BenchFamily, number>;
-  const mixText = get('mix') ?? 'hikvision-isapi:30,uface:20,httpv2:15,zkteco-push:20,open-v1:15';
-  for (const part of mixText.split(',')) {
-    const [family, share] = part.split(':');
-    if (!BENCH_FAMILIES.includes(family as BenchFamily) || !(Number(share) >= 0))
-      throw new Error(`--mix: "${part}" is not family:percent with a family of ${BENCH_FAMILIES.join(', ')}`);
-    mix[family as BenchFamily] = Number(share);
-  }
-  return {
-    rate: num('rate', 5000),
-    durationS: num('duration', 300),
-    warmupS: num('warmup', 15),
-    devices: num('devices', 200),
-    mix,
-    batch: {
-      'hikvision-isapi': 1,
-      uface: 1,
-      httpv2: 1,
-      'zkteco-push': num('zkteco-batch', 5),
-      'open-v1': num('open-batch', 20),
-    },
-    sampleEvery: num('sample', 20),
-    out: get('out') ?? join(REPO_ROOT, 'docs', 'benchmarks.md'),
-    write: !argv.includes('--no-write'),
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function send(
-  agent: Agent,
-  base: URL,
-  req: ReturnType<typeof buildRequest>,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const r = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method: req.method,
-        path: req.path,
-        headers: { ...req.headers, 'content-length': String(req.body.length) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    r.on('error', reject);
-    r.end(req.body);
-  });
-}
 
 /** Shanghai local day of an instant. */
 const dayOf = (d: Date) => new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  const totalShare = Object.values(o.mix).reduce((a, b) => a + b, 0);
-  if (totalShare <= 0) throw new Error('--mix: the shares add up to 0');
+  const args = parseIngestArgs(process.argv.slice(2), join(REPO_ROOT, 'docs', 'benchmarks.md'));
+  if (args.kind === 'help') return void process.stdout.write(USAGE);
+  if (args.kind === 'error') {
+    process.stderr.write(`[bench:ingest] ${args.message} (see --help)\n`);
+    process.exit(2);
+  }
+  const o = args.options;
   const run = uniqueName('bench');
   const infra = await testInfrastructure();
   const [gwPort, attPort, attGrpc] = [await freePort(), await freePort(), await freePort()];
@@ -169,7 +92,7 @@ async function main() {
   );
 
   try {
-    const devices = await registerDevices(o, run, gatewayUrl, adminToken);
+    const devices = await setUpDevices(o, run, gatewayUrl, adminToken);
     const groups = (pid: number, comm: string) =>
       pid === services[0].process.pid
         ? 'device-gateway'
@@ -191,44 +114,15 @@ async function main() {
   }
 }
 
-async function registerDevices(
+async function setUpDevices(
   o: Options,
   run: string,
   gatewayUrl: string,
   adminToken: string,
 ): Promise<BenchDevice[]> {
-  const families = BENCH_FAMILIES.filter((f) => o.mix[f] > 0);
-  const totalShare = families.reduce((a, f) => a + o.mix[f], 0);
-  const devices: BenchDevice[] = [];
-  const projects = 10;
-  let index = 0;
-  for (const family of families) {
-    const count = Math.max(1, Math.round((o.devices * o.mix[family]) / totalShare));
-    for (let i = 0; i < count; i++, index++) {
-      devices.push({
-        deviceId: `${run}-${family}-${i}`.replace(/_/g, '-'),
-        family,
-        projectId: `bench-${run}-${index % projects}`,
-        serial: `${family.slice(0, 3).toUpperCase()}${run.replace(/[^a-z0-9]/gi, '').slice(-10)}${i}`,
-        secret: randomBytes(16).toString('hex'),
-        counter: 0,
-      });
-    }
-  }
-  log(
-    `registering ${devices.length} devices (${families.map((f) => `${devices.filter((d) => d.family === f).length} ${f}`).join(', ')})`,
-  );
-  for (const d of devices) {
-    const res = await fetch(`${gatewayUrl}/api/v1/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-      body: JSON.stringify(registration(d, '330106')),
-    });
-    const json = (await res.json()) as { token?: string };
-    if (res.status >= 300)
-      throw new Error(`registering ${d.deviceId}: ${res.status} ${JSON.stringify(json)}`);
-    d.token = json.token;
-  }
+  const devices = planDevices(run, o.devices, o.mix);
+  log(`registering ${devices.length} devices (${describeDevices(devices)})`);
+  await registerDevices(devices, gatewayUrl, adminToken);
   return devices;
 }
 
@@ -256,15 +150,12 @@ async function drive(
   attSchema: string,
   groupOf: (pid: number, comm: string) => string | undefined,
 ): Promise<DriveResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: devices.length + 8 });
-  const totalShare = BENCH_FAMILIES.reduce((a, f) => a + o.mix[f], 0);
   const start = Date.now() + 500;
   const measureFrom = start + o.warmupS * 1000;
   const end = measureFrom + o.durationS * 1000;
   const ack = new Samples();
   const queryable = new Samples();
   const accepted = new PerSecond(measureFrom);
-  let personSeq = 0;
   const r: DriveResult = {
     offered: 0,
     acknowledged: 0,
@@ -291,28 +182,14 @@ async function drive(
   );
   // Sampled punches waiting to show up in attendance: project|day -> (personId -> sent at).
   const waiting = new Map<string, Map<string, { sentAt: number; at: Date; measured: boolean }>>();
-  let ackedTotal = 0;
-
-  const deviceLoop = async (d: BenchDevice) => {
-    const familyDevices = devices.filter((x) => x.family === d.family).length;
-    const punchesPerS = (o.rate * o.mix[d.family]) / totalShare / familyDevices;
-    const intervalMs = (1000 * o.batch[d.family]) / punchesPerS;
-    let next = start + Math.random() * intervalMs;
-    while (next < end) {
-      const wait = next - Date.now();
-      if (wait > 0) await sleep(wait);
-      // A device that fell behind sends at once, but never past the end: the offered rate is the target,
-      // what the gateway absorbs is measured.
-      if (Date.now() >= end) break;
-      next += intervalMs;
-      const now = new Date();
-      const at = new Date(Math.floor(now.getTime() / 1000) * 1000);
-      const punches: BenchPunch[] = Array.from({ length: o.batch[d.family] }, () => ({
-        personId: String(1_000_000_000 + personSeq++),
-        at,
-      }));
-      const req = buildRequest(d, punches);
-      const sentAt = Date.now();
+  const load = new OpenLoopLoad({
+    devices,
+    rate: o.rate,
+    mix: o.mix,
+    batch: o.batch,
+    gateway: base,
+    firstPerson: 1_000_000_000,
+    onSend(d, punches, sentAt) {
       const measured = sentAt >= measureFrom;
       for (const p of punches) {
         if (Number(p.personId) % o.sampleEvery !== 0) continue;
@@ -321,26 +198,16 @@ async function drive(
         waiting.get(key)!.set(p.personId, { sentAt, at: p.at, measured });
       }
       if (measured) r.offered += punches.length;
-      try {
-        const res = await send(agent, base, req);
-        const done = Date.now();
-        if (req.acknowledged(res.status, res.text)) {
-          ackedTotal += punches.length;
-          if (measured && done <= end) {
-            ack.add(done - sentAt);
-            r.acknowledged += punches.length;
-            accepted.add(done, punches.length);
-          }
-        } else {
-          r.refused += punches.length;
-          r.firstError ??= `${d.family} ${res.status} ${res.text.slice(0, 200)}`;
-        }
-      } catch (err) {
-        r.errors += punches.length;
-        r.firstError ??= `${d.family} ${String(err)}`;
+    },
+    onReply(d, punches, sentAt, done, outcome) {
+      if (outcome.kind !== 'acknowledged') return;
+      if (sentAt >= measureFrom && done <= end) {
+        ack.add(done - sentAt);
+        r.acknowledged += punches.length;
+        accepted.add(done, punches.length);
       }
-    }
-  };
+    },
+  });
 
   const pg = new Client({ connectionString: pgUrl });
   await pg.connect();
@@ -380,7 +247,11 @@ async function drive(
       );
   }, 10_000);
   const poller = poll();
-  await Promise.all(devices.map(deviceLoop));
+  await load.run(start, end);
+  r.refused = load.refused;
+  r.errors = load.errors;
+  r.firstError = load.firstError;
+  const ackedTotal = load.acknowledged.size;
   clearInterval(progress);
   clearTimeout(cpuStartTimer);
   await new Promise((res) => setTimeout(res, Math.max(0, end - Date.now()) + 50));
@@ -398,7 +269,7 @@ async function drive(
   await poller;
   r.missingSamples = [...waiting.values()].reduce((a, m) => a + m.size, 0);
   await pg.end();
-  agent.destroy();
+  load.close();
   r.perSecond = accepted.series(0, o.durationS);
   (r as DriveResult & { ackedTotal: number }).ackedTotal = ackedTotal;
   return r;

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
+import { freePort, RunningService, startService } from '@realname/testing';
+import type { FaultStack } from './stack';
+
+export type ServiceName = 'worker-registry' | 'device-gateway' | 'attendance';
+export const SERVICE_NAMES: ServiceName[] = ['worker-registry', 'device-gateway', 'attendance'];
+
+interface ServiceSpec {
+  env: Record<string, string>;
+  url: string;
+  running?: RunningService;
+}
+
+/**
+ * One scenario's platform on the suite's stack: the simulated integrity platform, the worker registry,
+ * the device gateway and attendance as processes (libs/testing's startService), each with its own
+ * schema, ClickHouse database, topic prefix and consumer group. A service can be killed and started
+ * again with the same configuration and port; one that exits on its own is started again (as a process
+ * supervisor would) and the exit is recorded.
+ */
+export class FaultSite {
+  readonly adminToken = randomBytes(16).toString('hex');
+  readonly topicPrefix: string;
+  readonly schemas: Record<ServiceName, string>;
+  readonly clickhouseDatabase: string;
+  readonly groups: { gateway: string; attendance: string };
+  /** Unexpected exits (not caused by the suite), for the scenario's notes. */
+  readonly unexpectedExits: string[] = [];
+  private readonly specs = new Map<ServiceName, ServiceSpec>();
+  private sim?: IntegritySimulator;
+  private stopping = false;
+  private readonly killing = new Set<ServiceName>();
+  private readonly restarting = new Map<ServiceName, Promise<void>>();
+
+  constructor(
+    readonly run: string,
+    private readonly stack: FaultStack,
+    private readonly readyTimeoutMs = 180_000,
+  ) {
+    this.topicPrefix = `${run}.`;
+    this.schemas = {
+      'worker-registry': `reg_${run}`,
+      'device-gateway': `gw_${run}`,
+      attendance: `att_${run}`,
+    };
+    this.clickhouseDatabase = `faults_${run}`.toLowerCase();
+    this.groups = { gateway: `gateway-${run}`, attendance: `attendance-${run}` };
+  }
+
+  url(name: ServiceName): string {
+    return this.specs.get(name)!.url;
+  }
+
+  service(name: ServiceName): RunningService | undefined {
+    return this.specs.get(name)?.running;
+  }
+
+  async start(): Promise<void> {
+    this.sim = await startIntegritySimulator({ apiKey: this.run, seed: 11, projects: 1, history: false });
+    const [reg, regGrpc, gw, att, attGrpc] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const photoToken = randomBytes(16).toString('hex');
+    const common = {
+      DATABASE_URL: this.stack.postgresUrl,
+      KAFKA_BROKERS: this.stack.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PREFIX: this.topicPrefix,
+      LOG_LEVEL: 'warn',
+    };
+    const registryUrl = `http://127.0.0.1:${reg}`;
+    this.specs.set('worker-registry', {
+      url: registryUrl,
+      env: {
+        ...common,
+        REGISTRY_HTTP_PORT: String(reg),
+        REGISTRY_GRPC_URL: `127.0.0.1:${regGrpc}`,
+        DATABASE_SCHEMA: this.schemas['worker-registry'],
+        INTEGRITY_URL: this.sim.url,
+        INTEGRITY_API_KEY: this.sim.apiKey,
+        INTEGRITY_SYNC_INTERVAL_S: '0',
+        PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        PII_ACTIVE_KEY_ID: 'k1',
+        PII_HASH_KEY: randomBytes(32).toString('base64'),
+        REGISTRY_PHOTO_TOKENS: photoToken,
+      },
+    });
+    this.specs.set('device-gateway', {
+      url: `http://127.0.0.1:${gw}`,
+      env: {
+        ...common,
+        GATEWAY_HTTP_PORT: String(gw),
+        DATABASE_SCHEMA: this.schemas['device-gateway'],
+        GATEWAY_ADMIN_TOKEN: this.adminToken,
+        KAFKA_GROUP_ID: this.groups.gateway,
+        KAFKA_SESSION_TIMEOUT_MS: '8000',
+        REGISTRY_URL: registryUrl,
+        REGISTRY_PHOTO_TOKEN: photoToken,
+      },
+    });
+    this.specs.set('attendance', {
+      url: `http://127.0.0.1:${att}`,
+      env: {
+        ...common,
+        ATTENDANCE_HTTP_PORT: String(att),
+        ATTENDANCE_GRPC_URL: `127.0.0.1:${attGrpc}`,
+        DATABASE_SCHEMA: this.schemas.attendance,
+        KAFKA_GROUP_ID: this.groups.attendance,
+        KAFKA_SESSION_TIMEOUT_MS: '8000',
+        CLICKHOUSE_URL: this.stack.clickhouseUrl,
+        CLICKHOUSE_DATABASE: this.clickhouseDatabase,
+      },
+    });
+    for (const name of SERVICE_NAMES) await this.startOne(name);
+    // The registry mirrors the integrity platform once (its scheduled sync is off).
+    await fetch(`${registryUrl}/api/v1/integrity-sync`, { method: 'POST' }).catch(() => undefined);
+  }
+
+  private async startOne(name: ServiceName): Promise<void> {
+    const spec = this.specs.get(name)!;
+    const running = await startService(name, spec.env, `${spec.url}/health/ready`, this.readyTimeoutMs);
+    spec.running = running;
+    void running.exited.then((e) => {
+      if (this.stopping || this.killing.has(name) || spec.running !== running) return;
+      this.unexpectedExits.push(
+        `${name} exited by itself (code ${e.code}, signal ${e.signal}); see ${running.logFile}`,
+      );
+      // As a supervisor would: start it again.
+      const p = this.startOne(name).catch((err: unknown) =>
+        this.unexpectedExits.push(`${name} could not be started again: ${String(err)}`),
+      );
+      this.restarting.set(
+        name,
+        p.then(() => undefined),
+      );
+    });
+  }
+
+  /** SIGKILL: the process gets no chance to finish anything. */
+  async kill(name: ServiceName): Promise<void> {
+    this.killing.add(name);
+    try {
+      await this.specs.get(name)!.running?.kill();
+    } finally {
+      this.killing.delete(name);
+    }
+  }
+
+  /** Starts a killed service again with the same configuration and port; resolves when it is ready. */
+  async restart(name: ServiceName): Promise<void> {
+    await this.startOne(name);
+  }
+
+  /** Waits for supervisor restarts still in progress. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.restarting.values()]);
+  }
+
+  /** Each service's /health/ready status (0 when it does not answer). */
+  async readiness(): Promise<Record<ServiceName, number>> {
+    const out = {} as Record<ServiceName, number>;
+    await Promise.all(
+      SERVICE_NAMES.map(async (name) => {
+        try {
+          const r = await fetch(`${this.url(name)}/health/ready`, { signal: AbortSignal.timeout(3000) });
+          out[name] = r.status;
+        } catch {
+          out[name] = 0;
+        }
+      }),
+    );
+    return out;
+  }
+
+  logFiles(): string[] {
+    return SERVICE_NAMES.map((n) => this.specs.get(n)?.running?.logFile).filter((f): f is string => !!f);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.settled().catch(() => undefined);
+    for (const name of [...SERVICE_NAMES].reverse())
+      await this.specs
+        .get(name)
+        ?.running?.stop()
+        .catch(() => undefined);
+    await this.sim?.close().catch(() => undefined);
+  }
+}
