@@ -119,7 +119,8 @@ export async function runScenario(
       await sleep(half);
       // The suite's own restart must have finished before the traffic stops (a service that is not
       // back cannot be compared).
-      await inj.restarted.catch((err: unknown) => notes.push(`restart failed: ${String(err)}`));
+      const restartNote = await inj.restarted.catch((err: unknown) => `restart failed: ${String(err)}`);
+      if (restartNote) notes.push(restartNote);
       stopTraffic = true;
       await traffic;
       trafficEnd = Date.now();

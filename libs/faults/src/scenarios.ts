@@ -18,8 +18,11 @@ export interface Injection {
    * stack.sh has it answering again; for a resend storm, when the device has sent everything again.
    */
   faultEnd: number;
-  /** Completes when the suite's own part of the recovery (a service it restarts) is done. */
-  restarted: Promise<void>;
+  /**
+   * Completes when the suite's own part of the recovery (a service it restarts) is done, with what to say
+   * about it (how long the restarted process took to answer).
+   */
+  restarted: Promise<string | void>;
   note?: string;
 }
 
@@ -40,9 +43,11 @@ function killService(id: string, name: ServiceName, label: string): Scenario {
       await site.kill(name);
       log(`${name} killed (SIGKILL); starting it again`);
       const faultEnd = Date.now();
-      const restarted = site
-        .restart(name)
-        .then(() => log(`${name} ready again after ${s(Date.now() - faultEnd)}`));
+      const restarted = site.restart(name).then(({ answeredMs, readyMs }) => {
+        const said = `the restarted ${name} answered HTTP after ${s(answeredMs)} and was ready after ${s(readyMs)}`;
+        log(said);
+        return said;
+      });
       return { faultStart, faultEnd, restarted };
     },
   };

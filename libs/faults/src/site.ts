@@ -3,6 +3,8 @@ import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity
 import { freePort, RunningService, startService } from '@realname/testing';
 import type { FaultStack } from './stack';
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export type ServiceName = 'worker-registry' | 'device-gateway' | 'attendance';
 export const SERVICE_NAMES: ServiceName[] = ['worker-registry', 'device-gateway', 'attendance'];
 
@@ -120,9 +122,10 @@ export class FaultSite {
     await fetch(`${registryUrl}/api/v1/integrity-sync`, { method: 'POST' }).catch(() => undefined);
   }
 
-  private async startOne(name: ServiceName): Promise<void> {
+  /** Starts a service and waits until it answers `probe` (ready by default) from the new process. */
+  private async startOne(name: ServiceName, probe: 'live' | 'ready' = 'ready'): Promise<void> {
     const spec = this.specs.get(name)!;
-    const running = await startService(name, spec.env, `${spec.url}/health/ready`, this.readyTimeoutMs);
+    const running = await startService(name, spec.env, `${spec.url}/health/${probe}`, this.readyTimeoutMs);
     spec.running = running;
     void running.exited.then((e) => {
       if (this.stopping || this.killing.has(name) || spec.running !== running) return;
@@ -150,9 +153,24 @@ export class FaultSite {
     }
   }
 
-  /** Starts a killed service again with the same configuration and port; resolves when it is ready. */
-  async restart(name: ServiceName): Promise<void> {
-    await this.startOne(name);
+  /**
+   * Starts a killed service again with the same configuration and port, as a supervisor would; resolves
+   * when it is ready, with how long the new process took to answer HTTP (/health/live, the process only)
+   * and to be ready (/health/ready).
+   */
+  async restart(name: ServiceName): Promise<{ answeredMs: number; readyMs: number }> {
+    const started = Date.now();
+    await this.startOne(name, 'live');
+    const answeredMs = Date.now() - started;
+    const spec = this.specs.get(name)!;
+    for (const deadline = Date.now() + this.readyTimeoutMs; Date.now() < deadline;) {
+      const r = await fetch(`${spec.url}/health/ready`, { signal: AbortSignal.timeout(3000) }).catch(
+        () => undefined,
+      );
+      if (r?.status === 200) return { answeredMs, readyMs: Date.now() - started };
+      await sleep(100);
+    }
+    throw new Error(`${name} answered but was not ready within ${this.readyTimeoutMs} ms after its restart`);
   }
 
   /** Waits for supervisor restarts still in progress. */

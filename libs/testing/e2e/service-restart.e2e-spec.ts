@@ -55,7 +55,7 @@ afterEach(async () => {
 });
 
 describe('attendance restarted after SIGKILL', () => {
-  it('answers /health/live within 3 s while its consumer group join is still pending', async () => {
+  it('answers at once, long before its consumer group join (the killed member holds the group for 30 s)', async () => {
     attendance = await startService('attendance', env, `${url}/health/ready`);
     await until(async () => (await componentUp('kafka consumers')) === 1, 60_000, 'the consumer to join');
     await attendance.kill();
@@ -64,7 +64,9 @@ describe('attendance restarted after SIGKILL', () => {
     // startService returns once the URL answers 200 from the new process (it checks the pid).
     attendance = await startService('attendance', env, `${url}/health/live`);
     const answeredAfterMs = Date.now() - restarted;
-    expect(answeredAfterMs).toBeLessThan(3_000);
+    // Typically 1-3 s on this machine (the fault suite reports it per scenario); the bound here only
+    // proves that listening does not wait for the join, without timing a loaded CI machine.
+    expect(answeredAfterMs).toBeLessThan(SESSION_TIMEOUT_MS / 3);
 
     // The dead member still holds the group: the consumer is not in yet, the service answers anyway.
     expect(await componentUp('kafka consumers')).toBe(0);
