@@ -136,9 +136,9 @@ function imageBytes(
   const n = Number(size);
   const declaredEnd = start + n;
   const fits = declaredEnd <= body.length;
-  if (fits && partEndsAt(body, declaredEnd) && endsWithEoi(body.subarray(start, declaredEnd)))
-    return { bytes: body.subarray(start, declaredEnd), next: declaredEnd, declared: n };
-  // The declared size does not land on the end of the JPEG: take the JPEG the body holds.
+  // The JPEG the body holds ends at its first end marker that is followed by the next part or the end.
+  // A declared size is taken only when it lands exactly there: one that is too large could otherwise
+  // reach the end marker of a later photo and swallow the parts in between.
   const end = jpegEnd(body, start);
   if (end !== undefined) return { bytes: body.subarray(start, end), next: end, declared: n };
   if (!fits)
