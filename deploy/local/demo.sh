@@ -40,6 +40,10 @@ if [ ! -f "$KEYS" ]; then
     console.log(`PII_KEYS=demo1:${r()}\nPII_ACTIVE_KEY_ID=demo1\nPII_HASH_KEY=${r()}\nINTEGRITY_API_KEY=${require("crypto").randomBytes(12).toString("hex")}`)' >"$KEYS"
   chmod 600 "$KEYS"
 fi
+# Device secrets at rest (the gateway's key), added to a keys file of an earlier demo that has none.
+if ! grep -q '^DEVICE_SECRET_KEYS=' "$KEYS"; then
+  node -e 'console.log(`DEVICE_SECRET_KEYS=demo1:${require("crypto").randomBytes(32).toString("base64")}\nDEVICE_SECRET_ACTIVE_KEY_ID=demo1`)' >>"$KEYS"
+fi
 # shellcheck disable=SC1090
 set -a; . "$KEYS"; set +a
 # The gateway fetches workers' faces from the registry with this token (a fresh one each run).
@@ -69,6 +73,7 @@ start worker-registry DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_K
   REGISTRY_PHOTO_TOKENS="$PHOTO_TOKEN"
 start device-gateway DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   GATEWAY_HTTP_PORT="$GATEWAY_PORT" GATEWAY_ADMIN_TOKEN="$ADMIN_TOKEN" \
+  DEVICE_SECRET_KEYS="$DEVICE_SECRET_KEYS" DEVICE_SECRET_ACTIVE_KEY_ID="$DEVICE_SECRET_ACTIVE_KEY_ID" \
   REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT" REGISTRY_PHOTO_TOKEN="$PHOTO_TOKEN"
 start attendance DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   CLICKHOUSE_URL="$REALNAME_CLICKHOUSE_URL" ATTENDANCE_HTTP_PORT="$ATTENDANCE_PORT" ATTENDANCE_GRPC_URL="127.0.0.1:$GRPC_PORT"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Local stack of real servers for development and integration tests, without Docker:
 #   PostgreSQL (Debian package), ClickHouse (Debian package), Apache Kafka 3.9.x in KRaft mode
-#   (jars from Maven Central). Everything listens on 127.0.0.1 only.
+#   (jars from Maven Central), Keycloak (OpenID Connect provider, distribution from Maven Central,
+#   realm deploy/local/keycloak/realname-realm.json). Everything listens on 127.0.0.1 only.
 #
-# Usage: deploy/local/stack.sh up|down|status|env|logs [-f] [kafka|postgres|clickhouse]
-#                              |stop|start|restart postgres|clickhouse|kafka
+# Usage: deploy/local/stack.sh up|down|status|env|logs [-f] [kafka|postgres|clickhouse|keycloak]
+#                              |stop|start|restart postgres|clickhouse|kafka|keycloak
 #                              |kafka-topics <args...>|psql [args...]
 # See deploy/local/README.md.
 set -euo pipefail
@@ -27,10 +28,26 @@ KAFKA_LIBS="${REALNAME_KAFKA_LIBS:-${HOME:-/root}/.cache/realname/kafka-${KAFKA_
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx768m -Xms256m}"
 KAFKA_JVM_PERFORMANCE_OPTS="${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true}"
 TIMEOUT="${REALNAME_STACK_TIMEOUT:-120}"
+# OpenID Connect provider (Keycloak, docs/adr/0013-local-openid-provider.md). REALNAME_OIDC=off leaves it out.
+OIDC_ENABLED="${REALNAME_OIDC:-on}"
+OIDC_PORT="${REALNAME_OIDC_PORT:-58180}"
+OIDC_MANAGEMENT_PORT="${REALNAME_OIDC_MANAGEMENT_PORT:-58190}"
+KEYCLOAK_VERSION="${REALNAME_KEYCLOAK_VERSION:-26.7.3}"
+KEYCLOAK_CACHE="${REALNAME_KEYCLOAK_DIST:-${HOME:-/root}/.cache/realname/keycloak-${KEYCLOAK_VERSION}}"
+KEYCLOAK_HEAP_OPTS="${KEYCLOAK_HEAP_OPTS:--Xms64m -Xmx512m}"
+# Keycloak takes about a minute on a busy 2-core machine (more on its first start: schema + realm import).
+OIDC_TIMEOUT="${REALNAME_OIDC_TIMEOUT:-$((TIMEOUT > 300 ? TIMEOUT : 300))}"
+# The bootstrap administrator of Keycloak's master realm: a LOCAL TEST VALUE (loopback only).
+OIDC_ADMIN_PASSWORD="${REALNAME_OIDC_ADMIN_PASSWORD:-local-admin}"
+OIDC_REALM=realname
+OIDC_REALM_FILE="$SCRIPT_DIR/keycloak/realname-realm.json"
 
 PG_URL="postgres://${PG_USER}:${PG_PASSWORD}@${HOST}:${PG_PORT}/${PG_DB}"
 CH_URL="http://${HOST}:${CH_HTTP_PORT}"
 KAFKA_BROKERS="${HOST}:${KAFKA_PORT}"
+OIDC_URL="http://${HOST}:${OIDC_PORT}"
+OIDC_ISSUER="${OIDC_URL}/realms/${OIDC_REALM}"
+oidc_on() { [[ "$OIDC_ENABLED" != off && "$OIDC_ENABLED" != false && "$OIDC_ENABLED" != 0 ]]; }
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -48,6 +65,7 @@ resolve_stack_dir() {
   LOG_DIR="$STACK_DIR/logs"
   CH_DIR="$STACK_DIR/clickhouse"
   KAFKA_DIR="$STACK_DIR/kafka"
+  KC_DIR="$STACK_DIR/keycloak"
   mkdir -p "$RUN_DIR" "$LOG_DIR"
 }
 
@@ -166,7 +184,13 @@ ensure_packages() {
   [[ -n "$(clickhouse_server_bin)" ]] || pkgs+=(clickhouse-server)
   command -v clickhouse-client >/dev/null 2>&1 || pkgs+=(clickhouse-client)
   command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
-  if [[ ! -f "$KAFKA_LIBS/.complete" ]] && ! command -v mvn >/dev/null 2>&1; then pkgs+=(maven); fi
+  local need_mvn=0
+  [[ -f "$KAFKA_LIBS/.complete" ]] || need_mvn=1
+  if oidc_on && [[ ! -f "$KEYCLOAK_CACHE/.complete" ]]; then
+    need_mvn=1
+    command -v unzip >/dev/null 2>&1 || pkgs+=(unzip)
+  fi
+  if ((need_mvn)) && ! command -v mvn >/dev/null 2>&1; then pkgs+=(maven); fi
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
   [[ -n "$(python_bin)" ]] || pkgs+=(python3)
   command -v ss >/dev/null 2>&1 || pkgs+=(iproute2)
@@ -561,6 +585,110 @@ kafka_wait() {
 kafka_down() { stop_pid kafka "$RUN_DIR/kafka.pid" "$(KAFKA_MARKER)"; }
 
 # ---------------------------------------------------------------------------------------------
+# Keycloak (OpenID Connect provider)
+#
+# The distribution is fetched once from Maven Central (org.keycloak:keycloak-quarkus-dist), unpacked
+# and built (`kc.sh build`: dev-file database, health endpoints) into $KEYCLOAK_CACHE. Each stack dir
+# gets its own copy made of hard links ($KC_DIR/dist) whose data/ (H2 database, realm import) is its
+# own. The realm is imported at start; when deploy/local/keycloak/realname-realm.json changed since
+# the last import, the stack's Keycloak database is dropped first, so the file is what you get.
+
+KC_HOME() { echo "$KC_DIR/dist"; }
+KC_MARKER() { echo "$KC_DIR/dist/bin/kc.sh"; }
+kc_ready() {
+  curl -fsS -m 3 "http://$HOST:$OIDC_MANAGEMENT_PORT/health/ready" >/dev/null 2>&1 || return 1
+  local doc; doc="$(curl -fsS -m 3 "$OIDC_ISSUER/.well-known/openid-configuration" 2>/dev/null)" || return 1
+  [[ "$doc" == *"\"issuer\":\"$OIDC_ISSUER\""* ]] || return 1
+  [[ "$(curl -fsS -m 3 "$OIDC_ISSUER/protocol/openid-connect/certs" 2>/dev/null)" == *'"kid"'* ]]
+}
+
+keycloak_dist() {
+  if [[ -f "$KEYCLOAK_CACHE/.complete" ]]; then return 0; fi
+  command -v mvn >/dev/null 2>&1 || die "mvn not found (needed once to fetch Keycloak)"
+  log "keycloak: fetching org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION with Maven into $KEYCLOAK_CACHE"
+  local tmp="$KEYCLOAK_CACHE.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  if ! mvn -q -B dependency:copy -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" \
+        -DoutputDirectory="$tmp" >"$LOG_DIR/maven-keycloak.log" 2>&1; then
+    tail -n 30 "$LOG_DIR/maven-keycloak.log" >&2; rm -rf "$tmp"; die "maven could not fetch Keycloak $KEYCLOAK_VERSION"
+  fi
+  (cd "$tmp" && unzip -q "keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip" && rm -f "keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip") \
+    || { rm -rf "$tmp"; die "could not unpack the Keycloak distribution"; }
+  local home="$tmp/keycloak-$KEYCLOAK_VERSION"
+  [[ -x "$home/bin/kc.sh" ]] || { rm -rf "$tmp"; die "bin/kc.sh missing in the Keycloak distribution"; }
+  log "keycloak: building the distribution (once, about a minute)"
+  if ! JAVA_OPTS_KC_HEAP="$KEYCLOAK_HEAP_OPTS" "$home/bin/kc.sh" build --db=dev-file --health-enabled=true \
+        >"$LOG_DIR/keycloak-build.log" 2>&1 9>&-; then
+    tail -n 30 "$LOG_DIR/keycloak-build.log" >&2; rm -rf "$tmp"; die "kc.sh build failed"
+  fi
+  # Nothing of a run may live in the cache: stacks share its files through hard links.
+  rm -rf "$home/data"
+  touch "$home/.complete"
+  rm -rf "$KEYCLOAK_CACHE"; mkdir -p "$(dirname "$KEYCLOAK_CACHE")"; mv "$home" "$KEYCLOAK_CACHE"; rm -rf "$tmp"
+}
+
+# The stack's own Keycloak home: the cached distribution linked in (cp -al; a plain copy across file
+# systems), with its own data/.
+kc_home() {
+  local home; home="$(KC_HOME)"
+  if [[ ! -f "$home/.version" || "$(cat "$home/.version")" != "$KEYCLOAK_CACHE" ]]; then
+    rm -rf "$home"; mkdir -p "$home"
+    local e
+    for e in "$KEYCLOAK_CACHE"/* "$KEYCLOAK_CACHE"/.complete; do
+      cp -al "$e" "$home/" 2>/dev/null || cp -a "$e" "$home/"
+    done
+    printf '%s\n' "$KEYCLOAK_CACHE" >"$home/.version"
+  fi
+  mkdir -p "$home/data/import"
+  local sum; sum="$(sha256sum "$OIDC_REALM_FILE" | cut -c1-64)"
+  if [[ -d "$home/data/h2" && "$(cat "$KC_DIR/realm.sha256" 2>/dev/null)" != "$sum" ]]; then
+    log "keycloak: $OIDC_REALM_FILE changed since the last import: dropping the stack's Keycloak database"
+    rm -rf "$home/data/h2"
+  fi
+  rm -f "$home/data/import/"*.json
+  cp "$OIDC_REALM_FILE" "$home/data/import/$OIDC_REALM-realm.json"
+  printf '%s\n' "$sum" >"$KC_DIR/realm.sha256"
+}
+
+kc_up() {
+  oidc_on || return 0
+  local pidf="$RUN_DIR/keycloak.pid"
+  keycloak_dist
+  mkdir -p "$KC_DIR"
+  if pid_ok "$pidf" "$(KC_MARKER)"; then
+    log "keycloak: already running (pid $(cat "$pidf"))"
+    return 0
+  fi
+  rm -f "$pidf"
+  if port_in_use "$OIDC_PORT" || port_in_use "$OIDC_MANAGEMENT_PORT"; then
+    die "a Keycloak port ($OIDC_PORT/$OIDC_MANAGEMENT_PORT) is already in use by another process (REALNAME_OIDC_PORT, REALNAME_OIDC_MANAGEMENT_PORT)"
+  fi
+  kc_home
+  log "keycloak: starting $KEYCLOAK_VERSION on $OIDC_URL (issuer $OIDC_ISSUER)"
+  launch "$pidf" "$LOG_DIR/keycloak.log" env JAVA_OPTS_KC_HEAP="$KEYCLOAK_HEAP_OPTS" \
+    KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$OIDC_ADMIN_PASSWORD" \
+    bash "$(KC_MARKER)" start --optimized --import-realm \
+    --http-enabled=true --http-host="$HOST" --http-port="$OIDC_PORT" \
+    --http-management-port="$OIDC_MANAGEMENT_PORT" --hostname="$OIDC_URL"
+}
+
+kc_wait() {
+  oidc_on || return 0
+  local pidf="$RUN_DIR/keycloak.pid" deadline=$((SECONDS + OIDC_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    kc_ready && return 0
+    pid_ok "$pidf" "$(KC_MARKER)" || { log "keycloak: process exited"; break; }
+    sleep 1
+  done
+  fail_with_log keycloak "$LOG_DIR/keycloak.log"
+}
+
+kc_down() {
+  oidc_on || [[ -e "$RUN_DIR/keycloak.pid" ]] || return 0
+  stop_pid keycloak "$RUN_DIR/keycloak.pid" "$(KC_MARKER)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # subcommands
 
 cmd_up() {
@@ -570,10 +698,12 @@ cmd_up() {
   ensure_packages
   # Kafka and ClickHouse start in the background while PostgreSQL starts; then wait for all.
   kafka_up
+  kc_up
   ch_up
   pg_up
   ch_wait
   kafka_wait
+  kc_wait
   log "all servers up in $((SECONDS - t0))s (stack dir $STACK_DIR)"
   print_where
 }
@@ -584,6 +714,7 @@ print_where() {
 postgres    $HOST:$PG_PORT   $PG_URL   (data $PG_DATA, log $PG_LOG)
 clickhouse  $CH_URL (http), $HOST:$CH_TCP_PORT (native tcp)   (data $CH_DIR/data, logs $LOG_DIR/clickhouse*.log)
 kafka       $KAFKA_BROKERS (controller $HOST:$KAFKA_CONTROLLER_PORT, Kafka $KAFKA_VERSION)   (data $KAFKA_DIR/data, log $LOG_DIR/kafka.log)
+$(oidc_on && echo "keycloak    $OIDC_ISSUER (OpenID Connect issuer; admin console $OIDC_URL/admin, user admin)   (log $LOG_DIR/keycloak.log)")
 Connection variables: eval "\$($0 env)"
 EOF
 }
@@ -591,6 +722,7 @@ EOF
 cmd_down() {
   resolve_stack_dir
   lock_stack
+  kc_down
   kafka_down
   ch_down
   pg_down
@@ -599,8 +731,8 @@ cmd_down() {
 # One server at a time (fault injection, libs/faults): stop, start or restart postgres, clickhouse or kafka.
 server_arg() {
   case "${1:-}" in
-    postgres|clickhouse|kafka) ;;
-    *) die "usage: $0 stop|start|restart postgres|clickhouse|kafka" ;;
+    postgres|clickhouse|kafka|keycloak) ;;
+    *) die "usage: $0 stop|start|restart postgres|clickhouse|kafka|keycloak" ;;
   esac
 }
 
@@ -612,6 +744,7 @@ cmd_stop_one() {
     postgres) pg_down ;;
     clickhouse) ch_down ;;
     kafka) kafka_down ;;
+    keycloak) kc_down ;;
   esac
 }
 
@@ -623,6 +756,7 @@ cmd_start_one() {
     postgres) pg_up ;;
     clickhouse) ch_up; ch_wait ;;
     kafka) kafka_up; kafka_wait ;;
+    keycloak) kc_up; kc_wait ;;
   esac
 }
 
@@ -644,6 +778,7 @@ cmd_restart_one() {
       ;;
     clickhouse) ch_down; ch_up; ch_wait ;;
     kafka) kafka_down; kafka_up; kafka_wait ;;
+    keycloak) kc_down; kc_up; kc_wait ;;
   esac
 }
 
@@ -657,6 +792,10 @@ cmd_status() {
   printf '%-11s %-5s %s\n' clickhouse "$s" "$CH_URL (tcp $HOST:$CH_TCP_PORT)"
   if pid_ok "$RUN_DIR/kafka.pid" "$(KAFKA_MARKER)" && kafka_ping; then s=up; else s=down; all=1; fi
   printf '%-11s %-5s %s\n' kafka "$s" "$KAFKA_BROKERS (controller $HOST:$KAFKA_CONTROLLER_PORT)"
+  if oidc_on; then
+    if pid_ok "$RUN_DIR/keycloak.pid" "$(KC_MARKER)" && kc_ready; then s=up; else s=down; all=1; fi
+    printf '%-11s %-5s %s\n' keycloak "$s" "$OIDC_ISSUER"
+  fi
   return "$all"
 }
 
@@ -666,6 +805,12 @@ export REALNAME_PG_URL=$PG_URL
 export REALNAME_CLICKHOUSE_URL=$CH_URL
 export REALNAME_KAFKA_BROKERS=$KAFKA_BROKERS
 EOF
+  if oidc_on; then
+    cat <<EOF
+export REALNAME_OIDC_ISSUER=$OIDC_ISSUER
+export REALNAME_OIDC_AUDIENCE=realname-api
+EOF
+  fi
 }
 
 cmd_logs() {
@@ -675,16 +820,17 @@ cmd_logs() {
   for f in "$@"; do
     case "$f" in
       -f|--follow) follow=(-F) ;;
-      kafka|postgres|clickhouse) which+=("$f") ;;
-      *) die "usage: $0 logs [-f] [kafka|postgres|clickhouse]" ;;
+      kafka|postgres|clickhouse|keycloak) which+=("$f") ;;
+      *) die "usage: $0 logs [-f] [kafka|postgres|clickhouse|keycloak]" ;;
     esac
   done
-  ((${#which[@]})) || which=(postgres clickhouse kafka)
+  ((${#which[@]})) || which=(postgres clickhouse kafka keycloak)
   for f in "${which[@]}"; do
     case "$f" in
       postgres) files+=("$PG_LOG") ;;
       clickhouse) files+=("$LOG_DIR/clickhouse.out" "$LOG_DIR/clickhouse.err.log" "$LOG_DIR/clickhouse.log") ;;
       kafka) files+=("$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log") ;;
+      keycloak) files+=("$LOG_DIR/keycloak.log") ;;
     esac
   done
   local existing=()
@@ -713,15 +859,17 @@ cmd_psql() {
 usage() {
   cat <<EOF
 Usage: $0 <command>
-  up                 install missing Debian packages (as root), start PostgreSQL, ClickHouse and Kafka
-                     on 127.0.0.1 and wait until each really answers (idempotent)
+  up                 install missing Debian packages (as root), start PostgreSQL, ClickHouse, Kafka and
+                     Keycloak (unless REALNAME_OIDC=off) on 127.0.0.1 and wait until each really
+                     answers (idempotent)
   down               stop the servers started by 'up' (data is kept)
-  stop SERVER        stop one server: postgres (pg_ctl stop -m fast), clickhouse or kafka (SIGTERM)
+  stop SERVER        stop one server: postgres (pg_ctl stop -m fast), clickhouse, kafka or keycloak (SIGTERM)
   start SERVER       start one server again and wait until it answers
-  restart SERVER     postgres: pg_ctl restart -m fast; clickhouse, kafka: stop then start
+  restart SERVER     postgres: pg_ctl restart -m fast; clickhouse, kafka, keycloak: stop then start
   status             show each server up/down; exit 0 only if all are up
-  env                print 'export' lines: REALNAME_PG_URL, REALNAME_CLICKHOUSE_URL, REALNAME_KAFKA_BROKERS
-  logs [-f] [kafka|postgres|clickhouse]   show (or follow) server logs
+  env                print 'export' lines: REALNAME_PG_URL, REALNAME_CLICKHOUSE_URL, REALNAME_KAFKA_BROKERS,
+                     REALNAME_OIDC_ISSUER, REALNAME_OIDC_AUDIENCE
+  logs [-f] [kafka|postgres|clickhouse|keycloak]   show (or follow) server logs
   kafka-topics ARGS  run Kafka's TopicCommand against the local broker (e.g. --list)
   psql [ARGS]        open psql on the local database
 Stack dir: \${REALNAME_STACK_DIR:-$REPO_ROOT/.local-stack}

@@ -36,6 +36,7 @@ if want static || want e2e; then
 fi
 if want static; then
   step "protobuf lint, breaking and staleness" bash proto/proto.sh check
+  step "local identity provider realm up to date" node deploy/local/keycloak/realm.mjs --check
   step "lint (nx run-many -t lint)" npx nx run-many -t lint --outputStyle=static
   step "formatting (prettier --check)" npx prettier --check . --log-level warn
 fi

@@ -65,6 +65,8 @@ async function main() {
         GATEWAY_HTTP_PORT: String(gwPort),
         DATABASE_SCHEMA: `gw_${run}`,
         GATEWAY_ADMIN_TOKEN: adminToken,
+        DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
         KAFKA_GROUP_ID: `gateway-${run}`,
         // e.g. BENCH_GATEWAY_NODE_OPTIONS="--require ./profile.js" to profile the gateway under load
         ...(process.env.BENCH_INGEST_CONCURRENCY

@@ -10,3 +10,4 @@ export * from './command-line';
 export * from './site-agent/site-agent-wire';
 export * from './result';
 export * from './json';
+export * from './masked-resident-id';

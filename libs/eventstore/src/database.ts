@@ -31,7 +31,16 @@ export interface DatabaseOptions {
    * so none may linger. Default 60 s; 0 turns the limit off.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * A statement running longer than this is cancelled (PostgreSQL `statement_timeout`, error 57014), so a
+   * runaway query cannot hold a connection and its locks for ever. Default 30 s; 0 turns the limit off
+   * (migrations run on their own connection with a longer limit: connectMigrated).
+   */
+  statementTimeoutMs?: number;
 }
+
+/** Default `statement_timeout` of every pool. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Checks a schema or table name before it is put into SQL text. */
@@ -58,7 +67,10 @@ export class Database implements Sql {
       logging: false,
       extra: {
         connectionTimeoutMillis: 10_000,
-        options: `-c idle_in_transaction_session_timeout=${opts.idleInTransactionTimeoutMs ?? 60_000}`,
+        options: [
+          `-c idle_in_transaction_session_timeout=${whole(opts.idleInTransactionTimeoutMs ?? 60_000)}`,
+          `-c statement_timeout=${whole(opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS)}`,
+        ].join(' '),
       },
     });
     await ds.initialize();
@@ -116,6 +128,12 @@ export class Database implements Sql {
       await runner.release();
     }
   }
+}
+
+/** A timeout as the whole number of milliseconds PostgreSQL's startup options take. */
+function whole(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`a timeout must be 0 or more milliseconds, not ${ms}`);
+  return Math.round(ms);
 }
 
 /** Runs fn inside a savepoint of the current transaction, so a failed statement does not abort the whole. */

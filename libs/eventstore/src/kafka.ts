@@ -1,18 +1,22 @@
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import type { TopicSpec } from '@realname/contracts';
-import { retryTransient } from '@realname/platform';
+import { retryTransient, type KafkaSecurity } from '@realname/platform';
 
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
   /** Receives kafkajs' own log lines (warnings and errors only). */
   log?: (level: 'error' | 'warn', message: string, extra: Record<string, unknown>) => void;
+  /** TLS and SASL to the brokers (platform `kafkaSecurityOf(config)`); absent: plain text, the local default. */
+  security?: KafkaSecurity;
 }
 
 export function createKafka(opts: KafkaOptions): Kafka {
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...(opts.security?.ssl ? { ssl: opts.security.ssl } : {}),
+    ...(opts.security?.sasl ? { sasl: opts.security.sasl } : {}),
     connectionTimeout: 5_000,
     requestTimeout: 30_000,
     // Keep retrying through a broker restart instead of giving up after the default ~20 s.

@@ -78,12 +78,29 @@ export async function connectMigrated(opts: {
   applicationName: string;
   schema: string;
   migrations: Migration[];
+  /** The pool's statement timeout (Database.connect's default when absent). */
+  statementTimeoutMs?: number;
+  /**
+   * The migrations' statement timeout: they run on a connection of their own, closed afterwards, since
+   * a migration may rewrite a large table. Default 10 minutes; 0: no limit.
+   */
+  migrationStatementTimeoutMs?: number;
 }): Promise<Database> {
-  const db = await Database.connect({
+  const migrator = await Database.connect({
+    url: opts.url,
+    poolSize: 1,
+    applicationName: `${opts.applicationName} migrations`,
+    statementTimeoutMs: opts.migrationStatementTimeoutMs ?? 600_000,
+  });
+  try {
+    await migrate(migrator, opts.schema, opts.migrations);
+  } finally {
+    await migrator.close();
+  }
+  return Database.connect({
     url: opts.url,
     poolSize: opts.poolSize,
     applicationName: opts.applicationName,
+    statementTimeoutMs: opts.statementTimeoutMs,
   });
-  await migrate(db, opts.schema, opts.migrations);
-  return db;
 }

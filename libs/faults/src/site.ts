@@ -98,6 +98,8 @@ export class FaultSite {
         GATEWAY_HTTP_PORT: String(gw),
         DATABASE_SCHEMA: this.schemas['device-gateway'],
         GATEWAY_ADMIN_TOKEN: this.adminToken,
+        DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
         KAFKA_GROUP_ID: this.groups.gateway,
         KAFKA_SESSION_TIMEOUT_MS: '8000',
         REGISTRY_URL: registryUrl,

@@ -12,6 +12,8 @@ export const FAULTS_STACK_PORTS = {
   REALNAME_CH_INTERSERVER_PORT: '59109',
   REALNAME_KAFKA_PORT: '59192',
   REALNAME_KAFKA_CONTROLLER_PORT: '59193',
+  // The services under fault run without token checks for now; no identity provider is needed here.
+  REALNAME_OIDC: 'off',
 } as const;
 
 /**

@@ -2,9 +2,22 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import { createKafka, Database, ProjectionDefinition, rebuildProjection } from '@realname/eventstore';
+import type { EncryptedColumn, PersonalDataVault } from '@realname/personal-data';
 import { opsEnvironment, OpsEnvironment, schemaName } from './config';
 import { DeadLetter, inboxOutcomes, listDeadLetters, replayDeadLetters, ReplayItem } from './dlq';
 import { OpsError, UsageError } from './errors';
+import {
+  ColumnKeyStatus,
+  columnKeyStatus,
+  columnName,
+  ColumnRotation,
+  keyringVariables,
+  loadPersonalDataColumns,
+  personalDataColumnModulePaths,
+  rotateColumn,
+  RotationHooks,
+  vaultFor,
+} from './key-rotation';
 import { clickHousePunches, eventStoreSchemas, outboxStatus } from './outbox-status';
 import { findProjection, loadProjections, projectionModulePaths } from './projections';
 import { cut, formatAge, formatTable } from './table';
@@ -18,6 +31,10 @@ export interface OpsIO {
   env?: Record<string, string | undefined>;
   /** Projection modules to load instead of the services' build output (tests). */
   projectionModules?: string[];
+  /** Encrypted-column declaration modules to load instead of the services' build output (tests). */
+  personalDataModules?: string[];
+  /** Test hooks of `keys rotate`. */
+  keyRotationHooks?: RotationHooks;
 }
 
 const RUN = 'npm run ops --';
@@ -38,11 +55,16 @@ Commands:
         Rebuild a read model from the event store, in one transaction, with a progress bar.
   outbox status [--schema <s> ...] [--json]
         Per event-store schema: events stored, relay and sink checkpoints, backlog, oldest pending event.
+  keys status [--schema <s>] [--service <name>] [--json]
+        Per encrypted personal-data column: how many values are under each key id.
+  keys rotate [--schema <s>] [--service <name>] [--batch-size N] [--dry-run]
+        Re-encrypt every personal-data value under the active key, in small batches, while the services run.
 
 Each command has its own --help. Connection settings come from the variables the services read:
   DATABASE_URL, DATABASE_SCHEMA     PostgreSQL (dlq replay, projection, outbox)
   KAFKA_BROKERS, KAFKA_TOPIC_PREFIX Kafka (dlq)
   CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE (outbox status, optional)
+  PII_KEYS, PII_ACTIVE_KEY_ID        the personal-data keyring (keys rotate; keys status, optional)
 Local stack: eval "$(bash deploy/local/stack.sh env)" && export DATABASE_URL=$REALNAME_PG_URL \\
   KAFKA_BROKERS=$REALNAME_KAFKA_BROKERS CLICKHOUSE_URL=$REALNAME_CLICKHOUSE_URL
 See docs/operations.md.`;
@@ -92,6 +114,31 @@ ClickHouse holds.
 
   --schema <s>   this schema (repeatable); default: DATABASE_SCHEMA, else every schema with an event store
   --json         the figures as JSON`,
+  'keys status': `Usage: ${RUN} keys status [--schema <s>] [--service <name>] [--json]
+
+For every column the services declare as holding encrypted personal data
+(services/*/src/personal-data-columns.ts, plus modules in OPS_PERSONAL_DATA_MODULES): how many values
+are under each key id, and how many rows store none. With the keyring variables set (PII_KEYS,
+PII_ACTIVE_KEY_ID), each key id is marked active, configured, or NOT CONFIGURED (unreadable).
+
+  --schema <s>       the service's schema (default: DATABASE_SCHEMA, else each service's default)
+  --service <name>   only this service's columns (e.g. worker-registry)
+  --json             the figures as JSON`,
+  'keys rotate': `Usage: ${RUN} keys rotate [--schema <s>] [--service <name>] [--batch-size N] [--dry-run]
+
+Re-encrypts every value of every encrypted personal-data column that is not under the active key
+(PII_ACTIVE_KEY_ID) with it, while the services run. Batches in key order, each written in one short
+transaction that changes a row only if it still holds the value read (a write by the service meanwhile
+is never overwritten; it is read again). Values already under the active key are skipped, so it can be
+stopped and run again at any time. Needs the same PII_KEYS (old and new keys) and PII_ACTIVE_KEY_ID
+(the new key) as the services. Lookup hashes are not changed (they use PII_HASH_KEY, which this does not
+rotate). Exits 1 if any value is left under an old key (failed, or written by a service still
+configured with the old active key): see the summary, fix, run again.
+
+  --schema <s>       the service's schema (default: DATABASE_SCHEMA, else each service's default)
+  --service <name>   only this service's columns (e.g. worker-registry)
+  --batch-size N     values per batch and transaction (default 500)
+  --dry-run          decrypt every value that would be re-encrypted, report, change nothing`,
 };
 
 /** Runs one command line (without the program name); returns the process exit code. */
@@ -109,7 +156,7 @@ export async function runOps(argv: string[], io: OpsIO): Promise<number> {
       throw new UsageError(
         known.length > 0
           ? `"${command}" is not a command; ${group} has: ${known.map((c) => c.slice(group.length + 1)).join(', ')}`
-          : `"${group}" is not a command; there are: dlq, projection, outbox`,
+          : `"${group}" is not a command; there are: dlq, projection, outbox, keys`,
       );
     }
     if (rest.includes('--help') || rest.includes('-h')) {
@@ -127,6 +174,10 @@ export async function runOps(argv: string[], io: OpsIO): Promise<number> {
         return await projectionRebuild(rest, env, io);
       case 'outbox status':
         return await outboxStatusCommand(rest, env, io);
+      case 'keys status':
+        return await keysStatus(rest, env, io);
+      case 'keys rotate':
+        return await keysRotate(rest, env, io);
     }
     return 2;
   } catch (err) {
@@ -180,7 +231,9 @@ async function withDatabase<T>(env: OpsEnvironment, fn: (db: Database) => Promis
   const url = env.databaseUrl();
   let db: Database;
   try {
-    db = await Database.connect({ url, poolSize: 2, applicationName: 'realname-ops' });
+    // Operator work (a rebuild waiting for the consumer's locks, a long rotation batch) is not cut short
+    // by the services' statement timeout; the operator stops it with Ctrl-C.
+    db = await Database.connect({ url, poolSize: 2, applicationName: 'realname-ops', statementTimeoutMs: 0 });
   } catch (err) {
     throw new OpsError(
       `cannot connect to PostgreSQL at DATABASE_URL (${redactUrl(url)}): ${err instanceof Error ? err.message : String(err)}`,
@@ -565,4 +618,224 @@ async function outboxStatusCommand(args: string[], env: OpsEnvironment, io: OpsI
       io.out('ClickHouse: set CLICKHOUSE_URL to also see what the sink has delivered');
   });
   return 0;
+}
+
+// ---- keys ----------------------------------------------------------------------------------------------
+
+/** The declared encrypted columns, those of `--service` only if given, each with the schema to use. */
+function encryptedColumns(
+  io: OpsIO,
+  env: OpsEnvironment,
+  values: { schema?: string; service?: string },
+): { column: EncryptedColumn; schema: string }[] {
+  const all = loadPersonalDataColumns(io.personalDataModules ?? personalDataColumnModulePaths());
+  if (all.length === 0)
+    throw new OpsError(
+      'no encrypted columns found: build the services first (npm run build) so that services/*/dist/personal-data-columns.js exist',
+    );
+  const chosen = values.service ? all.filter((c) => c.service === values.service) : all;
+  if (chosen.length === 0)
+    throw new UsageError(
+      `no service "${values.service}" declares encrypted columns; there are: ${[...new Set(all.map((c) => c.service))].join(', ')}`,
+    );
+  const schema = values.schema ? schemaName(values.schema, '--schema') : env.databaseSchema();
+  return chosen.map((column) => ({ column, schema: schema ?? column.defaultSchema }));
+}
+
+function rawEnv(io: OpsIO): Record<string, string | undefined> {
+  return io.env ?? process.env;
+}
+
+async function keysStatus(args: string[], env: OpsEnvironment, io: OpsIO): Promise<number> {
+  const { values, positionals } = parse('keys status', args, {
+    schema: { type: 'string' },
+    service: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  noPositionals('keys status', positionals);
+  const targets = encryptedColumns(io, env, values);
+  const statuses = await withDatabase(env, async (db) => {
+    const out: { status: ColumnKeyStatus; vault?: PersonalDataVault }[] = [];
+    for (const t of targets) {
+      const v = vaultFor(t.column, rawEnv(io));
+      out.push({
+        status: await columnKeyStatus(db, t.schema, t.column),
+        vault: 'missing' in v ? undefined : v,
+      });
+    }
+    return out;
+  });
+  const note = (keyId: string, vault?: PersonalDataVault) =>
+    !vault
+      ? ''
+      : keyId === vault.currentKeyId
+        ? 'active'
+        : vault.hasKey(keyId)
+          ? 'configured (old: rotate)'
+          : keyId === '(not pd1)'
+            ? 'not an encrypted value'
+            : 'NOT CONFIGURED: unreadable';
+  if (values.json) {
+    io.out(
+      JSON.stringify(
+        statuses.map(({ status, vault }) => ({
+          ...status,
+          activeKeyId: vault?.currentKeyId ?? null,
+          byKey: status.byKey.map((k) => ({ ...k, note: note(k.keyId, vault) || null })),
+        })),
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  const rows: string[][] = [];
+  for (const { status: s, vault } of statuses) {
+    const where = [s.schema, `${s.table}.${s.column}`];
+    if (!s.exists) {
+      rows.push([...where, '-', '-', `no such table/column in schema ${s.schema} (${s.service})`]);
+      continue;
+    }
+    if (s.byKey.length === 0) rows.push([...where, '-', '0', '']);
+    s.byKey.forEach((k, i) =>
+      rows.push([...(i === 0 ? where : ['', '']), k.keyId, String(k.values), note(k.keyId, vault)]),
+    );
+    if (s.empty > 0) rows.push(['', '', '(none stored)', String(s.empty), '']);
+  }
+  io.out(formatTable(['SCHEMA', 'COLUMN', 'KEY ID', 'VALUES', 'NOTE'], rows));
+  const configured = statuses.filter((s) => s.vault);
+  if (configured.length === 0)
+    io.out(
+      `set ${[...new Set(targets.map((t) => `${keyringVariables(t.column).keys}, ${keyringVariables(t.column).activeKeyId}`))].join('; ')} (the services' values) to see which key ids are active, old or missing`,
+    );
+  else {
+    const old = configured.reduce(
+      (n, { status, vault }) =>
+        n + status.byKey.filter((k) => k.keyId !== vault!.currentKeyId).reduce((m, k) => m + k.values, 0),
+      0,
+    );
+    io.out(
+      old === 0
+        ? `every value is under the active key: keys no longer used may be removed from the keyring`
+        : `${old} value${old === 1 ? ' is' : 's are'} not under the active key: \`${RUN} keys rotate\``,
+    );
+  }
+  return 0;
+}
+
+async function keysRotate(args: string[], env: OpsEnvironment, io: OpsIO): Promise<number> {
+  const { values, positionals } = parse('keys rotate', args, {
+    schema: { type: 'string' },
+    service: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  });
+  noPositionals('keys rotate', positionals);
+  const batchSize = wholeNumber('--batch-size', values['batch-size'], 500, 1);
+  const dryRun = values['dry-run'] ?? false;
+  const targets = encryptedColumns(io, env, values).map((t) => {
+    const vault = vaultFor(t.column, rawEnv(io));
+    if ('missing' in vault)
+      throw new OpsError(
+        `${vault.missing.join(' and ')} ${vault.missing.length === 1 ? 'is' : 'are'} not set: set ${vault.missing.length === 1 ? 'it' : 'them'} as for ` +
+          `the ${t.column.service} service, with the new key in the key list and active (see docs/operations.md, "Personal-data keys")`,
+      );
+    return { ...t, vault };
+  });
+  const stream = io.progressStream ?? process.stderr;
+  const results: ColumnRotation[] = [];
+  await withDatabase(env, async (db) => {
+    for (const t of targets) {
+      const label = `${t.schema}.${columnName(t.column)}`;
+      const bar = new SingleBar({
+        stream,
+        format: `${label} |{bar}| {percentage}% {value}/{total} values | {rate} values/s | ETA {eta_formatted}`,
+        barCompleteChar: '█',
+        barIncompleteChar: '░',
+        hideCursor: true,
+        etaBuffer: 20,
+      });
+      const started = Date.now();
+      const rate = (n: number) => Math.round(n / Math.max(0.001, (Date.now() - started) / 1000));
+      try {
+        results.push(
+          await rotateColumn(db, t.vault, t.schema, t.column, {
+            batchSize,
+            dryRun,
+            hooks: io.keyRotationHooks,
+            onStart: (toDo) => {
+              if (toDo > 0) bar.start(toDo, 0, { rate: 0 });
+            },
+            onProgress: (p) => bar.update(p.done, { rate: rate(p.done) }),
+          }),
+        );
+      } catch (err) {
+        throw new OpsError(
+          `the rotation of ${label} stopped: ${err instanceof Error ? err.message : String(err)}. ` +
+            `What was written is consistent (each batch is its own transaction); run again to go on.`,
+        );
+      } finally {
+        bar.stop();
+      }
+    }
+  });
+  io.out(rotationSummary(results, dryRun));
+  return !dryRun && results.some((r) => r.remaining > 0 || r.failed.length > 0) ? 1 : 0;
+}
+
+export function rotationSummary(results: ColumnRotation[], dryRun: boolean): string {
+  const table = formatTable(
+    [
+      'SCHEMA',
+      'COLUMN',
+      'TO KEY',
+      dryRun ? 'WOULD RE-ENCRYPT' : 'RE-ENCRYPTED',
+      'ALREADY CURRENT',
+      'REWRITTEN MEANWHILE',
+      'FAILED',
+      'LEFT',
+      'TIME',
+    ],
+    results.map((r) =>
+      r.exists
+        ? [
+            r.schema,
+            `${r.table}.${r.column}`,
+            r.targetKeyId,
+            String(r.reencrypted),
+            String(r.alreadyCurrent),
+            String(r.rewrittenMeanwhile),
+            String(r.failed.reduce((n, f) => n + f.count, 0)),
+            String(r.remaining),
+            `${(r.elapsedMs / 1000).toFixed(1)} s`,
+          ]
+        : [r.schema, `${r.table}.${r.column}`, r.targetKeyId, '-', '-', '-', '-', '-', 'no such table'],
+    ),
+  );
+  const lines = [table];
+  for (const r of results)
+    for (const f of r.failed)
+      lines.push(
+        `failed ${r.schema}.${r.table}.${r.column}: ${f.count} × ${f.reason} (rows ${f.examples.join(', ')}${f.count > f.examples.length ? ', ...' : ''})`,
+      );
+  const total = results.reduce((n, r) => n + r.reencrypted, 0);
+  const failed = results.reduce((n, r) => n + r.failed.reduce((m, f) => m + f.count, 0), 0);
+  const left = results.reduce((n, r) => n + r.remaining, 0);
+  const keys = [...new Set(results.map((r) => r.targetKeyId))].join(', ');
+  if (dryRun)
+    lines.push(
+      `dry run, nothing changed: ${total} value${total === 1 ? '' : 's'} would be re-encrypted under ${keys}, ${failed} could not be`,
+    );
+  else if (left === 0)
+    lines.push(
+      `done: ${total} value${total === 1 ? '' : 's'} re-encrypted; every value is under ${keys}. ` +
+        `Old keys may now be removed from the keyring (check with \`keys status\` against every schema first).`,
+    );
+  else
+    lines.push(
+      `${total} re-encrypted, but ${left} value${left === 1 ? ' is' : 's are'} still not under ${keys}` +
+        `${failed > 0 ? ` (${failed} failed, see above)` : ''}: keep the old keys configured. Values written meanwhile by an ` +
+        `instance still configured with the old active key are rotated by running again once every instance uses ${keys}.`,
+    );
+  return lines.join('\n');
 }

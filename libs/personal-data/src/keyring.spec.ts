@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PersonalDataKeyError, PersonalDataVault } from './keyring';
+import { PersonalDataKeyError, PersonalDataVault, storedKeyId } from './keyring';
 
 const k = () => randomBytes(32).toString('base64');
 const k1 = k();
@@ -56,5 +56,24 @@ describe('personal data at rest', () => {
     expect(
       () => new PersonalDataVault({ keys: 'k1:c2hvcnQ=,bad', activeKeyId: 'k9', hashKey: 'c2hvcnQ=' }),
     ).toThrow(/k1 is 5 bytes.*not id:base64key.*active key "k9".*hash key/);
+  });
+});
+
+describe('what a key rotation needs to know', () => {
+  const k1 = randomBytes(32).toString('base64');
+  const k2 = randomBytes(32).toString('base64');
+  const hashKey = randomBytes(32).toString('base64');
+  const vault = new PersonalDataVault({ keys: `k1:${k1},k2:${k2}`, activeKeyId: 'k2', hashKey });
+
+  it('tells the active key, the configured ones, and the key of a stored value without any key', () => {
+    expect(vault.currentKeyId).toBe('k2');
+    expect(vault.keyIds).toEqual(['k1', 'k2']);
+    expect(vault.hasKey('k1')).toBe(true);
+    expect(vault.hasKey('k0')).toBe(false);
+    const stored = vault.encrypt('6222020200001234567', 'c');
+    expect(storedKeyId(stored)).toBe('k2');
+    expect(storedKeyId('plain text')).toBeUndefined();
+    expect(storedKeyId('pd1.k1.only-three')).toBeUndefined();
+    expect(vault.needsRotation('not encrypted')).toBe(true);
   });
 });

@@ -8,6 +8,8 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
  */
 
 const FORMAT = 'pd1';
+/** The format tag every stored value starts with (`pd1.<keyId>.<iv>.<data>`). */
+export const STORED_FORMAT = FORMAT;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
 export class PersonalDataKeyError extends Error {
@@ -59,6 +61,12 @@ export function parseKeyring(config: KeyringConfig): {
   return { keys, activeKeyId: config.activeKeyId, hashKey };
 }
 
+/** The key id of a stored value, or undefined if it is not in the pd1 format. Needs no key. */
+export function storedKeyId(stored: string): string | undefined {
+  const [format, keyId, iv, body, ...rest] = stored.split('.');
+  return format === FORMAT && keyId && iv && body && rest.length === 0 ? keyId : undefined;
+}
+
 export class PersonalDataVault {
   private readonly keys: Map<string, Buffer>;
   private readonly activeKeyId: string;
@@ -105,11 +113,26 @@ export class PersonalDataVault {
 
   /** The key id a stored value was encrypted with (to find what needs re-encrypting after a rotation). */
   keyIdOf(stored: string): string {
-    return stored.split('.')[1] ?? '';
+    return storedKeyId(stored) ?? '';
+  }
+
+  /** The key new values are encrypted with (PII_ACTIVE_KEY_ID): the one a rotation moves values to. */
+  get currentKeyId(): string {
+    return this.activeKeyId;
+  }
+
+  /** Every key id configured (that values stored under it can be read). */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** Whether values stored under this key id can be read. */
+  hasKey(keyId: string): boolean {
+    return this.keys.has(keyId);
   }
 
   needsRotation(stored: string): boolean {
-    return this.keyIdOf(stored) !== this.activeKeyId;
+    return storedKeyId(stored) !== this.activeKeyId;
   }
 
   /** Re-encrypts under the active key. */

@@ -1,7 +1,9 @@
 import type { GrpcOptions } from '@nestjs/microservices';
 import { Transport } from '@nestjs/microservices';
+import { ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, ServingStatus } from 'grpc-health-check';
+import type { GrpcServerTls } from './transport-security';
 
 export interface GrpcServerSpec {
   /** host:port to listen on. */
@@ -14,11 +16,33 @@ export interface GrpcServerSpec {
   includeDir: string;
   /** Fully qualified service names to report in the health service (`''` = the whole server). */
   services: string[];
+  /** TLS (and mutual TLS with `clientCa`); absent: plain text, the local default. */
+  tls?: GrpcServerTls;
+}
+
+/** The server's credentials: TLS when configured (client certificates required with a client CA). */
+export function grpcServerCredentials(tls: GrpcServerTls | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    Boolean(tls.clientCa),
+  );
+}
+
+/** Default deadline of a gRPC call the platform makes (every call gets one: no call waits for ever). */
+export const GRPC_CALL_DEADLINE_MS = 10_000;
+
+/** A deadline `ms` from now, for a gRPC call's options (`{ deadline: grpcDeadline() }`). */
+export function grpcDeadline(ms = GRPC_CALL_DEADLINE_MS): Date {
+  return new Date(Date.now() + ms);
 }
 
 /**
  * Options for a Nest gRPC microservice that also serves the standard health-checking protocol
  * (grpc.health.v1) and server reflection. 64-bit integers are decoded as strings, never lossy numbers.
+ * With `tls`, the server speaks only TLS (and asks every client for a certificate when a client CA is
+ * given).
  */
 export function grpcServerOptions(spec: GrpcServerSpec): {
   options: GrpcOptions;
@@ -33,6 +57,7 @@ export function grpcServerOptions(spec: GrpcServerSpec): {
       transport: Transport.GRPC,
       options: {
         url: spec.url,
+        credentials: grpcServerCredentials(spec.tls),
         package: spec.packages,
         protoPath: spec.protoPaths,
         loader: {

@@ -7,5 +7,7 @@ export * from './health';
 export * from './runtime';
 export * from './dependencies';
 export * from './grpc';
+export * from './transport-security';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './auth';

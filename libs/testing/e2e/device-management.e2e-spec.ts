@@ -2,9 +2,13 @@
  * Device management through the gateway's admin API, with the registry and Kafka really running:
  * registration per family (what each must give, the path token returned once, serial clashes), a device
  * registered after workers entered gets them with their faces, photos only for authorised callers,
- * disabling, online/offline with events on device.status.v1 and clock skew, backfill requests, metrics.
+ * disabling, online/offline with events on device.status.v1 and clock skew, backfill requests, metrics,
+ * credential rotation (shown once, the old one refused at once, never in a reply or a log) and refused
+ * requests (counted by device and reason, a capped sample per device).
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { signRequest } from '@realname/contracts';
 import { eventually } from '../src';
 import { SiteUnderTest, startSite } from './site-under-test.e2e-support';
@@ -61,7 +65,8 @@ it('registers each family with what identifies it, returns a generated token onc
     gate: 'North gate 2',
   });
   expect(again.token).toBeUndefined();
-  expect(again.endpoints.httpHost).toContain(hik.token);
+  expect(JSON.stringify(again)).not.toContain(hik.token);
+  expect(again.endpoints.httpHost).toBe(`${site.urls.gateway}/isapi/v1/hik-north-1/<token>/events`);
 
   const missing = await site.gateway(
     'POST',
@@ -216,4 +221,99 @@ it('validates backfill requests and records them per family', async () => {
     to: '2026-11-21T00:00:00.000Z',
     backfillId: ok.json.backfillId,
   });
+});
+
+it('rotates credentials: the new one is shown once, the old one is refused, neither is ever shown or logged again', async () => {
+  const secret = randomBytes(16).toString('hex');
+  await site.registerDevice({ deviceId: 'open-rot', family: 'open-v1', secret });
+  expect(
+    (await openV1('open-rot', secret, '/open/v1/heartbeat', { deviceTime: new Date().toISOString() })).status,
+  ).toBe(200);
+
+  const rotated = (await site.gateway('POST', '/api/v1/devices/open-rot/credentials/rotations', {})).json;
+  expect(rotated.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(rotated.hasSecret).toBe(true);
+  const fresh = rotated.secret as string;
+  const old = await openV1('open-rot', secret, '/open/v1/heartbeat', {
+    deviceTime: new Date().toISOString(),
+  });
+  expect(old.status).toBe(401);
+  expect(
+    (await openV1('open-rot', fresh, '/open/v1/heartbeat', { deviceTime: new Date().toISOString() })).status,
+  ).toBe(200);
+
+  const hik = await site.registerDevice({ deviceId: 'hik-rot', family: 'hikvision-isapi' });
+  const hikRotated = (await site.gateway('POST', '/api/v1/devices/hik-rot/credentials/rotations', {})).json;
+  expect(hikRotated.token).not.toBe(hik.token);
+  expect(hikRotated.endpoints.httpHost).toContain(hikRotated.token);
+  const event = (token: string) =>
+    fetch(`${site.urls.gateway}/isapi/v1/hik-rot/${token}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+  expect((await event(hik.token)).status).toBe(401);
+  expect((await event(hikRotated.token)).status).toBe(400); // authenticated, then refused as malformed
+
+  const zk = await site.gateway(
+    'POST',
+    '/api/v1/devices/zk-1/credentials/rotations',
+    {},
+    { allowError: true },
+  );
+  expect(zk.status).toBe(409);
+
+  // Never shown again: not by GET, not by the list, not by a plain update.
+  const shown = JSON.stringify([
+    (await site.gateway('GET', '/api/v1/devices/open-rot')).json,
+    (await site.gateway('GET', '/api/v1/devices/hik-rot')).json,
+    (await site.gateway('GET', `/api/v1/devices?projectId=${site.projectId}`)).json,
+    await site.registerDevice({ deviceId: 'hik-rot', family: 'hikvision-isapi', gate: 'East' }),
+  ]);
+  for (const c of [secret, fresh, hik.token, hikRotated.token]) expect(shown).not.toContain(c);
+
+  // Refused requests: per device by reason, with a sample cut to the first bytes; unknown devices apart.
+  await fetch(
+    `${site.urls.gateway}/isapi/v1/nobody-${randomBytes(3).toString('hex')}/tok_0123456789abcdef/events`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(64 * 1024),
+    },
+  );
+  const refusedHik = (await site.gateway('GET', '/api/v1/devices/hik-rot/refused-requests')).json;
+  expect(refusedHik.counts).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ reason: 'bad-credentials', count: 1 }),
+      expect.objectContaining({ reason: 'malformed', count: 1 }),
+    ]),
+  );
+  expect(refusedHik.samples[0]).toMatchObject({ deviceId: 'hik-rot', protocol: 'hikvision-isapi' });
+  const unknown = (
+    await site.gateway('GET', `/api/v1/devices/${encodeURIComponent('(unknown)')}/refused-requests`)
+  ).json;
+  const big = unknown.samples.find((x: { bodySize: number }) => x.bodySize === 64 * 1024);
+  expect(big).toMatchObject({ reason: 'unknown-device', truncated: true });
+  expect(big.bodySample.length).toBe(4096);
+  const metrics = await (await fetch(`${site.urls.gateway}/metrics`)).text();
+  expect(metrics).toMatch(
+    /gateway_device_requests_refused_total\{device="hik-rot",reason="bad-credentials"[^}]*\} 1/,
+  );
+  expect(metrics).toMatch(
+    /gateway_device_requests_refused_total\{device="open-rot",reason="bad-credentials"[^}]*\} 1/,
+  );
+  expect(metrics).toMatch(
+    /gateway_device_requests_refused_total\{device="\(unknown\)",reason="unknown-device"[^}]*\} \d+/,
+  );
+  expect(metrics).not.toMatch(/gateway_device_requests_refused_total\{device="nobody-/);
+
+  // Nor in any log line of the services started for the tests.
+  const logs = join(__dirname, '../../../tmp/e2e-logs');
+  const text = existsSync(logs)
+    ? readdirSync(logs)
+        .filter((f) => f.startsWith('device-gateway'))
+        .map((f) => readFileSync(join(logs, f), 'utf8'))
+        .join('\n')
+    : '';
+  for (const c of [secret, fresh, hik.token, hikRotated.token]) expect(text).not.toContain(c);
 });

@@ -97,9 +97,9 @@ function call<T>(client: grpc.Client, method: string, req: object): Promise<T> {
     (
       client as unknown as Record<
         string,
-        (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+        (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: T) => void) => void
       >
-    )[method](req, (e, v) => (e ? rej(e) : res(v))),
+    )[method](req, { deadline: Date.now() + 10_000 }, (e, v) => (e ? rej(e) : res(v))),
   );
 }
 
@@ -121,6 +121,8 @@ beforeAll(async () => {
       GATEWAY_HTTP_PORT: String(gwPort),
       DATABASE_SCHEMA: `gw_${run}`,
       GATEWAY_ADMIN_TOKEN: adminToken,
+      DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
       GATEWAY_DEVICES: JSON.stringify([
         { deviceId, projectId, region: '330106', secret, timeZone: 'Asia/Shanghai' },
       ]),

@@ -137,6 +137,8 @@ export async function startSite(
           GATEWAY_HTTP_PORT: String(gw),
           DATABASE_SCHEMA: `gw_${run}`,
           GATEWAY_ADMIN_TOKEN: adminToken,
+          DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+          DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
           KAFKA_GROUP_ID: `gateway-${run}`,
           KAFKA_SESSION_TIMEOUT_MS: '8000',
           DEVICE_OFFLINE_AFTER_S: '3',

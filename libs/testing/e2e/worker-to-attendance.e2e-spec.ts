@@ -80,6 +80,8 @@ beforeAll(async () => {
         GATEWAY_HTTP_PORT: String(gw),
         DATABASE_SCHEMA: `gw_${run}`,
         GATEWAY_ADMIN_TOKEN: randomBytes(16).toString('hex'),
+        DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
         GATEWAY_DEVICES: JSON.stringify([
           { deviceId, projectId: project.projectCode, region: project.region, secret },
         ]),

@@ -1,2 +1,3 @@
 export * from './infrastructure';
 export * from './service-process';
+export * from './tokens';

@@ -17,6 +17,8 @@ import {
   SERVICE_DECLARATION,
   ServiceComponent,
   ServiceDeclaration,
+  databaseTimeoutsOf,
+  kafkaSecurityOf,
 } from '@realname/platform';
 import { AnalyticsQueries } from './analytics/analytics-queries';
 import { connectClickHouse, migrateClickHouse } from './analytics/clickhouse';
@@ -49,6 +51,7 @@ class AttendanceRuntime implements ServiceDeclaration {
   ) {
     const kafka = createKafka({
       brokers: c.KAFKA_BROKERS,
+      security: kafkaSecurityOf(c),
       clientId: 'attendance',
       log: (level, message, extra) => logger.event(level, `kafka: ${message}`, extra),
     });
@@ -141,6 +144,7 @@ export class AttendanceModule {
             connectMigrated({
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
+              ...databaseTimeoutsOf(config),
               applicationName: 'attendance',
               schema: config.DATABASE_SCHEMA,
               migrations: attendanceMigrations,

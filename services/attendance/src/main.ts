@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@realname/platform';
+import { grpcServerTlsOf, runService } from '@realname/platform';
 import { ATTENDANCE_V1_PACKAGE, ATTENDANCE_V1_PROTO, PROTO_ROOT, protoPath } from '@realname/proto';
 import { AttendanceModule } from './attendance.module';
 import { AttendanceConfigSchema } from './config';
@@ -16,6 +16,7 @@ void runService({
     protoPaths: [protoPath(ATTENDANCE_V1_PROTO)],
     includeDir: PROTO_ROOT,
     services: [`${ATTENDANCE_V1_PACKAGE}.AttendanceService`],
+    tls: grpcServerTlsOf(c),
   }),
   openapi: {
     title: 'Attendance',

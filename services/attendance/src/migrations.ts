@@ -87,4 +87,22 @@ export const attendanceMigrations: Migration[] = [
         WHERE resolution_status = 'unresolved';
     `,
   },
+  {
+    id: '0103_masks_without_area_and_birth_date',
+    sql: `
+      -- ID masks keep the first 4 and last 4 characters (3301**********1234), hiding the county and the
+      -- birth date (issue 10). The copies taken from the registry's events are brought to the new mask;
+      -- so are the stored events (positions unchanged, nothing is published again). Events still on
+      -- Kafka in the old mask are re-masked by the contracts when read.
+      UPDATE {{schema}}.enrolments
+         SET masked_id_number = left(masked_id_number, 4) || repeat('*', length(masked_id_number) - 8) || right(masked_id_number, 4)
+       WHERE length(masked_id_number) > 10 AND substr(masked_id_number, 5, 1) <> '*';
+      UPDATE {{schema}}.punches
+         SET masked_id_number = left(masked_id_number, 4) || repeat('*', length(masked_id_number) - 8) || right(masked_id_number, 4)
+       WHERE length(masked_id_number) > 10 AND substr(masked_id_number, 5, 1) <> '*';
+      UPDATE {{schema}}.events
+         SET data = regexp_replace(data::text, '([0-9]{4})[0-9]{2}[*]{8}([0-9]{3}[0-9X])', '\\1**********\\2', 'g')::jsonb
+       WHERE data::text ~ '[0-9]{6}[*]{8}';
+    `,
+  },
 ];

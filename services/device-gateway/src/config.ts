@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { env, secret, serviceBaseConfig } from '@realname/platform';
+import { env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
 import { DeviceFamily, DeviceRegistration } from './devices/device';
 
 export const GatewayConfigSchema = z.object({
   GATEWAY_HTTP_HOST: z.string().default('127.0.0.1'),
   GATEWAY_HTTP_PORT: env.port(8081),
   ...serviceBaseConfig('gateway'),
+  ...transportSecurityConfig(),
   /** Bearer token for the device admin API (until municipal OAuth2 arrives). */
   GATEWAY_ADMIN_TOKEN: secret(z.string().min(16, 'must be at least 16 characters')),
   /** Devices to register at start: a JSON array of {deviceId, projectId, region, secret, timeZone?, defaultDirection?}. */
@@ -88,6 +89,20 @@ export const GatewayConfigSchema = z.object({
   PHOTO_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   /** Raw device requests are kept this many days (0: for ever). */
   RAW_REQUEST_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(90),
+  /** Refused and ignored device requests: only the first this many bytes of the body are kept. */
+  REFUSED_SAMPLE_BYTES: z.coerce.number().int().min(0).max(65_536).default(4096),
+  /** Refused and ignored device requests are kept this many days (their counts per day stay 90 days). */
+  REFUSED_RETENTION_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /** At most this many refused or ignored requests are kept per device and reason each minute (the rest only counted). */
+  REFUSED_SAMPLES_PER_MINUTE: z.coerce.number().int().min(0).max(10_000).default(30),
+  /**
+   * Keys of device secrets at rest (AES-256-GCM): `id:base64key,...`, each 32 bytes
+   * (`openssl rand -base64 32`). Keep old ids listed until the gateway has started once with a new
+   * active id (it re-encrypts every secret at start).
+   */
+  DEVICE_SECRET_KEYS: secret(z.string().min(1)),
+  /** The key id new device secrets are encrypted with. */
+  DEVICE_SECRET_ACTIVE_KEY_ID: z.string().min(1),
   /** A command sent to a device without an answer for this long is sent again. */
   COMMAND_ACK_TIMEOUT_S: z.coerce.number().min(1).max(86_400).default(120),
   COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),

@@ -12,6 +12,7 @@ import { Backfills } from './backfill/backfills';
 import { CommandQueue } from './commands/command-queue';
 import { Device } from './devices/device';
 import { DeviceRepository } from './devices/device-repository';
+import { DeviceCredentials } from './devices/device-credentials';
 import { DevicePresence } from './devices/presence';
 import { NormalisedPunch, PunchIngestion, RawRequest } from './ingest/punch-ingestion';
 import { gatewayMigrations } from './migrations';
@@ -27,6 +28,9 @@ let ingestion: PunchIngestion;
 let commands: CommandQueue;
 let backfills: Backfills;
 let presence: DevicePresence;
+
+const keys = `k1:${randomBytes(32).toString('base64')}`;
+const testCredentials = () => new DeviceCredentials({ keys, activeKeyId: 'k1' });
 
 const raw = (): RawRequest => ({
   protocol: 'test',
@@ -73,7 +77,7 @@ beforeAll(async () => {
   const infra = await testInfrastructure();
   db = await Database.connect({ url: infra.postgresUrl, poolSize: 6 });
   await migrate(db, schema, gatewayMigrations);
-  devices = new DeviceRepository(db, schema, 0);
+  devices = new DeviceRepository(db, schema, testCredentials(), 0);
   photos = new PhotoStore(db, schema, 4096);
   ingestion = new PunchIngestion(db, schema, photos, 10_000);
   commands = new CommandQueue(db, schema, { ackTimeoutMs: 200, maxAttempts: 2, retryDelayMs: 0 });
@@ -302,7 +306,7 @@ describe('presence and backfills', () => {
       'realname.device.DeviceCameOnline',
       'realname.device.DeviceClockSkewChanged',
     ]);
-    const fresh = await new DeviceRepository(db, schema, 0).find('dev-presence');
+    const fresh = await new DeviceRepository(db, schema, testCredentials(), 0).find('dev-presence');
     expect(fresh?.online).toBe(true);
     expect(fresh?.clockSkewMs).toBeGreaterThan(290_000);
     const [bf] = await backfills.list('dev-presence');

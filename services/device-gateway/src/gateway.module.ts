@@ -22,6 +22,8 @@ import {
   SERVICE_DECLARATION,
   ServiceComponent,
   ServiceDeclaration,
+  databaseTimeoutsOf,
+  kafkaSecurityOf,
 } from '@realname/platform';
 import type { GatewayConfig } from './config';
 import { Backfills } from './backfill/backfills';
@@ -29,12 +31,14 @@ import { CommandQueue } from './commands/command-queue';
 import { GatePersons } from './commands/gate-persons';
 import { RegistryFaces } from './commands/registry-faces';
 import { AdminAuthGuard } from './devices/admin-auth.guard';
+import { DeviceCredentials } from './devices/device-credentials';
 import { DeviceRepository } from './devices/device-repository';
 import { DevicesController } from './devices/devices.controller';
 import { DevicePresence } from './devices/presence';
 import { FAMILY_CONTROLLERS } from './families';
 import { PunchIngestion } from './ingest/punch-ingestion';
 import { PunchRecordsRepository } from './ingest/punch-records.repository';
+import { RefusedRequests } from './ingest/refused-requests';
 import { gatewayMigrations } from './migrations';
 import { OpenProtocolController } from './open-protocol/open-protocol.controller';
 import { PhotoStore } from './photos/photo-store';
@@ -60,12 +64,14 @@ class GatewayRuntime implements ServiceDeclaration {
     gatePersons: GatePersons,
     photos: PhotoStore,
     backfills: Backfills,
+    refused: RefusedRequests,
     @Inject(SERVICE_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) logger: JsonLogger,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     const kafka = createKafka({
       brokers: config.KAFKA_BROKERS,
+      security: kafkaSecurityOf(config),
       clientId: 'device-gateway',
       log: (level, message, extra) => logger.event(level, `kafka: ${message}`, extra),
     });
@@ -103,6 +109,15 @@ class GatewayRuntime implements ServiceDeclaration {
     this.components = [
       { name: 'postgres pool', stop: () => db.close() },
       kafkaProbe,
+      {
+        // Before the first request: secrets an older version kept in the clear get encrypted, and
+        // those under a retired key re-encrypted under the active one.
+        name: 'device secrets at rest',
+        start: async () => {
+          const n = await devices.upgradeStoredSecrets();
+          if (n) logger.event('info', 'device secrets encrypted under the active key', { devices: n });
+        },
+      },
       {
         name: 'configured devices',
         start: async () => {
@@ -164,10 +179,12 @@ class GatewayRuntime implements ServiceDeclaration {
             days > 0
               ? await new PunchRecordsRepository(db, config.DATABASE_SCHEMA).purgeRawRequests(days)
               : 0;
-          if (purgedPhotos || raw)
+          const refusedSamples = await refused.purge(config.REFUSED_RETENTION_DAYS);
+          if (purgedPhotos || raw || refusedSamples)
             logger.event('info', 'retention: deleted old photos and raw requests', {
               photos: purgedPhotos,
               raw,
+              refusedSamples,
             });
         },
       }),
@@ -197,6 +214,7 @@ export class GatewayModule {
             connectMigrated({
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
+              ...databaseTimeoutsOf(config),
               applicationName: 'device-gateway',
               schema,
               migrations: gatewayMigrations,
@@ -204,8 +222,31 @@ export class GatewayModule {
         },
         {
           provide: DeviceRepository,
-          useFactory: (db: Database) => new DeviceRepository(db, schema),
+          useFactory: (db: Database) =>
+            new DeviceRepository(
+              db,
+              schema,
+              new DeviceCredentials({
+                keys: config.DEVICE_SECRET_KEYS,
+                activeKeyId: config.DEVICE_SECRET_ACTIVE_KEY_ID,
+              }),
+            ),
           inject: [Database],
+        },
+        {
+          provide: RefusedRequests,
+          useFactory: (db: Database, devices: DeviceRepository) =>
+            new RefusedRequests(
+              db,
+              schema,
+              async (id) => (await devices.find(id)) !== undefined,
+              {
+                sampleBytes: config.REFUSED_SAMPLE_BYTES,
+                samplesPerMinute: config.REFUSED_SAMPLES_PER_MINUTE,
+              },
+              shared.registry,
+            ),
+          inject: [Database, DeviceRepository],
         },
         {
           provide: PunchRecordsRepository,
@@ -219,13 +260,17 @@ export class GatewayModule {
         },
         {
           provide: PunchIngestion,
-          useFactory: (db: Database, photos: PhotoStore) =>
-            new PunchIngestion(db, schema, photos, config.PUNCH_COLLAPSE_WINDOW_S * 1000, shared.registry, {
-              concurrency: config.INGEST_CONCURRENCY,
-              maxRequests: 500,
-              maxPunches: 5000,
-            }),
-          inject: [Database, PhotoStore],
+          useFactory: (db: Database, photos: PhotoStore, refused: RefusedRequests) =>
+            new PunchIngestion(
+              db,
+              schema,
+              photos,
+              config.PUNCH_COLLAPSE_WINDOW_S * 1000,
+              shared.registry,
+              { concurrency: config.INGEST_CONCURRENCY, maxRequests: 500, maxPunches: 5000 },
+              refused,
+            ),
+          inject: [Database, PhotoStore, RefusedRequests],
         },
         {
           provide: CommandQueue,

@@ -146,4 +146,34 @@ export const gatewayMigrations: Migration[] = [
       CREATE INDEX raw_requests_received ON {{schema}}.raw_requests (received_at);
     `,
   },
+  {
+    id: '0103_device_credentials_and_refusals',
+    sql: `
+      -- Device credentials never in the clear. Path tokens: only their SHA-256 is kept (existing tokens
+      -- hashed here). HMAC secrets: encrypted with the gateway's keys (DEVICE_SECRET_KEYS), which SQL
+      -- does not have: the column is renamed here and the secrets still in the clear are encrypted by
+      -- the gateway at start, before it serves a request (DeviceRepository.upgradeStoredSecrets).
+      ALTER TABLE {{schema}}.devices RENAME COLUMN token TO token_hash;
+      UPDATE {{schema}}.devices SET token_hash = encode(sha256(convert_to(token_hash, 'UTF8')), 'hex')
+       WHERE token_hash IS NOT NULL;
+      ALTER TABLE {{schema}}.devices RENAME COLUMN secret TO secret_encrypted;
+
+      -- Refused and ignored requests are kept only as a sample: the first bytes of the body (body_size
+      -- says how large it was) with a short retention, and the reason. Counted per device, reason and day.
+      ALTER TABLE {{schema}}.raw_requests ADD COLUMN reason text, ADD COLUMN body_size integer;
+      CREATE INDEX raw_requests_refused ON {{schema}}.raw_requests (device_id, received_at)
+       WHERE outcome <> 'accepted';
+      CREATE TABLE {{schema}}.refused_request_counts (
+        device_id text NOT NULL,
+        reason text NOT NULL,
+        day date NOT NULL,
+        count bigint NOT NULL DEFAULT 0,
+        last_at timestamptz NOT NULL,
+        PRIMARY KEY (device_id, day, reason)
+      );
+      -- Refused and ignored requests stored whole by earlier versions: cut to a sample.
+      UPDATE {{schema}}.raw_requests SET body_size = length(body), body = substring(body FROM 1 FOR 4096)
+       WHERE outcome <> 'accepted' AND length(body) > 4096;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, secret, serviceBaseConfig } from '@realname/platform';
+import { env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
 import { parseRevealTokens, RevealToken } from './workers/reveal-access';
 
 export const RegistryConfigSchema = z.object({
@@ -42,6 +42,7 @@ export const RegistryConfigSchema = z.object({
       .refine((tokens) => tokens.every((t) => t.length >= 16), 'every token must be at least 16 characters'),
   ),
   ...serviceBaseConfig('registry', 10),
+  ...transportSecurityConfig(),
   /** Base URL of the integrity platform's change feed. */
   INTEGRITY_URL: env.url(),
   /**

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@realname/platform';
+import { grpcServerTlsOf, runService } from '@realname/platform';
 import { PROTO_ROOT, protoPath, REGISTRY_V1_PACKAGE, REGISTRY_V1_PROTO } from '@realname/proto';
 import { RegistryConfigSchema } from './config';
 import { RegistryModule } from './registry.module';
@@ -16,6 +16,7 @@ void runService({
     protoPaths: [protoPath(REGISTRY_V1_PROTO)],
     includeDir: PROTO_ROOT,
     services: [`${REGISTRY_V1_PACKAGE}.RegistryService`],
+    tls: grpcServerTlsOf(c),
   }),
   openapi: {
     title: 'Worker registry',

@@ -190,4 +190,28 @@ export const registryMigrations: Migration[] = [
         FROM {{schema}}.enrolments n WHERE e.stream_id = 'enrolment-' || n.enrolment_id;
     `,
   },
+  {
+    id: '0105_masks_without_area_and_birth_date_blacklist_actors',
+    sql: `
+      -- ID masks keep the first 4 and last 4 characters (3301**********1234): the county and the birth
+      -- date are hidden (issue 10). Read models are brought to the new mask; so are the stored events,
+      -- which never leave PostgreSQL again in their old form (positions unchanged, nothing is
+      -- published again; events read from Kafka before this are re-masked by the contracts on read).
+      -- The worker's birth date is dropped from WorkerRegistered: with the mask it rebuilds the number.
+      UPDATE {{schema}}.workers SET masked_id = left(masked_id, 4) || repeat('*', length(masked_id) - 8) || right(masked_id, 4)
+        WHERE length(masked_id) > 10 AND substr(masked_id, 5, 1) <> '*';
+      UPDATE {{schema}}.key_persons SET masked_id = left(masked_id, 4) || repeat('*', length(masked_id) - 8) || right(masked_id, 4)
+        WHERE length(masked_id) > 10 AND substr(masked_id, 5, 1) <> '*';
+      UPDATE {{schema}}.key_person_mismatches
+         SET detail = regexp_replace(detail, '([0-9]{4})[0-9]{2}[*]{8}([0-9]{3}[0-9X])', '\\1**********\\2', 'g')
+       WHERE detail ~ '[0-9]{6}[*]{8}';
+      UPDATE {{schema}}.events
+         SET data = regexp_replace(data::text, '([0-9]{4})[0-9]{2}[*]{8}([0-9]{3}[0-9X])', '\\1**********\\2', 'g')::jsonb
+       WHERE data::text ~ '[0-9]{6}[*]{8}';
+      UPDATE {{schema}}.events SET data = data - 'birthDate'
+       WHERE event_type = 'realname.registry.WorkerRegistered' AND data ? 'birthDate';
+      -- Who blacklisted a worker, and since when (the lift clears them; the history is in the stream).
+      ALTER TABLE {{schema}}.workers ADD COLUMN blacklisted_by text, ADD COLUMN blacklisted_at timestamptz;
+    `,
+  },
 ];

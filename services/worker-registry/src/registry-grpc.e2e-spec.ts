@@ -13,7 +13,7 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRng, fakePerson, FakePerson } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import { PROTO_LOADER_OPTIONS, protoPath, REGISTRY_V1_PROTO } from '@realname/proto';
-import { registryTestEnv } from './registry-under-test.e2e-support';
+import { personalDataLeaks, registryTestEnv } from './registry-under-test.e2e-support';
 import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
 
 jest.setTimeout(180_000);
@@ -21,7 +21,7 @@ jest.setTimeout(180_000);
 const run = uniqueName('reggrpc');
 const UPLOADER_TOKEN = randomBytes(24).toString('hex');
 const AUDITOR_TOKEN = randomBytes(24).toString('hex');
-const MASKED_ID = /^\d{6}\*{8}[\dX]{4}$/;
+const MASKED_ID = /^\d{4}\*{10}[\dX]{4}$/;
 let sim: IntegritySimulator;
 let registry: RunningService;
 let url: string;
@@ -62,9 +62,14 @@ function call<T = Record<string, unknown>>(method: string, req: object, metadata
     (
       client as unknown as Record<
         string,
-        (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+        (
+          r: object,
+          m: grpc.Metadata,
+          o: grpc.CallOptions,
+          cb: (e: grpc.ServiceError | null, v: T) => void,
+        ) => void
       >
-    )[method](req, metadata, (e, v) => (e ? rej(e) : res(v))),
+    )[method](req, metadata, { deadline: Date.now() + 10_000 }, (e, v) => (e ? rej(e) : res(v))),
   );
 }
 
@@ -148,9 +153,17 @@ describe('worker registry over gRPC', () => {
     const r = await new Promise<{ status: string }>((res, rej) =>
       (
         health as unknown as {
-          check: (req: object, cb: (e: grpc.ServiceError | null, v: { status: string }) => void) => void;
+          check: (
+            req: object,
+            o: grpc.CallOptions,
+            cb: (e: grpc.ServiceError | null, v: { status: string }) => void,
+          ) => void;
         }
-      ).check({ service: 'realname.registry.v1.RegistryService' }, (e, v) => (e ? rej(e) : res(v))),
+      ).check(
+        { service: 'realname.registry.v1.RegistryService' },
+        { deadline: Date.now() + 10_000 },
+        (e, v) => (e ? rej(e) : res(v)),
+      ),
     );
     health.close();
     expect(r.status).toBe('SERVING');
@@ -311,20 +324,25 @@ describe('worker registry over gRPC', () => {
     });
   });
 
-  it('GetWorker: masked ID and phone, never the raw numbers', async () => {
+  it('GetWorker: masked ID and phone, the age but not the birth date nor the address', async () => {
     const r = await call<{ worker: Record<string, unknown> }>('getWorker', { workerId: workerIds[0] });
     const person = people[0];
     expect(r.worker).toMatchObject({
       workerId: workerIds[0],
       name: person.name,
       gender: person.gender === 'male' ? 1 : 2,
-      birthDate: person.birthDate,
+      birthDate: '',
+      address: '',
+      issuingAuthority: '',
+      ageYears: expect.any(Number),
       hasHeadPhoto: false,
       blacklisted: false,
     });
+    expect(r.worker.ageYears).toBeGreaterThanOrEqual(25);
+    expect(r.worker.ageYears).toBeLessThanOrEqual(46);
     expect(r.worker.maskedIdNumber).toMatch(MASKED_ID);
     expect(r.worker.maskedIdNumber).toBe(
-      `${person.idCardNumber.slice(0, 6)}********${person.idCardNumber.slice(-4)}`,
+      `${person.idCardNumber.slice(0, 4)}**********${person.idCardNumber.slice(-4)}`,
     );
     expect(r.worker.maskedPhone).toMatch(/^1\d{2}\*{4}\d{4}$/);
     const text = JSON.stringify(r);
@@ -450,7 +468,13 @@ describe('worker registry over gRPC', () => {
       { workerId: workerIds[0], purpose: 'national-platform-upload' },
       bearer(UPLOADER_TOKEN),
     );
-    expect(r).toEqual({ idCardNumber: people[0].idCardNumber, phone: people[0].phone });
+    expect(r).toEqual({
+      idCardNumber: people[0].idCardNumber,
+      phone: people[0].phone,
+      birthDate: people[0].birthDate,
+      address: people[0].address,
+      issuingAuthority: people[0].issuingAuthority,
+    });
 
     const trail = await api('GET', `/api/v1/workers/${workerIds[0]}/identity-reveals`);
     expect(trail.status).toBe(200);
@@ -489,7 +513,13 @@ describe('worker registry over gRPC', () => {
     const good = await api('POST', path, body, { authorization: `Bearer ${AUDITOR_TOKEN}` });
     expect(good.status).toBe(200);
     expect(good.cacheControl).toBe('no-store');
-    expect(good.json).toEqual({ idCardNumber: people[1].idCardNumber, phone: people[1].phone });
+    expect(good.json).toEqual({
+      idCardNumber: people[1].idCardNumber,
+      phone: people[1].phone,
+      birthDate: people[1].birthDate,
+      address: people[1].address,
+      issuingAuthority: people[1].issuingAuthority,
+    });
 
     const trail = (await ok('GET', path)).reveals as { caller: string; purpose: string }[];
     expect(trail).toEqual([
@@ -505,6 +535,91 @@ describe('worker registry over gRPC', () => {
     expect(JSON.stringify(listed)).not.toContain(people[1].idCardNumber);
   });
 
+  it('no ordinary read, REST or gRPC, shows an ID number, a birth date, an area + birth-date run or an address', async () => {
+    // The checker itself finds each of them, at any depth (so the test fails if one comes back).
+    const p = people[0];
+    const id = p.idCardNumber;
+    const [y, m, d] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)];
+    for (const leak of [
+      { n: id },
+      { a: [{ b: `born ${y}-${m}-${d}` }] },
+      { birthDate: `${y}${m}${d}` },
+      { x: `${id.slice(0, 6)}********${id.slice(-4)}` },
+      { x: `${id.slice(0, 14)}` },
+      { deep: { address: p.address } },
+    ])
+      expect(personalDataLeaks(leak, [p])).not.toEqual([]);
+
+    // A worker registered for this test: registration's own answer is an ordinary read too.
+    const person = fakePerson(createRng(`${run}-leak`), { ageRange: [30, 50] });
+    const registered = await ok('POST', '/api/v1/workers', {
+      idCardNumber: person.idCardNumber,
+      name: person.name,
+      nation: person.nation,
+      address: person.address,
+      issuingAuthority: person.issuingAuthority,
+      phone: person.phone,
+    });
+    const workerId = registered.workerId as string;
+    const enrolled = await ok('POST', `/api/v1/projects/${projectId}/enrolments`, {
+      workerId,
+      teamId,
+      workType: '020',
+      workRole: '20',
+    });
+    const enrolmentId = enrolled.enrolmentId as string;
+    const unit = sim.snapshot().participants.find((u) => u.projectCode === projectId)!;
+    const secrets = [
+      ...[...people, person].map((q) => ({
+        idCardNumber: q.idCardNumber,
+        address: q.address,
+        issuingAuthority: q.issuingAuthority,
+      })),
+      ...sim.snapshot().keyPersons.map((k) => ({ idCardNumber: k.idCardNumber })),
+    ];
+    const answers: Record<string, unknown> = {
+      'POST /workers': registered,
+      'POST /enrolments': enrolled,
+      'GET /workers/{id}': await api('GET', `/api/v1/workers/${workerId}`),
+      'POST /workers/{id}/blacklist': await api('POST', `/api/v1/workers/${workerId}/blacklist`, {
+        reason: 'leak test',
+      }),
+      'POST /workers/{id}/blacklist/lift': await api('POST', `/api/v1/workers/${workerId}/blacklist/lift`, {
+        reason: 'leak test',
+      }),
+      'POST /enrolments/{id}/entry': await api('POST', `/api/v1/enrolments/${enrolmentId}/entry`, {
+        date: new Date().toISOString().slice(0, 10),
+      }),
+      'GET /workers/{id}/identity-reveals': await api(
+        'GET',
+        `/api/v1/workers/${workerIds[0]}/identity-reveals`,
+      ),
+      'GET /projects': await api('GET', '/api/v1/projects'),
+      'GET /projects/{id}': await api('GET', `/api/v1/projects/${projectId}`),
+      'GET /projects/{id}/enrolments': await api('GET', `/api/v1/projects/${projectId}/enrolments`),
+      'GET /projects/{id}/trainings': await api('GET', `/api/v1/projects/${projectId}/trainings`),
+      'GET /enterprises/{code}': await api('GET', `/api/v1/enterprises/${unit.creditCode}`),
+      'GET /integrity-sync': await api('GET', '/api/v1/integrity-sync'),
+      'grpc GetWorker': await call('getWorker', { workerId }),
+      'grpc GetProject': await call('getProject', { projectId }),
+      'grpc ListEnrolments': await call('listEnrolments', { projectId }),
+      'grpc ResolveCredential by PIN': await call('resolveCredential', {
+        projectId,
+        personId: enrolled.personId,
+      }),
+      'grpc ResolveCredential by ID': await call('resolveCredential', {
+        projectId,
+        idCardNumber: person.idCardNumber,
+      }),
+    };
+    expect(personalDataLeaks(answers, secrets)).toEqual([]);
+    // They did answer: the worker and the enrolment are in them, masked.
+    expect(
+      (answers['grpc GetWorker'] as { worker: { maskedIdNumber: string } }).worker.maskedIdNumber,
+    ).toMatch(MASKED_ID);
+    expect(JSON.stringify(answers['GET /projects/{id}/enrolments'])).toContain(enrolmentId);
+  });
+
   it("never writes a raw ID or phone number to the registry's log", async () => {
     await registry.stop(); // flushes and closes the log
     const log = readFileSync(registry.logFile, 'utf8');
@@ -516,6 +631,13 @@ describe('worker registry over gRPC', () => {
       ...sim.snapshot().keyPersons.map((k) => k.idCardNumber),
     ];
     for (const n of numbers) expect(log).not.toContain(n);
+    // Nor a birth date, an area + birth-date run, a county-revealing mask or an address, in any line.
+    const secrets = [
+      ...people.map((q) => ({ idCardNumber: q.idCardNumber, address: q.address })),
+      ...sim.snapshot().keyPersons.map((k) => ({ idCardNumber: k.idCardNumber })),
+    ];
+    const lines = log.split('\n').filter((l) => l.trim().startsWith('{'));
+    expect(lines.flatMap((l) => personalDataLeaks(JSON.parse(l), secrets))).toEqual([]);
     for (const token of [UPLOADER_TOKEN, AUDITOR_TOKEN]) expect(log).not.toContain(token);
   });
 });

@@ -29,3 +29,58 @@ export function registryTestEnv(
     ...extra,
   };
 }
+
+/** What an ordinary read must never show of a person: their ID number, and what would rebuild it. */
+export interface PersonalSecrets {
+  idCardNumber: string;
+  /** The home address as on the ID card; absent for people registered without one (key persons). */
+  address?: string;
+  /** The issuing authority names the county the mask hides. */
+  issuingAuthority?: string;
+}
+
+/** An ID mask that shows more than the first 4 characters (e.g. the earlier `330106********1234`). */
+const MASK_SHOWING_THE_COUNTY = /\d{5,}\*{6,}/;
+
+/**
+ * Walks any JSON value (REST body, gRPC message, log line) and names every place that shows a person's
+ * ID number, their birth date in a common form (YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY.MM.DD,
+ * YYYY年M月D日), their 6-digit area + birth-date run (project codes have the same shape, so only the
+ * people's own runs are looked for), an ID mask that shows the county, their home address
+ * or the issuing authority of their card. Strings, numbers and keys are all looked at, at any depth.
+ */
+export function personalDataLeaks(value: unknown, people: PersonalSecrets[], path = '$'): string[] {
+  if (value === null || value === undefined || typeof value === 'boolean') return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => personalDataLeaks(v, people, `${path}[${i}]`));
+  if (typeof value === 'object')
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => [
+      ...leaksIn(k, people, `${path} (key ${k})`),
+      ...personalDataLeaks(v, people, `${path}.${k}`),
+    ]);
+  return leaksIn(String(value), people, path);
+}
+
+function leaksIn(text: string, people: PersonalSecrets[], path: string): string[] {
+  const found: string[] = [];
+  const upper = text.toUpperCase();
+  if (MASK_SHOWING_THE_COUNTY.test(text))
+    found.push(`${path}: an ID mask showing more than 4 leading digits`);
+  for (const p of people) {
+    const id = p.idCardNumber.toUpperCase();
+    const [y, m, d] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)];
+    if (upper.includes(id)) found.push(`${path}: the full ID number`);
+    const dates = [
+      `${y}-${m}-${d}`,
+      `${y}${m}${d}`,
+      `${y}/${m}/${d}`,
+      `${y}.${m}.${d}`,
+      `${y}年${Number(m)}月${Number(d)}日`,
+      `${y}年${m}月${d}日`,
+    ];
+    for (const form of dates) if (text.includes(form)) found.push(`${path}: the birth date as ${form}`);
+    if (upper.includes(id.slice(0, 14))) found.push(`${path}: the area + birth-date run of the ID number`);
+    if (p.address && text.includes(p.address)) found.push(`${path}: the home address`);
+    if (p.issuingAuthority && text.includes(p.issuingAuthority)) found.push(`${path}: the issuing authority`);
+  }
+  return found;
+}

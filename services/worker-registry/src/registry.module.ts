@@ -22,6 +22,8 @@ import {
   SERVICE_DECLARATION,
   ServiceComponent,
   ServiceDeclaration,
+  databaseTimeoutsOf,
+  kafkaSecurityOf,
 } from '@realname/platform';
 import type { RegistryConfig } from './config';
 import { EnrolmentsGrpc } from './enrolments/enrolments.grpc';
@@ -70,6 +72,7 @@ class RegistryRuntime implements ServiceDeclaration {
   ) {
     const kafka = createKafka({
       brokers: c.KAFKA_BROKERS,
+      security: kafkaSecurityOf(c),
       clientId: 'worker-registry',
       log: (level, message, extra) => logger.event(level, `kafka: ${message}`, extra),
     });
@@ -141,6 +144,7 @@ export class RegistryModule {
             connectMigrated({
               url: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
+              ...databaseTimeoutsOf(config),
               applicationName: 'worker-registry',
               schema: schema,
               migrations: registryMigrations,

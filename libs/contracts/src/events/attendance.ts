@@ -1,5 +1,6 @@
 import { utcInstant } from '../envelope';
 import { z } from 'zod';
+import { currentResidentIdMask } from '../masked-resident-id';
 import { Topics } from '../topics';
 import { PunchDirection } from './device';
 import { defineEvent, EventData } from './define';
@@ -37,7 +38,7 @@ export const PunchResolution = z
     enrolmentId: z.string().min(1).optional(),
     workerId: z.string().min(1).optional(),
     workerName: z.string().min(1).optional(),
-    maskedIdNumber: z.string().min(1).optional(),
+    maskedIdNumber: z.string().min(1).transform(currentResidentIdMask).optional(),
     teamId: z.string().min(1).optional(),
     teamName: z.string().min(1).optional(),
     /** The participating unit (enterprise) the worker is enrolled through. */

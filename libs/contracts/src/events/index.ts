@@ -7,6 +7,8 @@ import {
   ParticipantJoined,
   ProjectSynced,
   TeamFormed,
+  WorkerBlacklisted,
+  WorkerBlacklistLifted,
   WorkerEnrolled,
   WorkerEntered,
   WorkerExited,
@@ -34,6 +36,8 @@ export const EventCatalog = {
   [WorkerEntered.type]: WorkerEntered,
   [WorkerExited.type]: WorkerExited,
   [EnrolmentCredentialsChanged.type]: EnrolmentCredentialsChanged,
+  [WorkerBlacklisted.type]: WorkerBlacklisted,
+  [WorkerBlacklistLifted.type]: WorkerBlacklistLifted,
 } as const;
 export type EventType = keyof typeof EventCatalog;
 

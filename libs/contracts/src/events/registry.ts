@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { REGION_CODE } from '../envelope';
+import { MaskedResidentId } from '../masked-resident-id';
 import { Topics } from '../topics';
 import { defineEvent, EventData } from './define';
 
 /**
  * Registry events carry what other services need to keep their own copies (who is enrolled where, in
  * which team and role, entered or exited, which device credentials identify them). Personal numbers
- * never travel raw: only the worker id, a keyed hash (`idHash`) and the masked form.
+ * never travel raw: only the worker id, a keyed hash (`idHash`) and the masked form (first 4 and last 4
+ * characters; an event written with the earlier, longer mask reads in the current one).
  */
 
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 const MaskedPerson = z.object({
   name: z.string().min(1),
   idHash: z.string().min(16),
-  maskedIdNumber: z.string().min(4),
+  maskedIdNumber: MaskedResidentId,
 });
 
 export const KeyPost = z.enum(['project-manager', 'chief-supervising-engineer']);
@@ -157,3 +159,47 @@ export const EnrolmentCredentialsChanged = defineEvent({
 export type WorkerEnrolledData = EventData<typeof WorkerEnrolled>;
 export type WorkerEnteredData = EventData<typeof WorkerEntered>;
 export type WorkerExitedData = EventData<typeof WorkerExited>;
+
+/**
+ * Who did something to a worker's record. Today the REST layer fills it with the placeholder
+ * `unauthenticated` (there is no authenticated caller yet, and a header is not taken as truth); once
+ * callers authenticate it is the caller's subject. Events written before actors were recorded read as
+ * `not-recorded`.
+ */
+export const Actor = z.string().min(1).max(200);
+export const ACTOR_NOT_RECORDED = 'not-recorded';
+/** The actor of every write until callers authenticate: it names nobody in particular. */
+export const UNAUTHENTICATED_ACTOR = 'unauthenticated';
+
+/**
+ * A worker was put on the blacklist: entry on every project is refused from then on. Stays inside the
+ * registry (the entry check reads it). Stream: the worker's (`keyedStreamId('worker', idHash)`).
+ */
+export const WorkerBlacklisted = defineEvent({
+  type: 'realname.registry.WorkerBlacklisted',
+  version: 2,
+  schema: z.object({ workerId: z.string().min(1), reason: z.string().min(1), actor: Actor }),
+  upcasters: [
+    // v1 had no actor.
+    { from: 1, up: (d) => ({ actor: ACTOR_NOT_RECORDED, ...(d as object) }) },
+  ],
+});
+
+/**
+ * A blacklisting was lifted, with a reason, by someone other than the one who blacklisted the worker.
+ * Entry is possible again. Stays inside the registry. Stream: the worker's.
+ */
+export const WorkerBlacklistLifted = defineEvent({
+  type: 'realname.registry.WorkerBlacklistLifted',
+  version: 1,
+  schema: z.object({
+    workerId: z.string().min(1),
+    reason: z.string().min(1),
+    actor: Actor,
+    /** Who had blacklisted the worker (the lift is refused to them). */
+    blacklistedBy: Actor,
+  }),
+});
+
+export type WorkerBlacklistedData = EventData<typeof WorkerBlacklisted>;
+export type WorkerBlacklistLiftedData = EventData<typeof WorkerBlacklistLifted>;

@@ -1,3 +1,4 @@
+import { MaskedResidentId } from '@realname/contracts';
 import { checkResidentId, isResidentId, maskResidentId, residentIdCheckChar } from './resident-id';
 
 const today = '2026-11-21';
@@ -141,9 +142,26 @@ describe('checkResidentId', () => {
 });
 
 describe('maskResidentId', () => {
-  it('keeps the first 6 and the last 4 characters', () => {
-    expect(maskResidentId('330106199001011234')).toBe('330106********1234');
-    expect(maskResidentId('33010619900101123x')).toBe('330106********123X');
+  it('keeps the first 4 and the last 4 characters, hiding the county and the birth date', () => {
+    expect(maskResidentId('330106199001011234')).toBe('3301**********1234');
+    expect(maskResidentId('33010619900101123x')).toBe('3301**********123X');
+  });
+
+  it('never shows a run of the area code and the birth date', () => {
+    const masked = maskResidentId('330106199001011234');
+    expect(masked).not.toContain('330106');
+    expect(masked).not.toMatch(/19900101|1990/);
+  });
+
+  it('brings a mask of the earlier form (first 6, last 4) up to date', () => {
+    expect(maskResidentId('330106********1234')).toBe('3301**********1234');
+    expect(maskResidentId('3301**********1234')).toBe('3301**********1234');
+  });
+
+  it('agrees with the mask the event contracts apply', () => {
+    for (const id of ['330106199001011234', '33010619900101123X', '330106********1234', '12345678901']) {
+      expect(MaskedResidentId.parse(id)).toBe(maskResidentId(id));
+    }
   });
 
   it('masks short input completely', () => {

@@ -141,11 +141,17 @@ export function isResidentId(raw: unknown, options?: ResidentIdOptions): boolean
 }
 
 /**
- * Keeps the first 6 and last 4 characters: `330106199001011234` -> `330106********1234`. Anything of
+ * Keeps the first 4 and last 4 characters: `330106199001011234` -> `3301**********1234`. The area
+ * beyond the city (characters 5-6) and the birth date (7-14) are hidden, so the mask together with
+ * anything else shown in ordinary reads (gender, age in years) does not rebuild the number. Anything of
  * 10 characters or fewer is masked completely (nothing can be shown without showing most of it).
+ *
+ * Applied to a mask of the earlier form (`330106********1234`, first 6 and last 4) it gives the current
+ * form, so stored masks are brought up to date with this same function. The event contracts apply the
+ * same rule (`MaskedResidentId` in @realname/contracts): a spec keeps the two in step.
  */
 export function maskResidentId(id: string): string {
   const v = normaliseResidentId(id);
   if (v.length <= 10) return '*'.repeat(v.length);
-  return `${v.slice(0, 6)}${'*'.repeat(v.length - 10)}${v.slice(-4)}`;
+  return `${v.slice(0, 4)}${'*'.repeat(v.length - 8)}${v.slice(-4)}`;
 }

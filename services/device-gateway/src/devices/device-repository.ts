@@ -1,6 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Database } from '@realname/eventstore';
 import { Device, DeviceFamily, DeviceRegistration, TOKEN_IN_PATH_FAMILIES } from './device';
+import { DeviceCredentials, hashToken, newCredential } from './device-credentials';
 
 interface DeviceRow {
   device_id: string;
@@ -9,8 +9,10 @@ interface DeviceRow {
   family: DeviceFamily;
   gate: string | null;
   serial: string | null;
-  secret: string | null;
-  token: string | null;
+  /** The HMAC secret, encrypted (device-credentials.ts). */
+  secret_encrypted: string | null;
+  /** SHA-256 (hex) of the path token. */
+  token_hash: string | null;
   time_zone: string;
   default_direction: Device['defaultDirection'];
   enabled: boolean;
@@ -30,30 +32,52 @@ export interface DeviceFilter {
 /** Thrown when a serial is already registered to another device of the same family. */
 export class SerialTaken extends Error {}
 
-/** The devices table. Lookups are cached briefly: every device request needs its device. */
+/** Thrown when a device's family has no credential of the gateway's to rotate (ZKTeco: its serial). */
+export class NothingToRotate extends Error {}
+
+/** A credential given out once: in the reply that issued it, never again. */
+export interface IssuedCredential {
+  /** open-v1: the new HMAC secret. */
+  secret?: string;
+  /** Hikvision, Uface, HTTPv2: the new path token (also the site agent's key). */
+  token?: string;
+}
+
+/** Lookups kept at most (unknown ids tried by a stranger included): the oldest go first. */
+const CACHE_ENTRIES = 10_000;
+
+/**
+ * The devices table. Lookups are cached briefly: every device request needs its device. Credentials are
+ * kept as device-credentials.ts says: secrets encrypted, tokens as hashes.
+ */
 export class DeviceRepository {
   private readonly cache = new Map<string, { device: Device | undefined; at: number }>();
 
   constructor(
     private readonly db: Database,
     private readonly schema: string,
+    private readonly credentials: DeviceCredentials,
     private readonly cacheMs = 5_000,
   ) {}
 
   /**
    * Registers or updates a device. A family that authenticates by a path token gets one generated
-   * when none is given and the device has none yet; `previous` is the device as it was (undefined: new).
+   * when none is given and the device has none yet (`issued`: shown once, in the reply to this call);
+   * a secret or token given replaces the stored one; `previous` is the device as it was (undefined: new).
    */
   async upsert(
     reg: DeviceRegistration,
-  ): Promise<{ device: Device; previous?: Device; tokenIssued: boolean }> {
+  ): Promise<{ device: Device; previous?: Device; issued: IssuedCredential }> {
     const [existing] = await this.db.query<DeviceRow>(
       `SELECT * FROM ${this.schema}.devices WHERE device_id = $1`,
       [reg.deviceId],
     );
-    let token = reg.token ?? existing?.token ?? undefined;
-    const tokenIssued = !token && TOKEN_IN_PATH_FAMILIES.includes(reg.family);
-    if (tokenIssued) token = randomBytes(24).toString('base64url');
+    const issued: IssuedCredential = {};
+    let tokenHash = reg.token ? hashToken(reg.token) : (existing?.token_hash ?? undefined);
+    if (!tokenHash && TOKEN_IN_PATH_FAMILIES.includes(reg.family)) {
+      issued.token = newCredential();
+      tokenHash = hashToken(issued.token);
+    }
     if (reg.serial) {
       const [other] = await this.db.query<{ device_id: string }>(
         `SELECT device_id FROM ${this.schema}.devices WHERE family = $1 AND serial = $2 AND device_id <> $3`,
@@ -63,11 +87,12 @@ export class DeviceRepository {
         throw new SerialTaken(`serial "${reg.serial}" is already registered to device "${other.device_id}"`);
     }
     const [row] = await this.db.query<DeviceRow>(
-      `INSERT INTO ${this.schema}.devices (device_id, project_id, region, family, gate, serial, secret, token, time_zone, default_direction, enabled)
+      `INSERT INTO ${this.schema}.devices (device_id, project_id, region, family, gate, serial, secret_encrypted, token_hash, time_zone, default_direction, enabled)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (device_id) DO UPDATE SET project_id = EXCLUDED.project_id, region = EXCLUDED.region,
          family = EXCLUDED.family, gate = EXCLUDED.gate, serial = EXCLUDED.serial,
-         secret = COALESCE(EXCLUDED.secret, ${this.schema}.devices.secret), token = EXCLUDED.token,
+         secret_encrypted = COALESCE(EXCLUDED.secret_encrypted, ${this.schema}.devices.secret_encrypted),
+         token_hash = EXCLUDED.token_hash,
          time_zone = EXCLUDED.time_zone, default_direction = EXCLUDED.default_direction,
          enabled = EXCLUDED.enabled, updated_at = now()
        RETURNING *`,
@@ -78,15 +103,75 @@ export class DeviceRepository {
         reg.family,
         reg.gate ?? null,
         reg.serial ?? null,
-        reg.secret ?? null,
-        token ?? null,
+        reg.secret ? this.credentials.encryptSecret(reg.deviceId, reg.secret) : null,
+        tokenHash ?? null,
         reg.timeZone,
         reg.defaultDirection,
         reg.enabled,
       ],
     );
     this.forget(reg.deviceId);
-    return { device: toDevice(row), ...(existing ? { previous: toDevice(existing) } : {}), tokenIssued };
+    return {
+      device: this.toDevice(row),
+      ...(existing ? { previous: this.toDevice(existing) } : {}),
+      issued,
+    };
+  }
+
+  /**
+   * Replaces the device's credential (open-v1: its HMAC secret; Hikvision, Uface, HTTPv2: its path
+   * token) with `given` or a generated one, returned once. The old one stops working at once here (and
+   * within the lookup cache's few seconds on other instances). Undefined when there is no such device.
+   */
+  async rotateCredential(
+    deviceId: string,
+    given: IssuedCredential = {},
+  ): Promise<{ device: Device; issued: IssuedCredential } | undefined> {
+    const current = await this.find(deviceId, true);
+    if (!current) return undefined;
+    let row: DeviceRow | undefined;
+    const issued: IssuedCredential = {};
+    if (current.family === 'open-v1') {
+      issued.secret = given.secret ?? newCredential();
+      [row] = await this.db.query<DeviceRow>(
+        `UPDATE ${this.schema}.devices SET secret_encrypted = $2, updated_at = now() WHERE device_id = $1 RETURNING *`,
+        [deviceId, this.credentials.encryptSecret(deviceId, issued.secret)],
+      );
+    } else if (TOKEN_IN_PATH_FAMILIES.includes(current.family)) {
+      issued.token = given.token ?? newCredential();
+      [row] = await this.db.query<DeviceRow>(
+        `UPDATE ${this.schema}.devices SET token_hash = $2, updated_at = now() WHERE device_id = $1 RETURNING *`,
+        [deviceId, hashToken(issued.token)],
+      );
+    } else {
+      throw new NothingToRotate(
+        `a ${current.family} device proves who it is by its serial on the registered-devices list: it has no gateway credential to rotate`,
+      );
+    }
+    this.forget(deviceId);
+    return row && { device: this.toDevice(row), issued };
+  }
+
+  /**
+   * Brings stored secrets up to date, at start: encrypts those an older version kept in the clear and
+   * re-encrypts those under a key that is no longer the active one. Returns how many changed.
+   */
+  async upgradeStoredSecrets(): Promise<number> {
+    const rows = await this.db.query<{ device_id: string; secret_encrypted: string }>(
+      `SELECT device_id, secret_encrypted FROM ${this.schema}.devices WHERE secret_encrypted IS NOT NULL`,
+    );
+    let changed = 0;
+    for (const r of rows) {
+      const upgraded = this.credentials.upgradeSecret(r.device_id, r.secret_encrypted);
+      if (!upgraded) continue;
+      // Only if no one changed it meanwhile (another instance starting at the same time).
+      changed += await this.db.execute(
+        `UPDATE ${this.schema}.devices SET secret_encrypted = $3 WHERE device_id = $1 AND secret_encrypted = $2`,
+        [r.device_id, r.secret_encrypted, upgraded],
+      );
+      this.forget(r.device_id);
+    }
+    return changed;
   }
 
   async setEnabled(deviceId: string, enabled: boolean): Promise<Device | undefined> {
@@ -95,16 +180,18 @@ export class DeviceRepository {
       [deviceId, enabled],
     );
     this.forget(deviceId);
-    return row && toDevice(row);
+    return row && this.toDevice(row);
   }
 
-  async find(deviceId: string): Promise<Device | undefined> {
+  /** The device with this id; `fresh` skips the lookup cache. */
+  async find(deviceId: string, fresh = false): Promise<Device | undefined> {
+    if (fresh) this.forget(deviceId);
     return this.cached(`id:${deviceId}`, async () => {
       const [row] = await this.db.query<DeviceRow>(
         `SELECT * FROM ${this.schema}.devices WHERE device_id = $1`,
         [deviceId],
       );
-      return row && toDevice(row);
+      return row && this.toDevice(row);
     });
   }
 
@@ -115,16 +202,13 @@ export class DeviceRepository {
         `SELECT * FROM ${this.schema}.devices WHERE family = $1 AND serial = $2`,
         [family, serial],
       );
-      return row && toDevice(row);
+      return row && this.toDevice(row);
     });
   }
 
-  /** Constant-time comparison of a path token with the device's; false when the device has none. */
+  /** Constant-time comparison of a presented path token with the device's (its hash); false when it has none. */
   tokenMatches(device: Device, token: string): boolean {
-    if (!device.token) return false;
-    const a = Buffer.from(device.token);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return this.credentials.tokenMatches(device.tokenHash, token);
   }
 
   async list(filter: DeviceFilter = {}): Promise<Device[]> {
@@ -135,7 +219,7 @@ export class DeviceRepository {
         ORDER BY device_id`,
       [filter.projectId ?? null, filter.family ?? null, filter.online ?? null],
     );
-    return rows.map(toDevice);
+    return rows.map((r) => this.toDevice(r));
   }
 
   /** Drops cached entries of a device (after it changed). */
@@ -149,11 +233,28 @@ export class DeviceRepository {
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < this.cacheMs) return hit.device;
     const device = await load();
+    this.cache.delete(key);
     this.cache.set(key, { device, at: Date.now() });
+    // A Map iterates in insertion order: the first keys are the oldest.
+    for (const old of this.cache.keys()) {
+      if (this.cache.size <= CACHE_ENTRIES) break;
+      this.cache.delete(old);
+    }
     return device;
+  }
+
+  private toDevice(r: DeviceRow): Device {
+    const secret = r.secret_encrypted
+      ? this.credentials.decryptSecret(r.device_id, r.secret_encrypted)
+      : undefined;
+    return { ...toDevice(r), ...(secret ? { secret } : {}) };
   }
 }
 
+/**
+ * A device row as a Device, without its secret (only the repository decrypts it; an open-v1 device
+ * without a readable secret is refused).
+ */
 export function toDevice(r: DeviceRow): Device {
   return {
     deviceId: r.device_id,
@@ -162,8 +263,7 @@ export function toDevice(r: DeviceRow): Device {
     family: r.family,
     ...(r.gate ? { gate: r.gate } : {}),
     ...(r.serial ? { serial: r.serial } : {}),
-    ...(r.secret ? { secret: r.secret } : {}),
-    ...(r.token ? { token: r.token } : {}),
+    ...(r.token_hash ? { tokenHash: r.token_hash } : {}),
     timeZone: r.time_zone,
     defaultDirection: r.default_direction,
     enabled: r.enabled,

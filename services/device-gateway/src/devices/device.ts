@@ -73,7 +73,19 @@ export interface DeviceStatus {
   clockSkewMeasuredAt?: Date;
 }
 
+/**
+ * A device as the gateway works with it. Its credentials are never stored in the clear: the HMAC
+ * `secret` is kept encrypted (decrypted here, in memory, to check signatures) and the path token only as
+ * `tokenHash`, the SHA-256 of the token (see device-credentials.ts).
+ */
 export type Device = Omit<DeviceRegistration, 'secret' | 'token'> & {
+  /** open-v1: the HMAC key, decrypted from storage. Never shown, never logged. */
   secret?: string;
+  /** SHA-256 (hex) of the path token; the token itself is known only to the device. */
+  tokenHash?: string;
+  /**
+   * The plain path token: known only to a device stand-in in tests (the repository never has it; it
+   * checks a token against `tokenHash`).
+   */
   token?: string;
 } & DeviceStatus;

@@ -19,15 +19,25 @@ import { Backfills } from '../backfill/backfills';
 import { COMMAND_KINDS, CommandQueue } from '../commands/command-queue';
 import { GatePersons } from '../commands/gate-persons';
 import { PunchRecordsRepository } from '../ingest/punch-records.repository';
+import { RefusedRequests, UNKNOWN_DEVICE } from '../ingest/refused-requests';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { Device, DeviceFamily, DeviceRegistration } from './device';
-import { DeviceRepository, SerialTaken } from './device-repository';
+import { DeviceRepository, IssuedCredential, NothingToRotate, SerialTaken } from './device-repository';
 
-/** What the API shows of a device: never its secret or token. */
-function view(d: Device) {
-  const { secret, token, ...rest } = d;
-  return { ...rest, hasSecret: Boolean(secret), hasToken: Boolean(token) };
+/** What the API shows of a device: never its secret, its token or the token's hash. */
+export function view(d: Device) {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { secret, token, tokenHash, ...rest } = d;
+  return { ...rest, hasSecret: Boolean(secret), hasToken: Boolean(tokenHash) };
 }
+
+/** A rotation may name the new credential; otherwise the gateway generates one. */
+const Rotation = z
+  .object({
+    secret: DeviceRegistration.innerType().shape.secret,
+    token: DeviceRegistration.innerType().shape.token,
+  })
+  .strict();
 
 /** The URLs to configure on a device of each family (the token only where the caller may see it). */
 export function deviceEndpoints(base: string, d: Device, token = '<token>'): Record<string, string> {
@@ -90,6 +100,7 @@ export class DevicesController {
     private readonly backfills: Backfills,
     private readonly gatePersons: GatePersons,
     private readonly punchRecords: PunchRecordsRepository,
+    private readonly refused: RefusedRequests,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -103,7 +114,7 @@ export class DevicesController {
   @Post()
   @ApiOperation({
     summary:
-      'Register or update a device. The reply holds the URLs to configure on the device and, once, a generated path token',
+      'Register or update a device. The reply holds the URLs to configure on the device and, once, a generated path token (never again: a later reply or GET does not show it)',
   })
   @ApiBody({
     schema: {
@@ -142,7 +153,7 @@ export class DevicesController {
         ]);
       throw err;
     }
-    const { device, previous, tokenIssued } = saved;
+    const { device, previous, issued } = saved;
     // A new device, or one moved to another project, gets everyone already on the site.
     const queued =
       device.enabled && (!previous || previous.projectId !== device.projectId)
@@ -150,8 +161,9 @@ export class DevicesController {
         : 0;
     return {
       ...view(device),
-      endpoints: deviceEndpoints(this.base, device, device.token),
-      ...(tokenIssued ? { token: device.token } : {}),
+      // The token only in the reply that generated it; a caller who gave one knows it.
+      endpoints: deviceEndpoints(this.base, device, issued.token),
+      ...issued,
       personsQueued: queued,
     };
   }
@@ -186,6 +198,70 @@ export class DevicesController {
     const d = await this.devices.setEnabled(deviceId, enabled);
     if (!d) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
     return view(d);
+  }
+
+  @Post(':deviceId/credentials/rotations')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      "Replace the device's credential (open-v1: HMAC secret; Hikvision, Uface, HTTPv2: path token, also the site agent's key). The new one is in this reply only; the old one stops working",
+  })
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      properties: {
+        secret: { type: 'string', description: 'open-v1: the new HMAC key (generated when absent)' },
+        token: { type: 'string', description: 'the new path token (generated when absent)' },
+      },
+    },
+  })
+  async rotateCredential(@Param('deviceId') deviceId: string, @Body() body: unknown) {
+    const given: IssuedCredential = parse(Rotation, body, 'rotation');
+    const current = await this.device(deviceId, true);
+    const unfit =
+      given.secret && current.family !== 'open-v1'
+        ? 'secret'
+        : given.token && current.family === 'open-v1'
+          ? 'token'
+          : undefined;
+    if (unfit)
+      throw Problem.badRequest('The rotation is not valid', [
+        { field: unfit, message: `a ${current.family} device has no ${unfit}` },
+      ]);
+    let rotated;
+    try {
+      rotated = await this.devices.rotateCredential(deviceId, given);
+    } catch (err) {
+      if (err instanceof NothingToRotate)
+        throw new Problem('nothing-to-rotate', 'Conflict', 409, err.message);
+      throw err;
+    }
+    if (!rotated) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
+    const { device, issued } = rotated;
+    return {
+      ...view(device),
+      endpoints: deviceEndpoints(this.base, device, issued.token),
+      ...issued,
+      rotatedAt: new Date().toISOString(),
+    };
+  }
+
+  @Get(':deviceId/refused-requests')
+  @ApiOperation({
+    summary: `Requests refused or ignored for the device: counts by reason over the last days, and the last samples (first bytes of each body). "${UNKNOWN_DEVICE}": requests naming no registered device`,
+  })
+  async refusedRequests(@Param('deviceId') deviceId: string, @Query() query: Record<string, string>) {
+    const q = parse(
+      z.object({
+        days: z.coerce.number().int().min(1).max(90).default(7),
+        limit: z.coerce.number().int().min(0).max(50).default(10),
+      }),
+      query,
+      'filter',
+    );
+    const id = deviceId === UNKNOWN_DEVICE ? UNKNOWN_DEVICE : (await this.device(deviceId)).deviceId;
+    return { deviceId: id, ...(await this.refused.summary(id, q.days, q.limit)) };
   }
 
   @Get(':deviceId/commands')

@@ -22,6 +22,7 @@ import {
 import { IngestMetrics } from './ingest-metrics';
 import { GATEWAY_SOURCE, IngestOptions, NormalisedPunch, PunchResult, RawRequest } from './punch';
 import { PunchRecordsRepository, RecordClaim } from './punch-records.repository';
+import { RefusedRequests } from './refused-requests';
 
 export type { GroupCommitOptions } from './group-commit';
 export {
@@ -56,7 +57,12 @@ export class PunchIngestion {
   private readonly backfills: BackfillRepository;
   private readonly metrics: IngestMetrics;
   private readonly groupCommit: GroupCommit<Job, Ingested>;
+  private readonly refused: RefusedRequests;
 
+  /**
+   * `refused` keeps refused and ignored requests (counted, sampled); without it, one that counts every
+   * device as unknown and keeps the default sample.
+   */
   constructor(
     private readonly db: Database,
     schema: string,
@@ -64,7 +70,9 @@ export class PunchIngestion {
     private readonly collapseWindowMs: number,
     registry?: Registry,
     groupCommit: GroupCommitOptions = { concurrency: 2, maxRequests: 500, maxPunches: 5000 },
+    refused?: RefusedRequests,
   ) {
+    this.refused = refused ?? new RefusedRequests(db, schema, async () => false);
     this.store = new EventStore(db, schema);
     this.records = new PunchRecordsRepository(db, schema);
     this.backfills = new BackfillRepository(db, schema);
@@ -89,7 +97,10 @@ export class PunchIngestion {
     return done;
   }
 
-  /** Keeps a request that carried no punch but is evidence (an operation log, a door event, a result). */
+  /**
+   * Keeps a request that carried no punch but is evidence (an operation log, a result): whole when
+   * `accepted`; when `ignored` (not a person's pass, a stranger), counted and only sampled, as refusals.
+   */
   async keep(
     deviceId: string,
     raw: RawRequest,
@@ -98,11 +109,15 @@ export class PunchIngestion {
   ): Promise<string> {
     const requestId = uuidv7();
     this.metrics.request(raw.protocol, outcome);
-    await this.records.storeRaw({ requestId, deviceId, raw, outcome, detail });
+    if (outcome === 'ignored') await this.refused.record(requestId, deviceId, raw, outcome, detail ?? '');
+    else await this.records.storeRaw({ requestId, deviceId, raw, outcome, detail });
     return requestId;
   }
 
-  /** Keeps a request that was refused (unknown device, bad signature, malformed); emits nothing. */
+  /**
+   * Counts a request that was refused (unknown device, bad credentials, malformed) and keeps a capped
+   * sample of it (RefusedRequests); emits nothing.
+   */
   async refuse(
     deviceId: string,
     raw: RawRequest,
@@ -111,7 +126,7 @@ export class PunchIngestion {
     punchCount = 0,
   ): Promise<void> {
     this.metrics.request(raw.protocol, outcome, punchCount);
-    await this.records.storeRaw({ requestId: uuidv7(), deviceId, raw, outcome, detail });
+    await this.refused.record(uuidv7(), deviceId, raw, outcome, detail);
   }
 
   /**

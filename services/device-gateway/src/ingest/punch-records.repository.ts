@@ -216,10 +216,21 @@ export class PunchRecordsRepository {
   }
 
   /** Deletes raw requests older than `days`; returns how many went. */
-  async purgeRawRequests(days: number): Promise<number> {
-    return this.db.execute(
-      `DELETE FROM ${this.schema}.raw_requests WHERE received_at < now() - make_interval(days => $1)`,
-      [days],
-    );
+  /**
+   * Deletes raw requests older than `days`, a few thousand rows per statement: one statement over a
+   * large table would run into the statement timeout, fail every time and never catch up.
+   */
+  async purgeRawRequests(days: number, batch = 5_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.db.execute(
+        `DELETE FROM ${this.schema}.raw_requests WHERE request_id IN (
+           SELECT request_id FROM ${this.schema}.raw_requests
+           WHERE received_at < now() - make_interval(days => $1) LIMIT $2)`,
+        [days, batch],
+      );
+      total += n;
+      if (n < batch) return total;
+    }
   }
 }

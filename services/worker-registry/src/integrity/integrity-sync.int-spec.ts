@@ -204,7 +204,7 @@ describe('integrity sync against the simulator and PostgreSQL', () => {
     ]);
     expect(row).toBeDefined();
     expect(row.id_encrypted).not.toContain(kp.idCardNumber);
-    expect(row.masked_id).toBe(`${kp.idCardNumber.slice(0, 6)}********${kp.idCardNumber.slice(-4)}`);
+    expect(row.masked_id).toBe(`${kp.idCardNumber.slice(0, 4)}**********${kp.idCardNumber.slice(-4)}`);
     const context = `key-person:${row.project_id}:${row.credit_code}:${row.post}:integrity`;
     expect(vault.decrypt(row.id_encrypted, context)).toBe(kp.idCardNumber);
     const stored = await r.db.query<{ data: string }>(`SELECT data::text AS data FROM ${r.schema}.events`);

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { defineEvent, KeyPost } from '@realname/contracts';
+import { currentResidentIdMask, defineEvent, KeyPost } from '@realname/contracts';
 
 /** Registry events that stay inside the registry (no topic): the facts behind the published ones. */
 const KeyPersonData = z.object({
   name: z.string(),
   idHash: z.string(),
-  maskedIdNumber: z.string(),
+  // Stored events of the earlier mask (first 6 characters) read in the current one.
+  maskedIdNumber: z.string().transform(currentResidentIdMask),
   registrationCategory: z.string().optional(),
 });
 

@@ -27,7 +27,7 @@ export class IdentityRevealsRest {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary:
-      "Reveal a worker's unmasked ID and phone numbers: needs a caller's reveal token and a purpose; every reveal is recorded",
+      "Reveal a worker's unmasked ID and phone numbers, birth date, home address and issuing authority: needs a caller's reveal token and a purpose; every reveal is recorded",
   })
   @ApiHeader({ name: 'authorization', required: true, description: 'Bearer <reveal token>' })
   @ApiBody({
@@ -49,7 +49,13 @@ export class IdentityRevealsRest {
       via: 'rest',
     });
     if ('refused' in r) refused(r);
-    return { idCardNumber: r.idCardNumber, phone: r.phone };
+    return {
+      idCardNumber: r.idCardNumber,
+      phone: r.phone,
+      birthDate: r.birthDate,
+      address: r.address,
+      issuingAuthority: r.issuingAuthority,
+    };
   }
 
   @Get()

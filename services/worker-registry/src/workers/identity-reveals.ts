@@ -4,8 +4,19 @@ import { AccessRefusal, checkPurpose, isRefusal, RevealAccess } from './reveal-a
 
 export type RevealRefusal = AccessRefusal | { refused: 'not-found'; message: string };
 export type RevealOutcome =
-  | { revealed: true; caller: string; revealId: string; idCardNumber: string; phone: string | null }
-  | RevealRefusal;
+  ({ revealed: true; caller: string; revealId: string } & RevealedIdentity) | RevealRefusal;
+
+/** What only a reveal shows: the numbers unmasked, and what with the mask would rebuild the number. */
+export interface RevealedIdentity {
+  idCardNumber: string;
+  phone: string | null;
+  /** YYYY-MM-DD. */
+  birthDate: string;
+  /** Home address as on the ID card. */
+  address: string;
+  /** Issuing authority as on the ID card (it names the county). */
+  issuingAuthority: string;
+}
 
 export interface RevealRecord {
   revealId: string;
@@ -19,7 +30,8 @@ const WORKER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 type Log = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 
 /**
- * The one way to read a worker's numbers unmasked, for REST and gRPC alike: the caller's token is
+ * The one way to read a worker's numbers unmasked (with the birth date, home address and issuing
+ * authority, which ordinary reads leave out), for REST and gRPC alike: the caller's token is
  * checked, a purpose is required, and the read and its audit row (`identity_reveals`) commit together
  * or not at all. Logs name the worker, caller and purpose, never a number.
  */
@@ -58,8 +70,15 @@ export class IdentityReveals {
 
     const s = this.schema;
     const revealed = await this.db.transaction(async (tx) => {
-      const [w] = await tx.query<{ id_encrypted: string; phone_encrypted: string | null }>(
-        `SELECT id_encrypted, phone_encrypted FROM ${s}.workers WHERE worker_id = $1`,
+      const [w] = await tx.query<{
+        id_encrypted: string;
+        phone_encrypted: string | null;
+        birth_date: string;
+        address: string;
+        issuing_authority: string;
+      }>(
+        `SELECT id_encrypted, phone_encrypted, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, address, issuing_authority
+         FROM ${s}.workers WHERE worker_id = $1`,
         [workerId],
       );
       if (!w) return undefined;
@@ -72,7 +91,14 @@ export class IdentityReveals {
         `INSERT INTO ${s}.identity_reveals (worker_id, caller, purpose) VALUES ($1, $2, $3) RETURNING reveal_id`,
         [workerId, who.caller, why.purpose],
       );
-      return { revealId: String(row.reveal_id), idCardNumber, phone };
+      return {
+        revealId: String(row.reveal_id),
+        idCardNumber,
+        phone,
+        birthDate: w.birth_date,
+        address: w.address,
+        issuingAuthority: w.issuing_authority,
+      };
     });
     if (!revealed)
       return refuse({ refused: 'not-found', message: `no worker "${workerId}" is registered` }, who.caller);

@@ -1,3 +1,4 @@
+import { ACTOR_NOT_RECORDED } from '@realname/contracts';
 import { checkResidentId } from '@realname/domain-rules';
 import { Database } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
@@ -23,21 +24,27 @@ export class NotFound extends Error {
 
 export type EnrolmentStatus = 'enrolled' | 'entered' | 'exited';
 
-/** A worker as every API shows them: personal numbers masked. */
+/**
+ * A worker as every ordinary read shows them: personal numbers masked (first 4 and last 4 of the ID
+ * number), the age in whole years instead of the birth date, and neither the home address nor the
+ * issuing authority (it names the county the mask hides). Those come only through the reveal path
+ * (identity-reveals / RevealIdentity: a token, a purpose, an audit row).
+ */
 export interface WorkerView {
   workerId: string;
   maskedIdNumber: string;
   name: string;
   gender: 'male' | 'female';
-  birthDate: string;
+  /** Whole years, today in Asia/Shanghai. */
+  age: number;
   nation: string;
-  address: string;
-  issuingAuthority: string;
   maskedPhone: string | null;
   education: string | null;
   politics: string | null;
   hasHeadPhoto: boolean;
   blacklisted: boolean;
+  /** While blacklisted: why, by whom (`unauthenticated` until callers authenticate), since when. */
+  blacklisting: { reason: string; actor: string; since: string | null } | null;
 }
 
 export interface EnrolmentView {
@@ -79,9 +86,11 @@ export class WorkerQueries {
   ) {}
 
   async getWorker(workerId: string): Promise<WorkerView | undefined> {
-    const [w] = await this.db.query<Record<string, string | boolean | null>>(
-      `SELECT worker_id, masked_id, name, gender, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, nation, address, issuing_authority,
-              masked_phone, education, politics, head_photo IS NOT NULL AS has_head_photo, blacklisted
+    const [w] = await this.db.query<Record<string, string | number | boolean | Date | null>>(
+      `SELECT worker_id, masked_id, name, gender,
+              date_part('year', age((now() AT TIME ZONE 'Asia/Shanghai')::date, birth_date))::int AS age, nation,
+              masked_phone, education, politics, head_photo IS NOT NULL AS has_head_photo, blacklisted,
+              blacklist_reason, blacklisted_by, blacklisted_at
        FROM ${this.schema}.workers WHERE worker_id = $1`,
       [workerId],
     );
@@ -91,15 +100,20 @@ export class WorkerQueries {
       maskedIdNumber: w.masked_id as string,
       name: w.name as string,
       gender: w.gender as 'male' | 'female',
-      birthDate: w.birth_date as string,
+      age: Number(w.age),
       nation: w.nation as string,
-      address: w.address as string,
-      issuingAuthority: w.issuing_authority as string,
       maskedPhone: w.masked_phone as string | null,
       education: w.education as string | null,
       politics: w.politics as string | null,
       hasHeadPhoto: Boolean(w.has_head_photo),
       blacklisted: Boolean(w.blacklisted),
+      blacklisting: w.blacklisted
+        ? {
+            reason: (w.blacklist_reason as string | null) ?? '',
+            actor: (w.blacklisted_by as string | null) ?? ACTOR_NOT_RECORDED,
+            since: w.blacklisted_at ? new Date(w.blacklisted_at as Date).toISOString() : null,
+          }
+        : null,
     };
   }
 

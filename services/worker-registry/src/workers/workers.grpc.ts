@@ -19,8 +19,9 @@ const REFUSALS: Record<RevealRefusal['refused'], status> = {
 };
 
 /**
- * Workers over realname.registry.v1.RegistryService. Personal numbers leave masked, except from
- * RevealIdentity (caller token, purpose, audit row).
+ * Workers over realname.registry.v1.RegistryService. Personal numbers leave masked, and the birth date,
+ * home address and issuing authority not at all, except from RevealIdentity (caller token, purpose,
+ * audit row).
  */
 @Controller()
 export class WorkersGrpc {
@@ -42,15 +43,17 @@ export class WorkersGrpc {
           maskedIdNumber: w.maskedIdNumber,
           name: w.name,
           gender: GENDERS[w.gender] ?? registryV1.Gender.GENDER_UNSPECIFIED,
-          birthDate: w.birthDate,
+          // Deprecated and always empty: only RevealIdentity shows them (see registry.proto).
+          birthDate: '',
           nation: w.nation,
-          address: w.address,
-          issuingAuthority: w.issuingAuthority,
+          address: '',
+          issuingAuthority: '',
           maskedPhone: w.maskedPhone ?? '',
           education: w.education ?? '',
           politics: w.politics ?? '',
           hasHeadPhoto: w.hasHeadPhoto,
           blacklisted: w.blacklisted,
+          ageYears: w.age,
         },
       };
     });
@@ -70,7 +73,13 @@ export class WorkersGrpc {
         via: 'grpc',
       });
       if ('refused' in r) throw new RpcException({ code: REFUSALS[r.refused], message: r.message });
-      return { idCardNumber: r.idCardNumber, phone: r.phone ?? '' };
+      return {
+        idCardNumber: r.idCardNumber,
+        phone: r.phone ?? '',
+        birthDate: r.birthDate,
+        address: r.address,
+        issuingAuthority: r.issuingAuthority,
+      };
     });
   }
 }

@@ -8,7 +8,7 @@ import { NewWorker, WorkersRepository } from './workers.repository';
 
 export type { NewWorker };
 
-/** Registering and blacklisting workers: validate, then the worker decider on the card's own stream. */
+/** Registering, blacklisting and lifting blacklistings of workers: validate, then the worker decider on the card's own stream. */
 export class WorkerCommands {
   constructor(
     private readonly db: Database,
@@ -38,7 +38,6 @@ export class WorkerCommands {
           maskedIdNumber: maskResidentId(id.value),
           name: input.name,
           gender: id.gender,
-          birthDate: id.birthDate,
           nation: input.nation,
         },
       });
@@ -56,13 +55,28 @@ export class WorkerCommands {
     });
   }
 
-  async blacklist(workerId: string, reason: string): Promise<WorkerEvent[] | Rejection> {
+  /** Puts the worker on the blacklist; `actor` comes from the authenticated caller, never a header. */
+  async blacklist(workerId: string, reason: string, actor: string): Promise<WorkerEvent[] | Rejection> {
     return this.db.transaction(async (tx) => {
       const r = await this.workers.handle(tx, await this.workers.streamIdOf(workerId, tx), {
         kind: 'Blacklist',
         reason,
+        actor,
       });
-      if (!isRejection(r) && r.length) await this.workers.markBlacklisted(tx, workerId, reason);
+      if (!isRejection(r) && r.length) await this.workers.markBlacklisted(tx, workerId, reason, actor);
+      return r;
+    });
+  }
+
+  /** Lifts a blacklisting, with a reason, by someone other than the one who blacklisted. */
+  async liftBlacklist(workerId: string, reason: string, actor: string): Promise<WorkerEvent[] | Rejection> {
+    return this.db.transaction(async (tx) => {
+      const r = await this.workers.handle(tx, await this.workers.streamIdOf(workerId, tx), {
+        kind: 'LiftBlacklist',
+        reason,
+        actor,
+      });
+      if (!isRejection(r) && r.length) await this.workers.markBlacklistLifted(tx, workerId);
       return r;
     });
   }

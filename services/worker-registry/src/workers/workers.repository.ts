@@ -106,10 +106,20 @@ export class WorkersRepository {
     );
   }
 
-  async markBlacklisted(tx: Sql, workerId: string, reason: string): Promise<void> {
+  async markBlacklisted(tx: Sql, workerId: string, reason: string, actor: string): Promise<void> {
     await tx.execute(
-      `UPDATE ${this.schema}.workers SET blacklisted = true, blacklist_reason = $2 WHERE worker_id = $1`,
-      [workerId, reason],
+      `UPDATE ${this.schema}.workers SET blacklisted = true, blacklist_reason = $2, blacklisted_by = $3, blacklisted_at = now()
+       WHERE worker_id = $1`,
+      [workerId, reason, actor],
+    );
+  }
+
+  /** Entry reads `blacklisted`: after a lift it is false again (the history stays in the stream). */
+  async markBlacklistLifted(tx: Sql, workerId: string): Promise<void> {
+    await tx.execute(
+      `UPDATE ${this.schema}.workers SET blacklisted = false, blacklist_reason = NULL, blacklisted_by = NULL, blacklisted_at = NULL
+       WHERE worker_id = $1`,
+      [workerId],
     );
   }
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { UNAUTHENTICATED_ACTOR } from '@realname/contracts';
 import { isRejection } from '@realname/eventstore';
 import { Problem } from '@realname/platform';
 import { parseBody, refused, withInput } from '../refusals';
@@ -45,7 +46,10 @@ export class WorkersRest {
   }
 
   @Get(':workerId')
-  @ApiOperation({ summary: 'A worker, personal numbers masked' })
+  @ApiOperation({
+    summary:
+      'A worker: personal numbers masked, age instead of the birth date, no home address (those only through identity-reveals)',
+  })
   async getWorker(@Param('workerId') workerId: string) {
     const w = await this.workers.getWorker(workerId);
     if (!w) throw Problem.notFound(`No worker "${workerId}"`);
@@ -54,15 +58,40 @@ export class WorkersRest {
 
   @Post(':workerId/blacklist')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Put a worker on the blacklist (entry is refused from then on)' })
+  @ApiOperation({
+    summary:
+      'Put a worker on the blacklist with a reason (entry is refused from then on); records who did it',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
   async blacklist(@Param('workerId') workerId: string, @Body() body: unknown) {
-    const { reason } = parseBody(
-      z.object({ reason: z.string().min(1).max(500) }).strict(),
-      body,
-      'blacklisting',
-    );
-    const r = await this.commands.blacklist(workerId, reason);
+    const { reason } = parseBody(BlacklistBody, body, 'blacklisting');
+    const r = await this.commands.blacklist(workerId, reason, actorOfRequest());
     if (isRejection(r)) refused(r);
     return this.getWorker(workerId);
   }
+
+  @Post(':workerId/blacklist/lift')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Lift a blacklisting with a reason; refused (409 same-actor-cannot-lift) to the one who blacklisted, and to unauthenticated callers',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
+  async liftBlacklist(@Param('workerId') workerId: string, @Body() body: unknown) {
+    const { reason } = parseBody(BlacklistBody, body, 'lifting of the blacklisting');
+    const r = await this.commands.liftBlacklist(workerId, reason, actorOfRequest());
+    if (isRejection(r)) refused(r);
+    return this.getWorker(workerId);
+  }
+}
+
+const BlacklistBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+
+/**
+ * Who is asking, for the events' `actor`. There is no authenticated caller yet (issue 10, section 1):
+ * until there is, every write names the placeholder `unauthenticated`. A header such as `x-caller` is
+ * never taken for it (anyone can send one). When authentication lands, this returns the token's subject.
+ */
+function actorOfRequest(): string {
+  return UNAUTHENTICATED_ACTOR;
 }

@@ -303,7 +303,9 @@ export class UfaceController {
     const base =
       this.config.GATEWAY_PUBLIC_URL?.replace(/\/+$/, '') ??
       `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-    return `${base}${UFACE_PREFIX}/${encodeURIComponent(device.deviceId)}/${encodeURIComponent(device.token ?? '')}/photos/${digest}`;
+    // The token of the path this request authenticated with: the gateway keeps only its hash.
+    const token = String(req.params['token'] ?? '');
+    return `${base}${UFACE_PREFIX}/${encodeURIComponent(device.deviceId)}/${encodeURIComponent(token)}/photos/${digest}`;
   }
 
   /**

@@ -24,7 +24,9 @@ export const protobufFileName = "realname/registry/v1/registry.proto";
  *   (Asia/Shanghai, UTC+08:00); an empty string means "none".
  * - Instants are RFC 3339 strings that always carry an explicit offset.
  * - Personal numbers (resident ID numbers, mobile phone numbers) only ever leave the registry
- *   masked, e.g. "330106********123X" and "138****5678". The single exception is
+ *   masked, e.g. "3301**********123X" (first four and last four characters: the county and the
+ *   birth date are hidden) and "138****5678". Neither the birth date nor the home address nor the
+ *   issuing authority of the ID card is part of an ordinary read. The single exception is
  *   RegistryService.RevealIdentity, which needs a caller token and is recorded in an audit trail.
  * - 64-bit integers are generated as decimal strings in TypeScript
  *   (ts-proto forceLong=string) so they are never truncated to a JS number.
@@ -138,7 +140,7 @@ export interface KeyPerson {
   source: KeyPersonSource;
   /** Name of the person. */
   name: string;
-  /** Resident ID number, masked (first six and last four characters), e.g. "330106********123X". */
+  /** Resident ID number, masked (first four and last four characters), e.g. "3301**********123X". */
   maskedIdNumber: string;
   /** Registration category of the person's qualification (e.g. a class of constructor); empty when not known. */
   registrationCategory: string;
@@ -162,19 +164,33 @@ export interface KeyPersonMismatch {
 export interface Worker {
   /** Worker id (UUID) assigned by the registry. */
   workerId: string;
-  /** Resident ID number, masked (first six and last four characters), e.g. "330106********123X". */
+  /** Resident ID number, masked (first four and last four characters), e.g. "3301**********123X". */
   maskedIdNumber: string;
   /** Name as on the ID card. */
   name: string;
   /** Gender as the ID number encodes it. */
   gender: Gender;
-  /** Day of birth as the ID number encodes it, YYYY-MM-DD. */
+  /**
+   * Always empty: with the masked number the birth date would nearly rebuild it. The worker's age is
+   * in age_years; the birth date only comes from RevealIdentity.
+   *
+   * @deprecated
+   */
   birthDate: string;
   /** Ethnic group as on the ID card. */
   nation: string;
-  /** Address as on the ID card. */
+  /**
+   * Always empty: the home address only comes from RevealIdentity.
+   *
+   * @deprecated
+   */
   address: string;
-  /** Authority that issued the ID card. */
+  /**
+   * Always empty: the issuing authority names the county the mask hides; it only comes from
+   * RevealIdentity.
+   *
+   * @deprecated
+   */
   issuingAuthority: string;
   /** Mobile phone number, masked, e.g. "138****5678"; empty when none is registered. */
   maskedPhone: string;
@@ -186,6 +202,8 @@ export interface Worker {
   hasHeadPhoto: boolean;
   /** Whether the worker is on the blacklist (entry is refused). */
   blacklisted: boolean;
+  /** Age in whole years, today in the project's time zone (Asia/Shanghai). */
+  ageYears: number;
 }
 
 /** A worker's enrolment on a project: team, role and the credentials the site devices know. */
@@ -198,7 +216,7 @@ export interface Enrolment {
   workerId: string;
   /** The worker's name. */
   workerName: string;
-  /** The worker's resident ID number, masked, e.g. "330106********123X". */
+  /** The worker's resident ID number, masked (first four and last four characters), e.g. "3301**********123X". */
   maskedIdNumber: string;
   /** The team (UUID). */
   teamId: string;
@@ -323,12 +341,21 @@ export interface RevealIdentityRequest {
   purpose: string;
 }
 
-/** Response of RegistryService.RevealIdentity: the unmasked numbers. Handle with care; never log them. */
+/**
+ * Response of RegistryService.RevealIdentity: the unmasked numbers and what would rebuild them.
+ * Handle with care; never log them.
+ */
 export interface RevealIdentityResponse {
   /** Resident ID number, unmasked. */
   idCardNumber: string;
   /** Mobile phone number, unmasked; empty when none is registered. */
   phone: string;
+  /** Day of birth as the ID number encodes it, YYYY-MM-DD. */
+  birthDate: string;
+  /** Home address as on the ID card. */
+  address: string;
+  /** Authority that issued the ID card. */
+  issuingAuthority: string;
 }
 
 /** Request of RegistryService.UpdateProject. */
@@ -865,6 +892,7 @@ function createBaseWorker(): Worker {
     politics: "",
     hasHeadPhoto: false,
     blacklisted: false,
+    ageYears: 0,
   };
 }
 
@@ -908,6 +936,9 @@ export const Worker: MessageFns<Worker> = {
     }
     if (message.blacklisted !== false) {
       writer.uint32(104).bool(message.blacklisted);
+    }
+    if (message.ageYears !== 0) {
+      writer.uint32(112).int32(message.ageYears);
     }
     return writer;
   },
@@ -1027,6 +1058,14 @@ export const Worker: MessageFns<Worker> = {
             }
 
             message.blacklisted = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.ageYears = reader.int32();
             continue;
           }
         }
@@ -1852,7 +1891,7 @@ export const RevealIdentityRequest: MessageFns<RevealIdentityRequest> = {
 };
 
 function createBaseRevealIdentityResponse(): RevealIdentityResponse {
-  return { idCardNumber: "", phone: "" };
+  return { idCardNumber: "", phone: "", birthDate: "", address: "", issuingAuthority: "" };
 }
 
 export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
@@ -1862,6 +1901,15 @@ export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
     }
     if (message.phone !== "") {
       writer.uint32(18).string(message.phone);
+    }
+    if (message.birthDate !== "") {
+      writer.uint32(26).string(message.birthDate);
+    }
+    if (message.address !== "") {
+      writer.uint32(34).string(message.address);
+    }
+    if (message.issuingAuthority !== "") {
+      writer.uint32(42).string(message.issuingAuthority);
     }
     return writer;
   },
@@ -1893,6 +1941,30 @@ export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
             }
 
             message.phone = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.birthDate = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.issuingAuthority = reader.string();
             continue;
           }
         }
@@ -2058,8 +2130,8 @@ export interface RegistryServiceClient {
   resolveCredential(request: ResolveCredentialRequest, metadata?: Metadata): Observable<ResolveCredentialResponse>;
 
   /**
-   * Returns a worker's unmasked ID number and mobile phone number, e.g. to upload them to the
-   * national platform. The caller must send gRPC metadata "authorization: Bearer <token>" with a
+   * Returns a worker's unmasked ID number and mobile phone number, with the birth date, home address
+   * and issuing authority that ordinary reads leave out, e.g. to upload them to the national platform. The caller must send gRPC metadata "authorization: Bearer <token>" with a
    * token the registry is configured with (REGISTRY_REVEAL_TOKENS, which names the caller) and
    * state a purpose. Every successful call is recorded (caller, purpose, time) in the same
    * transaction as the read; the trail is listed by GET /api/v1/workers/{worker_id}/identity-reveals.
@@ -2137,8 +2209,8 @@ export interface RegistryServiceController {
   ): Promise<ResolveCredentialResponse> | Observable<ResolveCredentialResponse> | ResolveCredentialResponse;
 
   /**
-   * Returns a worker's unmasked ID number and mobile phone number, e.g. to upload them to the
-   * national platform. The caller must send gRPC metadata "authorization: Bearer <token>" with a
+   * Returns a worker's unmasked ID number and mobile phone number, with the birth date, home address
+   * and issuing authority that ordinary reads leave out, e.g. to upload them to the national platform. The caller must send gRPC metadata "authorization: Bearer <token>" with a
    * token the registry is configured with (REGISTRY_REVEAL_TOKENS, which names the caller) and
    * state a purpose. Every successful call is recorded (caller, purpose, time) in the same
    * transaction as the read; the trail is listed by GET /api/v1/workers/{worker_id}/identity-reveals.

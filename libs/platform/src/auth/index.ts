@@ -1,0 +1,6 @@
+export * from './caller';
+export * from './scope';
+export * from './claims';
+export * from './auth-config';
+export * from './token-verifier';
+export * from './guards';
