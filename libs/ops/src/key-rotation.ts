@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Database, Sql } from '@realname/eventstore';
 import {
   EncryptedColumn,
@@ -11,7 +9,7 @@ import {
   STORED_FORMAT,
 } from '@realname/personal-data';
 import { OpsError } from './errors';
-import { REPO_ROOT } from './projections';
+import { REPO_ROOT, serviceModulePaths } from './projections';
 
 // ---- where the encrypted columns are declared ------------------------------------------------------
 
@@ -24,19 +22,7 @@ export function personalDataColumnModulePaths(
   root = REPO_ROOT,
   extra = process.env.OPS_PERSONAL_DATA_MODULES,
 ): string[] {
-  const services = join(root, 'services');
-  const found = existsSync(services)
-    ? readdirSync(services)
-        .sort()
-        .map((s) => join(services, s, 'dist', 'personal-data-columns.js'))
-        .filter((p) => existsSync(p))
-    : [];
-  const more = (extra ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p) => resolve(p));
-  return [...found, ...more];
+  return serviceModulePaths('personal-data-columns.js', root, extra);
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;

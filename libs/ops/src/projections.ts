@@ -16,11 +16,20 @@ export function projectionModulePaths(
   root = REPO_ROOT,
   extra = process.env.OPS_PROJECTION_MODULES,
 ): string[] {
+  return serviceModulePaths('projections.js', root, extra);
+}
+
+/**
+ * The compiled module `file` of every service that has one (`services/<service>/dist/<file>`), in name
+ * order, then the comma-separated paths in `extra`. Used for the declarations each service owns and the
+ * CLI loads by path (projections, encrypted columns).
+ */
+export function serviceModulePaths(file: string, root: string, extra: string | undefined): string[] {
   const services = join(root, 'services');
   const found = existsSync(services)
     ? readdirSync(services)
         .sort()
-        .map((s) => join(services, s, 'dist', 'projections.js'))
+        .map((s) => join(services, s, 'dist', file))
         .filter((p) => existsSync(p))
     : [];
   const more = (extra ?? '')
