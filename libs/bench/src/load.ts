@@ -60,11 +60,19 @@ export async function registerDevices(
   region = '330106',
 ): Promise<void> {
   for (const d of devices) {
-    const res = await fetch(`${gatewayUrl}/api/v1/devices`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-      body: JSON.stringify(registration(d, region)),
-    });
+    let res: Response;
+    // Thousands of registrations in a row can exceed the admin API's per-client rate limit: a 429 is
+    // waited out for its Retry-After, as any client should.
+    for (;;) {
+      res = await fetch(`${gatewayUrl}/api/v1/devices`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify(registration(d, region)),
+      });
+      if (res.status !== 429) break;
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? '1') * 1000));
+    }
     const json = (await res.json()) as { token?: string };
     if (res.status >= 300)
       throw new Error(`registering ${d.deviceId}: ${res.status} ${JSON.stringify(json)}`);

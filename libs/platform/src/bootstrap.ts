@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, raw, urlencoded } from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { ConfigurationError, loadConfig, redactConfig } from './config';
@@ -12,7 +12,34 @@ import { Readiness } from './health';
 import { JsonLogger, requestContext } from './logger';
 import { createMetricsRegistry, httpRequestHistogram } from './metrics';
 import { Problem, ProblemDetailsFilter, toProblem } from './problem';
+import { apiRateLimit, RateLimited, underPrefix } from './rate-limit';
 import { SERVICE_DECLARATION, ServiceDeclaration, ServiceRuntime } from './runtime';
+
+/** A body size limit for the routes under `path` (the longest matching prefix wins). */
+export interface BodyLimit {
+  path: string;
+  /** As the body parsers take it: `256kb`, `2mb`. */
+  limit: string;
+  /**
+   * Answers a body over the limit in the route's own terms (device families); problem details with
+   * 413 otherwise. The status should be 413.
+   */
+  tooLarge?: (req: Request, res: Response, limit: string) => void;
+}
+
+/** Body limit of routes no {@link BodyLimit} names (admin and registry JSON). */
+export const DEFAULT_BODY_LIMIT = '1mb';
+
+/** Settings every service's HTTP server shares (the per-client limit of the REST API). */
+export const HttpLimitsSchema = z.object({
+  /** Requests per second each client (bearer token subject, else address) may make; 0: no limit. */
+  API_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(1_000_000).default(100),
+  /** Requests a client may make at once after a quiet spell. */
+  API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(300),
+});
+
+/** Paths the per-client REST limit never counts (probes and scrapes). */
+const UNLIMITED_PATHS = ['/health', '/metrics'];
 
 export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape>> {
   /** Short name: `attendance`, `device-gateway`. */
@@ -31,8 +58,14 @@ export interface ServiceDefinition<S extends z.ZodObject<z.ZodRawShape>> {
   openapi?: { title: string; description: string; version: string };
   grpc?: (config: z.infer<S>) => GrpcServerSpec;
   logLevel?: (config: z.infer<S>) => 'debug' | 'info' | 'warn' | 'error';
-  /** Path prefixes whose bodies reach the handler as raw bytes (signed device protocols). */
+  /**
+   * Path prefixes whose bodies reach the handler as raw bytes (signed device protocols). These routes
+   * are not counted by the per-client REST limit: device routes limit per device themselves.
+   */
   rawBodyPaths?: string[];
+  /** Body size limits by path prefix; other routes take `defaultBodyLimit` ({@link DEFAULT_BODY_LIMIT}). */
+  bodyLimits?: BodyLimit[];
+  defaultBodyLimit?: string;
 }
 
 /** Maximum time graceful shutdown may take before the process exits anyway. */
@@ -55,8 +88,10 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
   def: ServiceDefinition<S>,
 ): Promise<INestApplication> {
   let config: z.infer<S>;
+  let limits: z.infer<typeof HttpLimitsSchema>;
   try {
-    config = loadConfig(def.configSchema);
+    config = loadConfig(def.configSchema.merge(HttpLimitsSchema) as unknown as S);
+    limits = loadConfig(HttpLimitsSchema);
   } catch (err) {
     if (err instanceof ConfigurationError) {
       process.stderr.write(err.message + '\n');
@@ -90,29 +125,19 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
     });
     requestContext.run({ correlationId }, next);
   });
-  // Signed requests are verified over the exact bytes received, so those paths keep the raw body.
-  for (const path of def.rawBodyPaths ?? []) app.use(path, raw({ type: () => true, limit: '10mb' }));
-  app.use(json({ limit: '5mb' }));
-  app.use(urlencoded({ extended: false, limit: '5mb' }));
+  app.use(
+    apiRateLimit({
+      ratePerS: limits.API_RATE_LIMIT_PER_S,
+      burst: limits.API_RATE_LIMIT_BURST,
+      exclude: [...UNLIMITED_PATHS, ...(def.rawBodyPaths ?? [])],
+      reject: (req, res, retryAfterS) => sendProblem(req, res, new RateLimited(retryAfterS)),
+    }),
+  );
+  app.use(
+    bodyParsers(def.rawBodyPaths ?? [], def.bodyLimits ?? [], def.defaultBodyLimit ?? DEFAULT_BODY_LIMIT),
+  );
   // A body the parsers refuse (bad JSON, too large) still gets a problem-details answer.
-  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!err) return next();
-    const e = err as { status?: number; type?: string; message?: string };
-    const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 400;
-    const problem = toProblem(
-      Problem.badRequest(
-        e.type === 'entity.too.large'
-          ? 'The request body is too large: send smaller batches'
-          : `The request body is not valid JSON: ${e.message ?? 'parse error'}`,
-        [{ field: '(body)', message: e.message ?? 'unreadable' }],
-      ),
-      req.originalUrl,
-    );
-    res
-      .status(status)
-      .type('application/problem+json')
-      .send(JSON.stringify({ ...problem, status }));
-  });
+  app.use(bodyErrorHandler());
   app.useGlobalFilters(
     new ProblemDetailsFilter((err) => logger.error(err instanceof Error ? err : String(err), 'http')),
   );
@@ -188,4 +213,97 @@ function declarationOf(app: INestApplication, service: string): ServiceDeclarati
       `${service} provides no SERVICE_DECLARATION: its root module must declare its components and dependencies`,
     );
   }
+}
+
+function sendProblem(req: Request, res: Response, problem: Problem): void {
+  const body = toProblem(problem, req.originalUrl);
+  if (problem.retryAfterS !== undefined) res.setHeader('Retry-After', String(problem.retryAfterS));
+  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+interface BodyLimitHit {
+  limit: string;
+  tooLarge?: BodyLimit['tooLarge'];
+}
+
+/**
+ * The body parsers, with the limit of the longest {@link BodyLimit} prefix the path is under (else
+ * `defaultLimit`): raw bytes under `rawPaths` (signed requests are verified over the exact bytes
+ * received), JSON and forms elsewhere. A body over the limit is passed on as an error naming the limit.
+ */
+export function bodyParsers(
+  rawPaths: string[],
+  bodyLimits: BodyLimit[],
+  defaultLimit: string,
+): RequestHandler {
+  const rules = [...bodyLimits].sort((a, b) => b.path.length - a.path.length);
+  const chains = new Map<string, RequestHandler[]>();
+  const chainFor = (isRaw: boolean, limit: string): RequestHandler[] => {
+    const key = `${isRaw}:${limit}`;
+    let chain = chains.get(key);
+    if (!chain) {
+      chain = isRaw
+        ? [raw({ type: () => true, limit })]
+        : [json({ limit }), urlencoded({ extended: false, limit })];
+      chains.set(key, chain);
+    }
+    return chain;
+  };
+  return (req, res, next) => {
+    const rule = rules.find((r) => underPrefix(req.path, r.path));
+    const limit = rule?.limit ?? defaultLimit;
+    const chain = chainFor(
+      rawPaths.some((p) => underPrefix(req.path, p)),
+      limit,
+    );
+    let i = 0;
+    const step = (err?: unknown): void => {
+      if (err) {
+        if ((err as { type?: string }).type === 'entity.too.large')
+          (err as { bodyLimit?: BodyLimitHit }).bodyLimit = { limit, tooLarge: rule?.tooLarge };
+        return next(err);
+      }
+      const parser = chain[i++];
+      if (!parser) return next();
+      parser(req, res, step);
+    };
+    step();
+  };
+}
+
+/**
+ * Answers a body the parsers refused: too large (413, in the route's own terms when its
+ * {@link BodyLimit} has `tooLarge`, else problem details naming the limit) or unreadable (400).
+ */
+export function bodyErrorHandler(): (err: unknown, req: Request, res: Response, next: NextFunction) => void {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!err) return next();
+    const e = err as { status?: number; type?: string; message?: string; bodyLimit?: BodyLimitHit };
+    if (e.type === 'entity.too.large') {
+      const { limit, tooLarge } = e.bodyLimit ?? { limit: DEFAULT_BODY_LIMIT };
+      if (tooLarge) return tooLarge(req, res, limit);
+      return sendProblem(
+        req,
+        res,
+        new Problem(
+          'payload-too-large',
+          'The request body is too large',
+          413,
+          `The request body is larger than this route's limit of ${limit}: send smaller batches or smaller photos`,
+          [{ field: '(body)', message: `larger than ${limit}` }],
+        ),
+      );
+    }
+    const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 400;
+    const problem = toProblem(
+      Problem.badRequest(`The request body is not valid JSON: ${e.message ?? 'parse error'}`, [
+        { field: '(body)', message: e.message ?? 'unreadable' },
+      ]),
+      req.originalUrl,
+    );
+    res
+      .status(status)
+      .type('application/problem+json')
+      .send(JSON.stringify({ ...problem, status }));
+  };
 }

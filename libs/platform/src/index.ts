@@ -2,6 +2,7 @@ export * from './config';
 export * from './failures';
 export * from './logger';
 export * from './problem';
+export * from './rate-limit';
 export * from './metrics';
 export * from './health';
 export * from './runtime';

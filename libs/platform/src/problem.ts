@@ -26,6 +26,9 @@ export const RETRY_AFTER_S = 5;
 
 /** Throw this from a controller; the filter renders it as application/problem+json. */
 export class Problem extends HttpException {
+  /** Seconds the client is asked to wait (`Retry-After`), when the problem is temporary (429, 503). */
+  retryAfterS?: number;
+
   constructor(
     readonly slug: string,
     readonly title: string,
@@ -61,7 +64,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const body = toProblem(exception, req.originalUrl ?? req.url);
     if (body.status >= 500) this.onUnexpected?.(exception);
-    if (body.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_S));
+    const retryAfter = exception instanceof Problem ? exception.retryAfterS : undefined;
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+    else if (body.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_S));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 }

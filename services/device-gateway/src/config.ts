@@ -57,6 +57,10 @@ export const GatewayConfigSchema = z.object({
   CLOCK_SKEW_TOLERANCE_S: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Punches without a record id: the same person on the same device within this window is one punch. 0: off. */
   PUNCH_COLLAPSE_WINDOW_S: z.coerce.number().min(0).max(600).default(10),
+  /** Requests per second each device (unauthenticated requests: each address) may make; 0: no limit. */
+  DEVICE_RATE_LIMIT_PER_S: z.coerce.number().min(0).max(1_000_000).default(100),
+  /** Requests a device may make at once after a quiet spell (a backlog after being offline). */
+  DEVICE_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(400),
   /** A backfill after an offline period starts this long before the device's last sign of life. */
   BACKFILL_MARGIN_S: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Families asked every day for the whole of the day before (devices that do not resend a lost record). */

@@ -34,6 +34,7 @@ import { AdminAuthGuard } from './devices/admin-auth.guard';
 import { DeviceCredentials } from './devices/device-credentials';
 import { DeviceRepository } from './devices/device-repository';
 import { DevicesController } from './devices/devices.controller';
+import { DeviceRateLimiter } from './families/shared/device-rate-limit';
 import { DevicePresence } from './devices/presence';
 import { FAMILY_CONTROLLERS } from './families';
 import { PunchIngestion } from './ingest/punch-ingestion';
@@ -208,6 +209,13 @@ export class GatewayModule {
       ],
       controllers: [OpenProtocolController, DevicesController, PhotosController, ...FAMILY_CONTROLLERS],
       providers: [
+        {
+          provide: DeviceRateLimiter,
+          useValue: new DeviceRateLimiter(
+            { ratePerS: config.DEVICE_RATE_LIMIT_PER_S, burst: config.DEVICE_RATE_LIMIT_BURST },
+            shared.registry,
+          ),
+        },
         {
           provide: Database,
           useFactory: () =>

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { runService } from '@realname/platform';
 import { GatewayConfigSchema } from './config';
+import { DEVICE_BODY_LIMITS } from './families/shared/body-limits';
 import { GatewayModule } from './gateway.module';
 import { OPEN_PROTOCOL_PREFIX } from './open-protocol/open-protocol.controller';
 
@@ -12,6 +13,8 @@ void runService({
   logLevel: (c) => c.LOG_LEVEL,
   // Device protocols: each adapter parses its own bytes (JSON, forms, multipart, GB2312 text).
   rawBodyPaths: [OPEN_PROTOCOL_PREFIX, '/iclock', '/isapi', '/uface', '/httpv2', '/agent'],
+  // Each family's limit (and its own 413 reply); the admin API takes the platform default (1 MB).
+  bodyLimits: DEVICE_BODY_LIMITS,
   openapi: {
     title: 'Device gateway',
     description: 'Attendance devices push punches here; administrators register devices.',

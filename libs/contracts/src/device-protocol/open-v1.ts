@@ -231,6 +231,14 @@ export const OPEN_V1_ERRORS = {
   'bad-signature': { status: 401, meaning: 'X-Signature does not match the body under the device secret' },
   'invalid-request': { status: 400, meaning: 'the body is not valid: `errors` names every bad field' },
   'photo-not-found': { status: 404, meaning: 'no photo with that SHA-256 is held for issuance' },
+  'payload-too-large': {
+    status: 413,
+    meaning: 'the body is over the route limit (named in `detail`): send smaller batches',
+  },
+  'rate-limited': {
+    status: 429,
+    meaning: 'the device sends more requests than its limit: wait `Retry-After` seconds, then resend',
+  },
 } as const;
 export type OpenV1ErrorSlug = keyof typeof OPEN_V1_ERRORS;
 

@@ -16,6 +16,7 @@ import { RpcException } from '@nestjs/microservices';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { Request, Response } from 'express';
 import { Problem } from '../problem';
+import { rememberVerifiedToken } from '../rate-limit';
 import type { Caller, Permission, Role } from './caller';
 import type { ResourceServerOptions } from './auth-config';
 import { AuthUnavailable, TokenVerifier, Unauthenticated } from './token-verifier';
@@ -147,6 +148,8 @@ export class ResourceServerGuard implements CanActivate {
       throw new Problem('forbidden', 'Forbidden', HttpStatus.FORBIDDEN, missing);
     }
     callers.set(req, caller);
+    // From now on this token's requests count against its subject's rate limit, not the address's.
+    rememberVerifiedToken(req.headers.authorization, caller.subject);
     return true;
   }
 

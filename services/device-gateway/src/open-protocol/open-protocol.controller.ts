@@ -1,4 +1,16 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Optional,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import { DeviceRateLimiter } from '../families/shared/device-rate-limit';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
@@ -88,6 +100,7 @@ export class OpenProtocolController {
     private readonly photos: PhotoStore,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Optional() private readonly limiter?: DeviceRateLimiter,
   ) {}
 
   @Post('punches')
@@ -253,6 +266,7 @@ export class OpenProtocolController {
 
     const device = deviceId ? await this.devices.find(deviceId) : undefined;
     if (!device || !device.enabled || device.family !== 'open-v1' || !device.secret) {
+      this.limiter?.admit(req, 'open-v1', undefined);
       await refuseUnauthenticated(this.ingestion, deviceId, raw, 'unknown or disabled open-v1 device');
       throw Problem.unauthorized(
         'unknown-device',
@@ -268,6 +282,8 @@ export class OpenProtocolController {
       raw.receivedAt.getTime(),
       this.config.OPEN_PROTOCOL_TIMESTAMP_WINDOW_S,
     );
+    // Over the rate: problem details `open-v1/rate-limited` with 429 and Retry-After.
+    this.limiter?.admit(req, 'open-v1', check.ok ? device.deviceId : undefined);
     if (!check.ok) {
       await refuseUnauthenticated(this.ingestion, device.deviceId, raw, check.detail);
       throw Problem.unauthorized(check.reason, check.detail);

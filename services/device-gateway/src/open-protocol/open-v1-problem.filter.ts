@@ -14,6 +14,7 @@ export class OpenV1ProblemFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
     const body = toProblem(exception, req.originalUrl ?? req.url);
+    if (exception.retryAfterS !== undefined) res.setHeader('Retry-After', String(exception.retryAfterS));
     const code = exception.slug in OPEN_V1_ERRORS ? openV1Code(exception.slug as OpenV1ErrorSlug) : undefined;
     res
       .status(body.status)

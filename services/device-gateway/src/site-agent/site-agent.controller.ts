@@ -1,4 +1,16 @@
-import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Optional,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { DeviceRateLimiter } from '../families/shared/device-rate-limit';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -51,6 +63,7 @@ export class SiteAgentController {
     private readonly backfills: Backfills,
     private readonly photos: PhotoStore,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Optional() private readonly limiter?: DeviceRateLimiter,
   ) {}
 
   @Post('commands/claim')
@@ -224,6 +237,8 @@ export class SiteAgentController {
       token,
       context: 'site agent',
     });
+    // Over the rate: problem details `rate-limited` with 429 and Retry-After (the global filter).
+    this.limiter?.admit(req, 'site-agent', device?.deviceId);
     if (!device) {
       throw Problem.unauthorized(
         'unknown-device',

@@ -1,4 +1,4 @@
-import { Controller, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, HttpStatus, Inject, Optional, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Counter, Registry } from 'prom-client';
@@ -9,6 +9,7 @@ import { DeviceRepository } from '../../devices/device-repository';
 import { DevicePresence } from '../../devices/presence';
 import { NormalisedPunch, PunchIngestion } from '../../ingest/punch-ingestion';
 import { DeviceBusyFilter } from '../shared/device-busy.filter';
+import { DeviceRateLimiter } from '../shared/device-rate-limit';
 import { authenticateDevice, markSeen, rawRequest, replyNotStored, sendJson } from '../shared/device-request';
 import { HikEventNotification, interpretEvent, parseHikvisionBody, parseIsapiTime } from './event';
 import { SerialGap, SerialGapTracker } from './serial-gaps';
@@ -17,12 +18,12 @@ export const HIKVISION_PREFIX = '/isapi/v1';
 const PROTOCOL = 'hikvision-isapi';
 
 /** The request URL as echoed back, with the path token hidden. */
-function hidden(url: string): string {
+export function hidden(url: string): string {
   return url.replace(/\/isapi\/v1\/([^/]+)\/[^/]+/, '/isapi/v1/$1/<token>');
 }
 
 /** ISAPI's own `ResponseStatus` (JSON form): what a device expects from the server it talks to. */
-function responseStatus(url: string, sub: string, message?: string) {
+export function responseStatus(url: string, sub: string, message?: string) {
   const ok = sub === 'ok';
   return {
     requestURL: url.split('?')[0].slice(0, 256),
@@ -63,6 +64,7 @@ export class HikvisionController {
     private readonly backfills: Backfills,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     @Inject(METRICS_REGISTRY) registry: Registry,
+    @Optional() private readonly limiter?: DeviceRateLimiter,
   ) {
     this.gapCounter = counter(
       registry,
@@ -92,16 +94,18 @@ export class HikvisionController {
         token,
         family: 'hikvision-isapi',
       });
-      if (!device) {
-        sendJson(
-          res,
-          HttpStatus.UNAUTHORIZED,
-          responseStatus(url, 'unauthorized', 'unknown device or wrong token'),
-        );
-        return;
-      }
     } catch (err) {
       return this.unavailable(res, url, deviceId, 'authentication', err);
+    }
+    // Over the rate: the deviceBusy ResponseStatus with 429 (DeviceBusyFilter).
+    this.limiter?.admit(req, 'hikvision-isapi', device?.deviceId);
+    if (!device) {
+      sendJson(
+        res,
+        HttpStatus.UNAUTHORIZED,
+        responseStatus(url, 'unauthorized', 'unknown device or wrong token'),
+      );
+      return;
     }
 
     const parsed = parseHikvisionBody(raw.body, req.header('content-type'));

@@ -1,4 +1,4 @@
-import { Controller, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, HttpStatus, Inject, Optional, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FieldProblem, Result } from '@realname/contracts';
@@ -19,6 +19,7 @@ import {
   sendJson,
 } from '../shared/device-request';
 import { DeviceBusyFilter } from '../shared/device-busy.filter';
+import { DeviceRateLimiter } from '../shared/device-rate-limit';
 import {
   Body,
   deleteListItem,
@@ -78,6 +79,7 @@ export class HttpV2Controller {
     private readonly commands: CommandQueue,
     private readonly photos: PhotoStore,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Optional() private readonly limiter?: DeviceRateLimiter,
   ) {}
 
   /** `{SN, DeviceTime?, ...}` -> `{"Success":1,"AddPeople":n,"DeletePeople":n,"ServerTime":s}`. */
@@ -172,7 +174,7 @@ export class HttpV2Controller {
     const problems: FieldProblem[] = [];
     const sn = readSerial({ SN: serialOfRecord(parts.value) }, problems);
     if (!sn) return this.malformed(res, UNKNOWN, raw, problems, 1);
-    const device = await this.authenticate(sn, token, raw);
+    const device = await this.authenticate(sn, token, raw, req);
     if (!device) return this.unauthenticated(res);
     const parsed = parseRecord(parts.value, device.timeZone);
     if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems, 1);
@@ -225,7 +227,7 @@ export class HttpV2Controller {
     const raw = this.raw(req);
     const body = await this.body(res, raw, req);
     if (!body) return;
-    const device = await this.identify(res, raw, body, token);
+    const device = await this.identify(res, raw, body, token, req);
     if (!device) return;
     const parsed = message.parse(body, device.timeZone);
     if (!parsed.ok) return this.malformed(res, device.deviceId, raw, parsed.problems);
@@ -335,6 +337,7 @@ export class HttpV2Controller {
     raw: RawRequest,
     body: Body,
     token: string,
+    req: Request,
   ): Promise<Device | undefined> {
     const problems: FieldProblem[] = [];
     const sn = readSerial(body, problems);
@@ -342,7 +345,7 @@ export class HttpV2Controller {
       await this.malformed(res, UNKNOWN, raw, problems);
       return undefined;
     }
-    const device = await this.authenticate(sn, token, raw);
+    const device = await this.authenticate(sn, token, raw, req);
     if (!device) this.unauthenticated(res);
     return device;
   }
@@ -356,11 +359,18 @@ export class HttpV2Controller {
   }
 
   /** The httpv2 device with this serial, when the token is its own; else the refusal is kept. */
-  private async authenticate(sn: string, token: string, raw: RawRequest): Promise<Device | undefined> {
+  private async authenticate(
+    sn: string,
+    token: string,
+    raw: RawRequest,
+    req: Request,
+  ): Promise<Device | undefined> {
     const device = await this.devices.findBySerial('httpv2', sn);
     const refusal = device
       ? refusalOf(this.devices, device, token)
       : `SN ${sn.slice(0, 64)}: no httpv2 device with this serial`;
+    // Over the rate: ErrorCode 1003 (unavailable) with 429 (DeviceBusyFilter).
+    this.limiter?.admit(req, 'httpv2', refusal ? undefined : device?.deviceId);
     if (!refusal) return device;
     await refuseUnauthenticated(this.ingestion, device?.deviceId ?? UNKNOWN, raw, refusal, true);
     return undefined;

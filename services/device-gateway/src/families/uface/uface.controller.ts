@@ -1,4 +1,15 @@
-import { Controller, Get, HttpStatus, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpStatus,
+  Inject,
+  Optional,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { FieldProblem, Result } from '@realname/contracts';
@@ -21,6 +32,7 @@ import {
   sendPhoto,
 } from '../shared/device-request';
 import { DeviceBusyFilter } from '../shared/device-busy.filter';
+import { DeviceRateLimiter } from '../shared/device-rate-limit';
 import { readFields } from '../shared/form-fields';
 import { FaceSteps } from './face-steps';
 import {
@@ -110,6 +122,7 @@ export class UfaceController {
     private readonly photos: PhotoStore,
     @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Optional() private readonly limiter?: DeviceRateLimiter,
   ) {
     // A face step lives as long as the queue waits for the command's answer: after that the queue sends
     // the command again from its first step.
@@ -362,6 +375,8 @@ export class UfaceController {
       family: 'uface',
       bestEffortRefusal: true,
     });
+    // Over the rate: the uface error reply with 429 (DeviceBusyFilter).
+    this.limiter?.admit(req, 'uface', device?.deviceId);
     if (device) return { device, raw };
     this.reply(res, HttpStatus.UNAUTHORIZED, ufaceError('unknown device or wrong token'));
     return undefined;

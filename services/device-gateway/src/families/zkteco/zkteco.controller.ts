@@ -1,8 +1,8 @@
-import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { formatLocalTime, zoneOffsetMinutes } from '@realname/contracts';
-import { JsonLogger, LOGGER, SERVICE_CONFIG } from '@realname/platform';
+import { JsonLogger, LOGGER, RateLimited, SERVICE_CONFIG } from '@realname/platform';
 import type { GatewayConfig } from '../../config';
 import { CommandQueue } from '../../commands/command-queue';
 import { DeviceRepository } from '../../devices/device-repository';
@@ -10,6 +10,7 @@ import { DevicePresence } from '../../devices/presence';
 import { PunchIngestion, RawRequest } from '../../ingest/punch-ingestion';
 import { PhotoStore } from '../../photos/photo-store';
 import { markSeen, rawRequest } from '../shared/device-request';
+import { DeviceRateLimiter } from '../shared/device-rate-limit';
 import {
   errorReply,
   OK,
@@ -54,6 +55,7 @@ export class ZktecoController {
     photos: PhotoStore,
     @Inject(SERVICE_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Optional() private readonly limiter?: DeviceRateLimiter,
   ) {
     this.uploads = new ZktecoUploads(
       ingestion,
@@ -196,8 +198,17 @@ export class ZktecoController {
     let out: ZkReply;
     try {
       const who = await this.identify(raw, query);
+      this.limiter?.admit(req, 'zkteco-push', who.ok ? who.request.device.deviceId : undefined);
       out = who.ok ? await handler(who.request) : who.reply;
     } catch (err) {
+      if (err instanceof RateLimited) {
+        // Over the rate: the family's "later" text with 429; the device retries after ErrorDelay.
+        res.setHeader('Retry-After', String(err.retryAfterS));
+        return send(
+          res,
+          reply(429, errorReply(`too many requests from this device; send again after ${err.retryAfterS} s`)),
+        );
+      }
       this.logger.event('error', 'zkteco: request failed', {
         path: raw.headers[':path'],
         error: err instanceof Error ? err.message : String(err),
