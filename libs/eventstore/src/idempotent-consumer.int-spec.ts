@@ -350,6 +350,69 @@ describe('idempotent consumer', () => {
       expect(dlq.dead).toEqual([]);
     }, 90_000);
 
+    it('waits out a failure of no known kind while its database does not answer, instead of dead-lettering it', async () => {
+      // The consumer logs in as a role of its own; when the handler fails with an error that carries no
+      // code, that role's sessions are cut and it may not connect for 2 s (an outage). With maxAttempts 1
+      // the failure would be dead-lettered at once if it counted; it must be waited out instead.
+      const infra = await testInfrastructure();
+      const role = uniqueName('away_role');
+      await db.execute(`CREATE ROLE ${role} LOGIN PASSWORD 'local-test'`);
+      await db.execute(`GRANT ALL ON SCHEMA ${schema} TO ${role}`);
+      await db.execute(`GRANT ALL ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+      const url = new URL(infra.postgresUrl);
+      url.username = role;
+      url.password = 'local-test';
+      const consumerDb = await Database.connect({ url: url.toString(), poolSize: 2 });
+      const group = uniqueName('unknown-away');
+      const dlqTopic = deadLetterTopic(group).name;
+      await ensureTopics(kafka, [{ name: dlqTopic, partitions: 1 }]);
+      const dlq = await readDeadLetters(dlqTopic);
+      let failed = 0;
+      const c = new IdempotentConsumer(consumerDb, {
+        kafka,
+        groupId: group,
+        topics: [awayTopic],
+        schema,
+        handler: async (tx, e) => {
+          // The first failure comes in the batch's one transaction (the consumer then goes one message
+          // at a time); the second, on 7001 alone, comes with the outage.
+          if ((e.data as { n: number }).n === 7001 && failed < 2) {
+            failed++;
+            if (failed === 2) {
+              await db.execute(`ALTER ROLE ${role} CONNECTION LIMIT 0`);
+              await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, [
+                role,
+              ]);
+              setTimeout(() => void db.execute(`ALTER ROLE ${role} CONNECTION LIMIT -1`), 2_000);
+            }
+            throw new Error('the driver failed without saying why');
+          }
+          await applyToTable(tx, e);
+        },
+        maxAttempts: 1,
+        retryDelayMs: 20,
+        maxRetryDelayMs: 300,
+      });
+      await send(
+        [7000, 7001, 7002].map((n) => noted('unknown-away', n)),
+        awayTopic,
+      );
+      await c.start();
+      await eventually(async () => (await appliedCounts(7000, 7099)).length === 3, {
+        timeoutMs: 60_000,
+        what: 'all three applied',
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      await c.stop();
+      await dlq.stop();
+      await consumerDb.close();
+      await db.execute(`DROP OWNED BY ${role}`);
+      await db.execute(`DROP ROLE ${role}`);
+      expect(failed).toBe(2);
+      expect((await appliedCounts(7000, 7099)).every((r) => r.times === '1')).toBe(true);
+      expect(dlq.dead).toEqual([]);
+    }, 90_000);
+
     it('loses nothing and dead-letters nothing when its database connections are cut again and again', async () => {
       // The consumer's own pool is terminated by the server (57P01, as in a PostgreSQL restart) every
       // 150 ms for 3 s while events arrive; other tests' connections are left alone.

@@ -307,7 +307,7 @@ export class IdempotentConsumer {
         }
         return 'done';
       } catch (err) {
-        if (classifyFailure(err) !== 'transient') {
+        if (!(await this.whileDependencyAway(err))) {
           this.metrics?.waiting.set(gauge, 0);
           return { error: err };
         }
@@ -328,6 +328,17 @@ export class IdempotentConsumer {
         await payload.heartbeat().catch(() => undefined); // Kafka itself may be the one away
       }
     }
+  }
+
+  /**
+   * Whether a failure is to be waited out: a transient one always; one of no known kind (a driver error
+   * without a code) while the database does not answer, since it is then most likely the outage
+   * speaking. Only a failure with the database up can count towards dead-lettering.
+   */
+  private async whileDependencyAway(err: unknown): Promise<boolean> {
+    const kind = classifyFailure(err);
+    if (kind === 'transient') return true;
+    return kind === 'unknown' && !(await this.db.ping());
   }
 
   /**

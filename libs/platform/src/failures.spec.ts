@@ -37,6 +37,8 @@ describe('classifyFailure', () => {
     ],
     ['a version conflict', named('ConcurrencyConflict')],
     ['ClickHouse client timeout', new Error('Timeout error.')],
+    ['pg client closed', new Error('Client was closed and is not queryable')],
+    ['TypeORM runner released', named('QueryRunnerAlreadyReleasedError')],
   ])('%s is transient', (_what, err) => {
     expect(classifyFailure(err)).toBe('transient');
   });

@@ -69,6 +69,8 @@ const TRANSIENT_MESSAGES = [
   /timeout exceeded when trying to connect/i,
   /client has encountered a connection error/i,
   /cannot use a pool after calling end/i,
+  /client was closed and is not queryable/i,
+  /connection is not established/i,
   /terminating connection/i,
   /the database system is (?:starting up|shutting down|in recovery mode)/i,
   /socket hang up/i,
@@ -111,6 +113,9 @@ function kindOf(err: unknown, depth: number): FailureKind {
   if (PERMANENT_NAMES.has(name)) return 'permanent';
   // A version conflict is another writer that got there first: reading again and retrying succeeds.
   if (name === 'ConcurrencyConflict') return 'transient';
+  // TypeORM: a query runner whose connection was lost, or a data source not (re)connected.
+  if (name === 'QueryRunnerAlreadyReleasedError' || name === 'CannotExecuteNotConnectedError')
+    return 'transient';
   const code = typeof e.code === 'string' ? e.code : '';
   if (TRANSIENT_SYSTEM_CODES.has(code)) return 'transient';
   if (/^[0-9A-Z]{5}$/.test(code)) {
