@@ -12,6 +12,7 @@ const TEST_FILES = [
   '**/*.e2e-spec.ts',
   '**/*.e2e-support.ts',
   '**/*.spec-support.ts',
+  '**/*.int-support.ts',
   '**/test/**/*.ts',
   '**/e2e/**/*.ts',
 ];

@@ -1,46 +1,30 @@
-import { randomBytes } from 'node:crypto';
 import { profileFor } from '@realname/domain-rules';
 import { Database, isRejection, migrate } from '@realname/eventstore';
-import { PersonalDataVault } from '@realname/personal-data';
-import { testInfrastructure, uniqueName } from '@realname/testing';
 import { EnrolmentCommands } from '../enrolments/enrolments.handler';
 import { EnrolmentsRepository } from '../enrolments/enrolments.repository';
 import { registryMigrations } from '../migrations';
+import { registryWithTeam, testVault } from './registry-database.int-support';
 import { WorkerQueries } from './worker-queries';
 import { WorkerCommands } from './workers.handler';
 import { WorkersRepository } from './workers.repository';
 
-const vault = new PersonalDataVault({
-  keys: `k1:${randomBytes(32).toString('base64')}`,
-  activeKeyId: 'k1',
-  hashKey: randomBytes(32).toString('base64'),
-});
+const vault = testVault();
 
 describe('blacklisting and lifting it (PostgreSQL)', () => {
   let db: Database;
   let schema: string;
+  let drop: () => Promise<void>;
   let workers: WorkerCommands;
   let queries: WorkerQueries;
   let enrolments: EnrolmentCommands;
 
   beforeAll(async () => {
-    schema = uniqueName('regbl');
-    db = await Database.connect({ url: (await testInfrastructure()).postgresUrl });
-    await migrate(db, schema, registryMigrations);
+    ({ db, schema, drop } = await registryWithTeam('regbl'));
     workers = new WorkerCommands(db, new WorkersRepository(db, schema, vault), vault);
     queries = new WorkerQueries(db, schema, vault);
     enrolments = new EnrolmentCommands(db, new EnrolmentsRepository(db, schema, vault));
-    await db.execute(
-      `INSERT INTO ${schema}.projects (project_id, name, region, category, status, address, general_contractor_code, construction_owner_code)
-       VALUES ('P1', 'Tower', '330106', '01', '003', 'Hangzhou', 'GC', 'OW');
-       INSERT INTO ${schema}.participants (project_id, credit_code, corp_name, unit_type) VALUES ('P1', 'C1', 'Labour Co.', '009');
-       INSERT INTO ${schema}.teams (team_id, project_id, name, participant_id) VALUES ('T1', 'P1', 'Rebar', 'C1')`,
-    );
   });
-  afterAll(async () => {
-    await db.execute(`DROP SCHEMA ${schema} CASCADE`);
-    await db.close();
-  });
+  afterAll(() => drop());
 
   /** The refusals of an entry attempt today (contract and training are missing either way). */
   async function entryRefusals(enrolmentId: string): Promise<string[]> {

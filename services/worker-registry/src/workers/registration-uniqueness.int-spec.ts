@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { Database, keyedStreamId, migrate } from '@realname/eventstore';
-import { PersonalDataVault } from '@realname/personal-data';
 import { Problem } from '@realname/platform';
-import { testInfrastructure, uniqueName } from '@realname/testing';
 import { enrolmentStreamId } from '../enrolments/enrolment.decider';
 import { EnrolmentCommands } from '../enrolments/enrolments.handler';
 import { EnrolmentsRepository } from '../enrolments/enrolments.repository';
 import { registryMigrations } from '../migrations';
+import { registryWithTeam, testVault } from './registry-database.int-support';
 import { WorkerQueries } from './worker-queries';
 import { workerStreamId } from './worker.decider';
 import { WorkerCommands } from './workers.handler';
 import { WorkersRepository } from './workers.repository';
 import { WorkersRest } from './workers.rest';
 
-const vault = new PersonalDataVault({
-  keys: `k1:${randomBytes(32).toString('base64')}`,
-  activeKeyId: 'k1',
-  hashKey: randomBytes(32).toString('base64'),
-});
+const vault = testVault();
 const card = {
   idCardNumber: '33010619900101123X',
   name: 'Worker One',
@@ -29,27 +23,17 @@ const card = {
 describe('uniqueness rules decided on keyed streams (PostgreSQL)', () => {
   let db: Database;
   let schema: string;
+  let drop: () => Promise<void>;
   let rest: WorkersRest;
   let enrolments: EnrolmentCommands;
 
   beforeAll(async () => {
-    schema = uniqueName('reg');
-    db = await Database.connect({ url: (await testInfrastructure()).postgresUrl });
-    await migrate(db, schema, registryMigrations);
+    ({ db, schema, drop } = await registryWithTeam('reg'));
     const workers = new WorkersRepository(db, schema, vault);
     rest = new WorkersRest(new WorkerCommands(db, workers, vault), new WorkerQueries(db, schema, vault));
     enrolments = new EnrolmentCommands(db, new EnrolmentsRepository(db, schema, vault));
-    await db.execute(
-      `INSERT INTO ${schema}.projects (project_id, name, region, category, status, address, general_contractor_code, construction_owner_code)
-       VALUES ('P1', 'Tower', '330106', '01', '003', 'Hangzhou', 'GC', 'OW');
-       INSERT INTO ${schema}.participants (project_id, credit_code, corp_name, unit_type) VALUES ('P1', 'C1', 'Labour Co.', '009');
-       INSERT INTO ${schema}.teams (team_id, project_id, name, participant_id) VALUES ('T1', 'P1', 'Rebar', 'C1')`,
-    );
   });
-  afterAll(async () => {
-    await db.execute(`DROP SCHEMA ${schema} CASCADE`);
-    await db.close();
-  });
+  afterAll(() => drop());
 
   const refusal = async (p: Promise<unknown>) => {
     const err = await p.then(
