@@ -4,8 +4,8 @@ import { z } from 'zod';
  * A resident ID number as it may appear outside the reveal path: the first 4 and the last 4 characters,
  * the county (characters 5-6) and the birth date (7-14) hidden, e.g. `3301**********123X`. Whatever is
  * given is brought to that form, so an event written with the earlier mask (first 6 and last 4,
- * `330106********123X`) reads in the current one, and a new event can never carry more. The same rule
- * as `maskResidentId` in @realname/domain-rules (a spec there keeps the two in step).
+ * `330106********123X`) reads in the current one, and a new event can never carry more. The one
+ * definition of the mask: `maskResidentId` in @realname/domain-rules is this function.
  */
 export function currentResidentIdMask(value: string): string {
   const t = value.trim();

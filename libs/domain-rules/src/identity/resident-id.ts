@@ -1,3 +1,4 @@
+import { currentResidentIdMask } from '@realname/contracts';
 /**
  * The 18-character resident identity number of GB 11643-1999 (公民身份号码):
  *
@@ -147,11 +148,9 @@ export function isResidentId(raw: unknown, options?: ResidentIdOptions): boolean
  * 10 characters or fewer is masked completely (nothing can be shown without showing most of it).
  *
  * Applied to a mask of the earlier form (`330106********1234`, first 6 and last 4) it gives the current
- * form, so stored masks are brought up to date with this same function. The event contracts apply the
- * same rule (`MaskedResidentId` in @realname/contracts): a spec keeps the two in step.
+ * form, so stored masks are brought up to date with this same function. The rule is written once, in
+ * @realname/contracts, whose event schemas apply it too (`MaskedResidentId`).
  */
 export function maskResidentId(id: string): string {
-  const v = normaliseResidentId(id);
-  if (v.length <= 10) return '*'.repeat(v.length);
-  return `${v.slice(0, 4)}${'*'.repeat(v.length - 8)}${v.slice(-4)}`;
+  return currentResidentIdMask(id);
 }
