@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createRng, fakePerson } from '@realname/fixtures';
+import { createRng, fakePerson, workerRegistration } from '@realname/fixtures';
 
 export interface DemoProject {
   projectId: string;
@@ -79,15 +79,7 @@ export class RegistryClient {
       const headPhoto = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1200)]).toString(
         'base64',
       );
-      const worker = await this.call('POST', '/api/v1/workers', {
-        idCardNumber: person.idCardNumber,
-        name: person.name,
-        nation: person.nation,
-        address: person.address,
-        issuingAuthority: person.issuingAuthority,
-        phone: person.phone,
-        headPhoto,
-      });
+      const worker = await this.call('POST', '/api/v1/workers', { ...workerRegistration(person), headPhoto });
       const enrolment = await this.call('POST', `/api/v1/projects/${projectId}/enrolments`, {
         workerId: worker.workerId,
         teamId: team,

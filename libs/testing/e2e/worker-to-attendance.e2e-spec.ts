@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
-import { createRng, fakePerson } from '@realname/fixtures';
+import { createRng, fakePerson, workerRegistration } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import { eventually, freePort, RunningService, startService, testInfrastructure, uniqueName } from '../src';
 
@@ -125,12 +125,7 @@ it('shows a punch with the name, team and unit of the worker who made it', async
   const person = fakePerson(createRng(run), { ageRange: [25, 45] });
   const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(2000)]).toString('base64');
   const worker = await call('reg', 'POST', '/api/v1/workers', {
-    idCardNumber: person.idCardNumber,
-    name: person.name,
-    nation: person.nation,
-    address: person.address,
-    issuingAuthority: person.issuingAuthority,
-    phone: person.phone,
+    ...workerRegistration(person),
     headPhoto: jpeg,
   });
   expect(JSON.stringify(worker)).not.toContain(person.idCardNumber);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { createRng, fakePerson, FakePerson } from '@realname/fixtures';
+import { createRng, fakePerson, FakePerson, workerRegistration } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import { PROTO_LOADER_OPTIONS, protoPath, REGISTRY_V1_PROTO } from '@realname/proto';
 import { personalDataLeaks, registryTestEnv } from './registry-under-test.e2e-support';
@@ -115,14 +115,7 @@ beforeAll(async () => {
     })
   ).teamId as string;
   for (const [i, person] of people.entries()) {
-    const worker = await ok('POST', '/api/v1/workers', {
-      idCardNumber: person.idCardNumber,
-      name: person.name,
-      nation: person.nation,
-      address: person.address,
-      issuingAuthority: person.issuingAuthority,
-      phone: person.phone,
-    });
+    const worker = await ok('POST', '/api/v1/workers', workerRegistration(person));
     workerIds.push(worker.workerId as string);
     const e = await ok('POST', `/api/v1/projects/${projectId}/enrolments`, {
       workerId: worker.workerId,
@@ -552,14 +545,7 @@ describe('worker registry over gRPC', () => {
 
     // A worker registered for this test: registration's own answer is an ordinary read too.
     const person = fakePerson(createRng(`${run}-leak`), { ageRange: [30, 50] });
-    const registered = await ok('POST', '/api/v1/workers', {
-      idCardNumber: person.idCardNumber,
-      name: person.name,
-      nation: person.nation,
-      address: person.address,
-      issuingAuthority: person.issuingAuthority,
-      phone: person.phone,
-    });
+    const registered = await ok('POST', '/api/v1/workers', workerRegistration(person));
     const workerId = registered.workerId as string;
     const enrolled = await ok('POST', `/api/v1/projects/${projectId}/enrolments`, {
       workerId,
