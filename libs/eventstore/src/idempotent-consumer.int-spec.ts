@@ -3,7 +3,7 @@ import { deadLetterTopic, EventEnvelope, toKafkaRecord } from '@realname/contrac
 import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import { Database, Sql } from './database';
 import { IdempotentConsumer } from './idempotent-consumer';
-import { createKafka, ensureTopics } from './kafka';
+import { createKafka, ensureTopics, subscribeFromBeginning } from './kafka';
 import { freshStore, noted } from './test-support';
 
 describe('idempotent consumer', () => {
@@ -104,7 +104,7 @@ describe('idempotent consumer', () => {
     const dead: { reason: string; n: number }[] = [];
     const reader: Consumer = kafka.consumer({ groupId: uniqueName('dlq-reader'), maxWaitTimeInMs: 100 });
     await reader.connect();
-    await reader.subscribe({ topic: dlqTopic, fromBeginning: true });
+    await subscribeFromBeginning(reader, [dlqTopic]);
     await reader.run({
       eachMessage: async ({ message }) => {
         let n = -1; // a message that was not an event
@@ -170,7 +170,7 @@ describe('idempotent consumer', () => {
     const dead: { reason: string; n: number; offset: string }[] = [];
     const dlqReader: Consumer = kafka.consumer({ groupId: uniqueName('dlq-reader'), maxWaitTimeInMs: 100 });
     await dlqReader.connect();
-    await dlqReader.subscribe({ topic: c.deadLetterTopic, fromBeginning: true });
+    await subscribeFromBeginning(dlqReader, [c.deadLetterTopic]);
     await dlqReader.run({
       eachMessage: async ({ message }) => {
         dead.push({

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Producer } from 'kafkajs';
+import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import type { TopicSpec } from '@realname/contracts';
 import { retryTransient, type KafkaSecurity } from '@realname/platform';
 
@@ -66,6 +66,23 @@ export async function ensureTopics(
     },
     { name: 'ensure topics', maxDelayMs: 2_000, signal: opts.signal, onRetry: opts.onRetry },
   );
+}
+
+/**
+ * Subscribes a consumer to topics from their beginning, waiting while the broker does not serve a topic
+ * yet (a topic that has just been created by another process may answer UNKNOWN_TOPIC_OR_PARTITION for a
+ * moment). Only refusals that no wait can cure are thrown.
+ */
+export async function subscribeFromBeginning(
+  consumer: Consumer,
+  topics: string[],
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
+  await retryTransient(() => consumer.subscribe({ topics, fromBeginning: true }), {
+    name: 'subscribe',
+    maxDelayMs: 1_000,
+    signal: opts.signal,
+  });
 }
 
 /**

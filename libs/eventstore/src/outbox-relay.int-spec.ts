@@ -4,7 +4,7 @@ import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import { CommittedEventPoller } from './committed-poller';
 import { Database } from './database';
 import { EventStore, NO_STREAM, StoredEvent } from './event-store';
-import { createKafka, ensureTopics } from './kafka';
+import { createKafka, ensureTopics, subscribeFromBeginning } from './kafka';
 import { OutboxRelay } from './outbox-relay';
 import { freshStore, noted } from './test-support';
 
@@ -120,7 +120,7 @@ describe('outbox relay to Kafka', () => {
     await ensureTopics(kafka, [{ name: topic, partitions: 3 }]);
     consumer = kafka.consumer({ groupId: uniqueName('outbox-test'), maxWaitTimeInMs: 100 });
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await subscribeFromBeginning(consumer, [topic]);
     // On a fresh broker the first group waits for the offsets topic; start producing once joined.
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.run({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { deadLetterTopic } from '@realname/contracts';
-import { connectOrderedProducer, Database, identifier } from '@realname/eventstore';
+import { connectOrderedProducer, Database, identifier, subscribeFromBeginning } from '@realname/eventstore';
 import { OpsError } from './errors';
 
 /** One message of a dead-letter topic, with what the consumer wrote about it in its headers. */
@@ -75,7 +75,7 @@ export async function readWholeTopic(
     const out: DeadLetter[] = [];
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await subscribeFromBeginning(consumer, [topic]);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
           () =>

@@ -15,7 +15,7 @@ import {
   WorkerEntered,
   WorkerExited,
 } from '@realname/contracts';
-import { createKafka, Database, EventStore, migrate } from '@realname/eventstore';
+import { createKafka, Database, EventStore, migrate, subscribeFromBeginning } from '@realname/eventstore';
 import { attendanceV1 } from '@realname/proto';
 import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import type { AnalyticsQueries } from './analytics/analytics-queries';
@@ -535,7 +535,7 @@ describe('attendance knows who punched', () => {
     const dead: string[] = [];
     const reader = kafka.consumer({ groupId: uniqueName('who-dlq'), maxWaitTimeInMs: 100 });
     await reader.connect();
-    await reader.subscribe({ topic: topics.dlq.name, fromBeginning: true });
+    await subscribeFromBeginning(reader, [topics.dlq.name]);
     await reader.run({
       eachMessage: async ({ message }) => void dead.push(message.headers!['ce_id']!.toString()),
     });

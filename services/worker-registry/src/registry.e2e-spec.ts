@@ -5,7 +5,7 @@
  */
 import { Consumer } from 'kafkajs';
 import { fromKafkaRecord } from '@realname/contracts';
-import { createKafka } from '@realname/eventstore';
+import { createKafka, subscribeFromBeginning } from '@realname/eventstore';
 import { fakePerson, createRng } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import {
@@ -53,7 +53,7 @@ beforeAll(async () => {
   const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: 'registry-e2e' });
   consumer = kafka.consumer({ groupId: uniqueName('registry-e2e'), maxWaitTimeInMs: 100 });
   await consumer.connect();
-  await consumer.subscribe({ topic: `${run}.registry.projects.v1`, fromBeginning: true });
+  await subscribeFromBeginning(consumer, [`${run}.registry.projects.v1`]);
   await consumer.run({
     eachMessage: async ({ message }) => {
       const e = fromKafkaRecord(message.headers, message.value);
