@@ -28,7 +28,24 @@ export interface EventEnvelope<TType extends string = string, TData = unknown> {
   causationid: string;
   /** Administrative division code (GB/T 2260, six digits) the fact belongs to. */
   region: string;
+  /**
+   * Who caused the fact, for facts caused by an authenticated request: the token's subject, the role
+   * the request acted in and its scope (`city:330100`). Absent for facts a device or the platform
+   * itself caused (punches, integrity-platform sync). Extension attributes `actorsubject`,
+   * `actorrole`, `actorscope`.
+   */
+  actorsubject?: string;
+  actorrole?: string;
+  actorscope?: string;
   data: TData;
+}
+
+/** The actor of a write, as events carry it (see {@link EventEnvelope.actorsubject}). */
+export interface EventActor {
+  subject: string;
+  role: string;
+  /** `<kind>:<code>`, e.g. `city:330100`, `project:330106202401150001`. */
+  scope: string;
 }
 
 export const REGION_CODE = /^\d{6}$/;
@@ -74,5 +91,8 @@ export const envelopeSchema = z.object({
   correlationid: z.string().min(1),
   causationid: z.string().min(1),
   region: z.string().regex(REGION_CODE, 'must be a six-digit administrative division code'),
+  actorsubject: z.string().min(1).max(255).optional(),
+  actorrole: z.string().min(1).max(64).optional(),
+  actorscope: z.string().min(1).max(96).optional(),
   data: z.unknown(),
 });

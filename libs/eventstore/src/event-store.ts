@@ -73,6 +73,9 @@ export function rowToEvent(row: EventRow): StoredEvent {
     correlationid: m.correlationid,
     causationid: m.causationid,
     region: m.region,
+    ...(m.actorsubject
+      ? { actorsubject: m.actorsubject, actorrole: m.actorrole, actorscope: m.actorscope }
+      : {}),
     data: row.data,
     streamPosition: BigInt(row.stream_position),
     globalPosition: BigInt(row.global_position),
@@ -89,6 +92,9 @@ function metadataOf(e: EventEnvelope) {
     correlationid: e.correlationid,
     causationid: e.causationid,
     region: e.region,
+    ...(e.actorsubject
+      ? { actorsubject: e.actorsubject, actorrole: e.actorrole, actorscope: e.actorscope }
+      : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dataSchemaUri, envelopeSchema, EventEnvelope, newEventId } from '../envelope';
+import { dataSchemaUri, envelopeSchema, EventActor, EventEnvelope, newEventId } from '../envelope';
 import { ContractViolation, zodProblems } from '../errors';
 
 /** Turns the data of schema version `from` into version `from + 1`. */
@@ -44,6 +44,8 @@ export interface NewEventOptions {
   causationId?: string;
   time?: Date;
   id?: string;
+  /** Who caused the fact (an authenticated request's caller); absent for devices and the platform. */
+  actor?: EventActor;
 }
 
 /** Builds a validated envelope for a new event of the given definition. */
@@ -68,6 +70,9 @@ export function createEvent<TType extends string, TSchema extends z.ZodTypeAny>(
     correlationid: opts.correlationId ?? id,
     causationid: opts.causationId ?? opts.correlationId ?? id,
     region: opts.region,
+    ...(opts.actor
+      ? { actorsubject: opts.actor.subject, actorrole: opts.actor.role, actorscope: opts.actor.scope }
+      : {}),
     data: parsed.data,
   };
   const checked = envelopeSchema.safeParse(envelope);

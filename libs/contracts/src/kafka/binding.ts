@@ -24,9 +24,13 @@ const ATTRIBUTES = [
   'region',
 ] as const;
 
+/** Attributes only some events carry (the actor of a write). */
+const OPTIONAL_ATTRIBUTES = ['actorsubject', 'actorrole', 'actorscope'] as const;
+
 export function toKafkaRecord(event: EventEnvelope): KafkaRecord {
   const headers: Record<string, string> = { 'content-type': event.datacontenttype };
   for (const a of ATTRIBUTES) headers[`ce_${a}`] = String(event[a]);
+  for (const a of OPTIONAL_ATTRIBUTES) if (event[a] !== undefined) headers[`ce_${a}`] = String(event[a]);
   return { key: event.subject, value: Buffer.from(JSON.stringify(event.data)), headers };
 }
 
@@ -45,6 +49,10 @@ export function fromKafkaRecord(
   const attrs: Record<string, unknown> = {};
   for (const a of ATTRIBUTES) attrs[a] = h(`ce_${a}`);
   attrs.schemaversion = Number(attrs.schemaversion);
+  for (const a of OPTIONAL_ATTRIBUTES) {
+    const v = h(`ce_${a}`);
+    if (v !== '') attrs[a] = v;
+  }
   let data: unknown;
   try {
     data = value ? JSON.parse(value.toString('utf8')) : null;

@@ -43,6 +43,20 @@ export interface Caller {
   permissions: Permission[];
   /** The token's `exp`, seconds since the epoch. */
   expiresAt: number;
+  /**
+   * The role this request acts in: the first of the route's roles the caller holds (the guard sets
+   * it); recorded as the actor of the writes the request causes.
+   */
+  actingRole?: Role;
+}
+
+/** The actor of a write as events record it: subject, role acted in, scope `kind:code`. */
+export function actorOf(caller: Caller): { subject: string; role: string; scope: string } {
+  return {
+    subject: caller.subject,
+    role: caller.actingRole ?? caller.roles[0] ?? 'unknown',
+    scope: `${caller.scope.kind}:${caller.scope.code}`,
+  };
 }
 
 export function isRole(value: unknown): value is Role {

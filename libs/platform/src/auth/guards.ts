@@ -85,6 +85,11 @@ export function missingAccess(
   return undefined;
 }
 
+/** The caller with the role the route lets it act in (the first of the route's roles it holds). */
+function withActingRole(caller: Caller, roles: readonly Role[]): Caller {
+  return { ...caller, actingRole: roles.find((r) => caller.roles.includes(r)) ?? caller.roles[0] };
+}
+
 /**
  * OAuth 2.0 resource server guard for REST controllers and gRPC (`@GrpcMethod`) handlers alike:
  * validates the bearer token, checks the roles and permissions the route declares
@@ -147,7 +152,7 @@ export class ResourceServerGuard implements CanActivate {
       );
       throw new Problem('forbidden', 'Forbidden', HttpStatus.FORBIDDEN, missing);
     }
-    callers.set(req, caller);
+    callers.set(req, withActingRole(caller, roles));
     // From now on this token's requests count against its subject's rate limit, not the address's.
     rememberVerifiedToken(req.headers.authorization, caller.subject);
     return true;
@@ -187,7 +192,7 @@ export class ResourceServerGuard implements CanActivate {
     }
     const missing = missingAccess(caller, roles, permissions);
     if (missing) throw new RpcException({ code: status.PERMISSION_DENIED, message: missing });
-    callers.set(metadata, caller);
+    callers.set(metadata, withActingRole(caller, roles));
     return true;
   }
 }
