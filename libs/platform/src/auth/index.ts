@@ -4,3 +4,4 @@ export * from './claims';
 export * from './auth-config';
 export * from './token-verifier';
 export * from './guards';
+export * from './client-credentials';
