@@ -68,6 +68,20 @@ describe('event envelope', () => {
     expect(parseEvent(PunchRecorded, fromKafkaRecord(headers, record.value))).toEqual(e);
   });
 
+  it('carries the actor of a write through the Kafka binding; events without one stay without', () => {
+    const actor = { subject: 'f3a1c2', role: 'city-supervisor', scope: 'city:330100' };
+    const e = createEvent(PunchRecorded, punchData, { ...opts, actor });
+    expect([e.actorsubject, e.actorrole, e.actorscope]).toEqual(['f3a1c2', 'city-supervisor', 'city:330100']);
+    const record = toKafkaRecord(e);
+    expect(record.headers.ce_actorscope).toBe('city:330100');
+    expect(parseEvent(PunchRecorded, fromKafkaRecord(record.headers, record.value))).toEqual(e);
+    const plain = toKafkaRecord(createEvent(PunchRecorded, punchData, opts));
+    expect(Object.keys(plain.headers).filter((h) => h.startsWith('ce_actor'))).toEqual([]);
+    expect('actorsubject' in parseEvent(PunchRecorded, fromKafkaRecord(plain.headers, plain.value))).toBe(
+      false,
+    );
+  });
+
   it('refuses to read an event of another type', () => {
     const e = createEvent(PunchRecorded, punchData, opts);
     expect(() => parseEvent(AttendanceRecorded, e)).toThrow(
