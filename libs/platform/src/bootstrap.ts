@@ -149,6 +149,19 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
         .setTitle(def.openapi.title)
         .setDescription(def.openapi.description)
         .setVersion(def.openapi.version)
+        // Every operation needs an access token from the province's OpenID Connect provider
+        // (docs/access.md); routes that need none (health, metrics) are not in this document.
+        .addBearerAuth(
+          {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'An access token (JWT) of the OpenID Connect issuer the service trusts (OIDC_ISSUER_URL), with the platform audience; its roles and scope decide what the call may see and do.',
+          },
+          'bearer',
+        )
+        .addSecurityRequirements('bearer')
         .build(),
     );
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/v1/openapi.json' });

@@ -13,6 +13,8 @@ import {
   METRICS_REGISTRY,
   PlatformModule,
   postgresDependency,
+  ResourceServerModule,
+  resourceServerOptions,
   SERVICE_CONFIG,
   SERVICE_DECLARATION,
   ServiceComponent,
@@ -135,6 +137,8 @@ export class AttendanceModule {
           logger: shared.logger,
           registry: shared.registry,
         }),
+        // Every API is an OAuth 2.0 resource server; health and metrics (PlatformModule) stay public.
+        ResourceServerModule.forRoot(resourceServerOptions(config)),
       ],
       controllers: [PunchesController, AttendanceGrpcController],
       providers: [

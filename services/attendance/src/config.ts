@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
+import { authConfig, env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
 
 export const AttendanceConfigSchema = z.object({
   ATTENDANCE_HTTP_HOST: z.string().default('127.0.0.1'),
@@ -10,6 +10,8 @@ export const AttendanceConfigSchema = z.object({
     .default('127.0.0.1:9082'),
   ...serviceBaseConfig('attendance'),
   ...transportSecurityConfig(),
+  /** OAuth 2.0 resource server: OIDC_ISSUER_URL and OIDC_AUDIENCE are required (docs/access.md). */
+  ...authConfig(),
   KAFKA_GROUP_ID: z.string().min(1).default('attendance'),
   /** A crashed replica's partitions move to the others after this long (the broker allows 6000-300000). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),

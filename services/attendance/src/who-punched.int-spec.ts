@@ -16,6 +16,7 @@ import {
   WorkerExited,
 } from '@realname/contracts';
 import { createKafka, Database, EventStore, migrate, subscribeFromBeginning } from '@realname/eventstore';
+import type { Caller, CallerScope } from '@realname/platform';
 import { attendanceV1 } from '@realname/proto';
 import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import type { AnalyticsQueries } from './analytics/analytics-queries';
@@ -28,7 +29,7 @@ import { attendanceMigrations } from './migrations';
 import { PunchResolver } from './punches/punch-resolver';
 import { RecordPunchHandler } from './punches/record-punch.handler';
 import { personDayStreamId } from './punches/person-day';
-import { PunchQueries, PunchView } from './punches/punch-queries';
+import { ProjectNotFound, PunchQueries, PunchView } from './punches/punch-queries';
 
 jest.setTimeout(120_000);
 
@@ -38,6 +39,15 @@ const prefix = `${run}.`;
 const groupId = `attendance-${run}`;
 const projectId = `3301${run.replace(/[^a-z0-9]/gi, '')}`;
 const region = '330106';
+/** The scope the reads of this test run in (the project's county), and a caller with it for the controllers. */
+const XIHU: CallerScope = { kind: 'county', code: region };
+const caller: Caller = {
+  subject: 'test',
+  roles: ['county-supervisor'],
+  scope: XIHU,
+  permissions: [],
+  expiresAt: 0,
+};
 
 let db: Database;
 let kafka: Kafka;
@@ -175,7 +185,7 @@ async function punchView(punchEventId: string, ready: (v?: PunchView) => boolean
         [punchEventId],
       );
       if (!row) return undefined;
-      const page = await queries.listPunches({ projectId, day: row.day, pageSize: 1000 });
+      const page = await queries.listPunches({ projectId, day: row.day, pageSize: 1000 }, XIHU);
       const view = page.punches.find((p) => p.eventId === punchEventId);
       return ready(view) && view;
     },
@@ -235,7 +245,7 @@ describe('attendance knows who punched', () => {
 
     // The same through gRPC, and the resolution filter of both APIs.
     const grpc = new AttendanceGrpcController(queries);
-    const resolved = await grpc.listPunches({
+    const resolved = await grpc.listPunchesIn(XIHU, {
       projectId,
       day: '2026-11-20',
       pageSize: 100,
@@ -255,9 +265,9 @@ describe('attendance knows who punched', () => {
       }),
     ]);
     const rest = new PunchesController(queries, undefined as unknown as AnalyticsQueries);
-    const unresolvedOnly = await rest.list(projectId, '2026-11-20', undefined, 'unresolved');
+    const unresolvedOnly = await rest.list(caller, projectId, '2026-11-20', undefined, 'unresolved');
     expect(unresolvedOnly.punches.map((p) => p.eventId)).not.toContain(byPerson.eventId);
-    await expect(rest.list(projectId, '2026-11-20', undefined, 'maybe')).rejects.toMatchObject({
+    await expect(rest.list(caller, projectId, '2026-11-20', undefined, 'maybe')).rejects.toMatchObject({
       status: 400,
     });
     expect(await metric('attendance_punches_total', { resolution: 'resolved', reason: '' })).toBe(2);
@@ -352,7 +362,7 @@ describe('attendance knows who punched', () => {
 
   it('keeps a resolved punch resolved for the days before a later exit', async () => {
     await registryAndWait(exited(1, '2026-11-25'));
-    const page = await queries.listPunches({ projectId, day: '2026-11-20', personId: '1' });
+    const page = await queries.listPunches({ projectId, day: '2026-11-20', personId: '1' }, XIHU);
     expect(page.punches[0]).toMatchObject(WORKER_1);
   });
 
@@ -379,7 +389,7 @@ describe('attendance knows who punched', () => {
 
   it('lists the unresolved punches of a range with the count per reason', async () => {
     const rest = new PunchesController(queries, undefined as unknown as AnalyticsQueries);
-    const r = await rest.unresolved(projectId, '2026-11-01', '2026-11-30');
+    const r = await rest.unresolved(caller, projectId, '2026-11-01', '2026-11-30');
     expect(r.reasons).toEqual({
       'unknown-person': 1,
       'not-entered': 2,
@@ -393,13 +403,59 @@ describe('attendance knows who punched', () => {
       ['9999', '2026-11-20', 'unknown-person'],
       ['2', '2026-11-20', 'not-entered'],
     ]);
-    const exitedOnly = await rest.unresolved(projectId, '2026-11-01', '2026-11-30', 'exited');
+    const exitedOnly = await rest.unresolved(caller, projectId, '2026-11-01', '2026-11-30', 'exited');
     expect(exitedOnly.punches).toHaveLength(1);
     expect(exitedOnly.reasons.exited).toBe(1);
-    await expect(rest.unresolved(projectId, '2026-11-30', '2026-11-01')).rejects.toMatchObject({
+    await expect(rest.unresolved(caller, projectId, '2026-11-30', '2026-11-01')).rejects.toMatchObject({
       status: 400,
     });
     expect(await metric('attendance_unresolved_punches', { reason: 'not-entered' })).toBe(2);
+  });
+
+  it('answers within the caller scope only, in the queries: region, project, enterprise (by its enrolments)', async () => {
+    const range = { projectId, from: '2026-11-01', to: '2026-11-30' };
+    const counts = { projectId, fromDay: '2026-11-01', toDay: '2026-11-30' };
+    const all = await queries.unresolvedPunches(range, XIHU);
+    expect(all.totalCount).toBe(4);
+    // Hangzhou covers Xihu; the project manager of this project sees it all as well.
+    for (const scope of [
+      { kind: 'city', code: '330100' },
+      { kind: 'project', code: projectId },
+    ] as const) {
+      expect((await queries.unresolvedPunches(range, scope)).totalCount).toBe(4);
+      expect(await queries.countPerDay(counts, scope)).toEqual(await queries.countPerDay(counts, XIHU));
+    }
+    // Ningbo, another county, another project, another enterprise: not found, like an unknown project.
+    for (const scope of [
+      { kind: 'city', code: '330200' },
+      { kind: 'county', code: '330108' },
+      { kind: 'project', code: `${projectId}X` },
+      { kind: 'enterprise', code: '91330106MA2H4K7N15' },
+    ] as const) {
+      await expect(queries.unresolvedPunches(range, scope)).rejects.toBeInstanceOf(ProjectNotFound);
+      await expect(queries.countPerDay(counts, scope)).rejects.toBeInstanceOf(ProjectNotFound);
+      await expect(queries.listPunches({ projectId, day: '2026-11-20' }, scope)).rejects.toBeInstanceOf(
+        ProjectNotFound,
+      );
+    }
+    await expect(
+      queries.listPunches({ projectId: `${projectId}-unknown`, day: '2026-11-20' }, XIHU),
+    ).rejects.toBeInstanceOf(ProjectNotFound);
+    // The unit the workers were enrolled through sees their punches (resolved or matched), not a stranger's.
+    const unit = { kind: 'enterprise', code: '91330106ma2xxxxxx1' } as const;
+    const ofUnit = await queries.unresolvedPunches(range, unit);
+    expect(ofUnit.punches.map((p) => p.unresolvedReason).sort()).toEqual([
+      'exited',
+      'not-entered',
+      'not-entered',
+    ]);
+    expect(ofUnit.reasons['unknown-person']).toBe(0);
+    const day = await queries.listPunches({ projectId, day: '2026-11-20', pageSize: 1000 }, unit);
+    const everything = await queries.listPunches({ projectId, day: '2026-11-20', pageSize: 1000 }, XIHU);
+    expect(day.punches.every((p) => p.enrolmentId !== null)).toBe(true);
+    expect(day.totalCount).toBe(everything.punches.filter((p) => p.enrolmentId !== null).length);
+    const unitCounts = await queries.countPerDay(counts, unit);
+    expect(unitCounts.find((d) => d.day === '2026-11-20')?.punches).toBe(day.totalCount);
   });
 
   it('misses no punch recorded while the enrolment that resolves it arrives', async () => {

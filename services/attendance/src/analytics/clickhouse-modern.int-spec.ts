@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'chdb';
+import type { CallerScope } from '@realname/platform';
+import { ScopeNotServed } from '../punches/punch-queries';
 import {
   projectDailySql,
   ProjectDailyRow,
+  projectVisibleSql,
   RegionDailyRow,
   regionDailySql,
   toDayCounts,
@@ -158,10 +161,14 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
 
     // The exact SQL text AnalyticsQueries sends, read back through the same row mapping. UInt64 counts come
     // back as JSON numbers here (25.8+ default) where 18.16 quotes them: the mapping takes both.
-    const projectDaily = (projectId: string, from: string, to: string) =>
-      toDayCounts(rows<ProjectDailyRow>(projectDailySql(database, projectId, from, to)));
-    const regionDaily = (prefix: string, from: string, to: string) =>
-      toRegionDays(rows<RegionDailyRow>(regionDailySql(database, prefix, from, to)));
+    const zhejiang: CallerScope = { kind: 'province', code: '330000' };
+    const guangdong: CallerScope = { kind: 'province', code: '440000' };
+    const projectDaily = (projectId: string, from: string, to: string, scope = zhejiang) =>
+      toDayCounts(rows<ProjectDailyRow>(projectDailySql(database, projectId, from, to, scope)));
+    const regionDaily = (prefix: string, from: string, to: string, scope = zhejiang) =>
+      toRegionDays(rows<RegionDailyRow>(regionDailySql(database, prefix, from, to, scope)));
+    const visible = (projectId: string, scope: CallerScope) =>
+      Number(rows<{ n: string | number }>(projectVisibleSql(database, projectId, scope))[0].n);
 
     expect(projectDaily('P1', '2026-11-01', '2026-11-30')).toEqual([
       { day: '2026-11-20', punches: 4, persons: 3 },
@@ -182,15 +189,38 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
       { region: '330106', day: '2026-11-21', punches: 2, projects: 1 },
       { region: '330108', day: '2026-11-20', punches: 1, projects: 1 },
     ]);
-    expect(regionDaily('44', '2026-11-01', '2026-11-30')).toEqual([
+    expect(regionDaily('44', '2026-11-01', '2026-11-30', guangdong)).toEqual([
       { region: '440305', day: '2026-11-20', punches: 1, projects: 1 },
     ]);
-    expect(regionDaily('', '2026-11-20', '2026-11-20').map((r) => r.region)).toEqual([
-      '330106',
-      '330108',
-      '440305',
-    ]);
+    expect(regionDaily('', '2026-11-20', '2026-11-20').map((r) => r.region)).toEqual(['330106', '330108']);
     expect(regionDaily('5', '2026-11-01', '2026-11-30')).toEqual([]);
+
+    // The caller's scope, in the same SQL: a prefix outside it gives no rows; a county sees itself only;
+    // a project scope its project's rows; an enterprise scope is refused (no credit code in ClickHouse).
+    expect(regionDaily('44', '2026-11-01', '2026-11-30')).toEqual([]);
+    expect(regionDaily('', '2026-11-20', '2026-11-20', guangdong).map((r) => r.region)).toEqual(['440305']);
+    expect(
+      regionDaily('3301', '2026-11-20', '2026-11-21', { kind: 'county', code: '330108' }).map(
+        (r) => r.region,
+      ),
+    ).toEqual(['330108']);
+    expect(regionDaily('', '2026-11-20', '2026-11-20', { kind: 'project', code: 'P2' })).toEqual([
+      { region: '330106', day: '2026-11-20', punches: 1, projects: 1 },
+    ]);
+    expect(projectDaily('P3', '2026-11-01', '2026-11-30')).toEqual([]);
+    expect(projectDaily('P1', '2026-11-20', '2026-11-20', { kind: 'county', code: '330108' })).toEqual([
+      { day: '2026-11-20', punches: 1, persons: 1 },
+    ]);
+    expect(visible('P1', zhejiang)).toBe(1);
+    expect(visible('P3', zhejiang)).toBe(0);
+    expect(visible('P3', guangdong)).toBe(1);
+    expect(visible('P9', zhejiang)).toBe(0);
+    expect(() =>
+      regionDailySql(database, '', '2026-11-20', '2026-11-20', {
+        kind: 'enterprise',
+        code: '91330106MA2H4K7N15',
+      }),
+    ).toThrow(ScopeNotServed);
 
     // The materialized view fed the summing table on every insert, the duplicate included (as 0002 documents).
     expect(

@@ -1,11 +1,15 @@
 import { ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { AttendanceRecorded, createEvent } from '@realname/contracts';
 import { Database, EventStore, migrate, NO_STREAM } from '@realname/eventstore';
+import type { CallerScope } from '@realname/platform';
 import { eventually, testInfrastructure, uniqueName } from '@realname/testing';
 import { attendanceMigrations } from '../migrations';
+import { ProjectNotFound } from '../punches/punch-queries';
 import { AnalyticsQueries } from './analytics-queries';
 import { applyClickHouseMigrations, connectClickHouse, migrateClickHouse } from './clickhouse';
 import { ClickHouseSink } from './clickhouse-sink';
+
+const HANGZHOU: CallerScope = { kind: 'city', code: '330100' };
 
 describe('ClickHouse sink against the real ClickHouse', () => {
   const schema = uniqueName('att_sink');
@@ -131,14 +135,24 @@ describe('ClickHouse sink against the real ClickHouse', () => {
     );
 
     const analytics = new AnalyticsQueries(client, database);
-    expect(await analytics.projectDaily('P1', '2026-11-01', '2026-11-30')).toEqual([
+    expect(await analytics.projectDaily('P1', '2026-11-01', '2026-11-30', HANGZHOU)).toEqual([
       { day: '2026-11-20', punches: 700, persons: 7 },
       { day: '2026-11-21', punches: 500, persons: 7 },
     ]);
-    const regions = await analytics.regionDaily('3301', '2026-11-20', '2026-11-20');
+    const regions = await analytics.regionDaily('3301', '2026-11-20', '2026-11-20', HANGZHOU);
     expect(regions.map((r) => r.region)).toEqual(['330106', '330108']);
     expect(regions.reduce((a, r) => a + r.punches, 0)).toBe(700);
-    expect(await analytics.regionDaily('44', '2026-11-20', '2026-11-21')).toEqual([]);
+    expect(await analytics.regionDaily('44', '2026-11-20', '2026-11-21', HANGZHOU)).toEqual([]);
+    // Scope on ClickHouse 18.16 too: Ningbo does not find P1; a project manager of P1 does.
+    await expect(
+      analytics.projectDaily('P1', '2026-11-01', '2026-11-30', { kind: 'city', code: '330200' }),
+    ).rejects.toBeInstanceOf(ProjectNotFound);
+    expect(
+      await analytics.regionDaily('', '2026-11-20', '2026-11-20', { kind: 'city', code: '330200' }),
+    ).toEqual([]);
+    expect(
+      await analytics.projectDaily('P1', '2026-11-21', '2026-11-21', { kind: 'project', code: 'P1' }),
+    ).toEqual([{ day: '2026-11-21', punches: 500, persons: 7 }]);
   });
 
   it('writes the resolution of each punch; a stored v1 event reads as recorded before resolution', async () => {
@@ -224,10 +238,12 @@ describe('ClickHouse sink against the real ClickHouse', () => {
 
   it('refuses a query with a bad date and names the field', async () => {
     const analytics = new AnalyticsQueries(client, database);
-    await expect(analytics.projectDaily('P1', '2026-11-01', '30.11.2026')).rejects.toMatchObject({
+    await expect(analytics.projectDaily('P1', '2026-11-01', '30.11.2026', HANGZHOU)).rejects.toMatchObject({
       field: 'to',
     });
-    await expect(analytics.regionDaily("33' OR 1=1 --", '2026-11-01', '2026-11-02')).rejects.toMatchObject({
+    await expect(
+      analytics.regionDaily("33' OR 1=1 --", '2026-11-01', '2026-11-02', HANGZHOU),
+    ).rejects.toMatchObject({
       field: 'region',
     });
   });

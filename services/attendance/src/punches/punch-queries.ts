@@ -1,5 +1,6 @@
 import { ResolutionStatus, UnresolvedReason } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
+import { CallerScope, regionPrefix } from '@realname/platform';
 
 export interface PunchView {
   eventId: string;
@@ -56,6 +57,25 @@ export class InvalidQuery extends Error {
   }
 }
 
+/**
+ * The project is not one the caller's scope covers, or attendance knows nothing of it: one answer for
+ * both (404 / NOT_FOUND), so a caller cannot tell a project outside its scope from one that does not exist.
+ */
+export class ProjectNotFound extends Error {
+  constructor(readonly projectId: string) {
+    super(`no attendance of project ${projectId} within your scope`);
+    this.name = 'ProjectNotFound';
+  }
+}
+
+/** The question cannot be answered for this kind of scope (the data lacks the field the scope is about). */
+export class ScopeNotServed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScopeNotServed';
+  }
+}
+
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_RANGE_DAYS = 366;
 
@@ -92,6 +112,21 @@ const PUNCH_COLUMNS = `punch_event_id, project_id, person_id, to_char(day, 'YYYY
 
 type Row = Record<string, string | Date | null>;
 
+/**
+ * The SQL condition (over one parameter, `$n`) that keeps the punches (`punches` columns, unqualified)
+ * of a scope: a region scope by the punch's region, a project scope by its project, an enterprise scope
+ * by the unit (credit code) of the enrolment the punch resolved or matched to.
+ */
+export function punchScopeSql(schema: string, scope: CallerScope, n: number): { sql: string; param: string } {
+  const prefix = regionPrefix(scope);
+  if (prefix !== undefined) return { sql: `region LIKE $${n}`, param: prefix };
+  if (scope.kind === 'project') return { sql: `project_id = $${n}`, param: scope.code };
+  return {
+    sql: `enrolment_id IN (SELECT enrolment_id FROM ${schema}.enrolments WHERE upper(credit_code) = $${n})`,
+    param: scope.code.toUpperCase(),
+  };
+}
+
 /** Reads of the attendance read model in PostgreSQL, shared by REST and gRPC. */
 export class PunchQueries {
   constructor(
@@ -99,32 +134,41 @@ export class PunchQueries {
     private readonly schema: string,
   ) {}
 
-  async listPunches(q: {
-    projectId: string;
-    day: string;
-    personId?: string;
-    resolution?: string;
-    pageSize?: number;
-    pageToken?: string;
-  }): Promise<PunchPage> {
+  /** The punches of a project in the caller's scope on one day; a project outside it is not found. */
+  async listPunches(
+    q: {
+      projectId: string;
+      day: string;
+      personId?: string;
+      resolution?: string;
+      pageSize?: number;
+      pageToken?: string;
+    },
+    scope: CallerScope,
+  ): Promise<PunchPage> {
     if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
     checkDay('day', q.day);
     const resolution = checkResolution('resolution', q.resolution) ?? null;
-    // $1 project, $2 day, $3 person or null, $4 resolution or null.
+    await this.requireProject(q.projectId, scope);
+    const inScope = punchScopeSql(this.schema, scope, 5);
+    // $1 project, $2 day, $3 person or null, $4 resolution or null, $5 scope.
     const where = `project_id = $1 AND day = $2 AND ($3::text IS NULL OR person_id = $3)
-      AND ($4::text IS NULL OR resolution_status = $4)`;
-    return this.page(where, [q.projectId, q.day, q.personId || null, resolution], q);
+      AND ($4::text IS NULL OR resolution_status = $4) AND ${inScope.sql}`;
+    return this.page(where, [q.projectId, q.day, q.personId || null, resolution, inScope.param], q);
   }
 
   /** Unresolved punches of a project over a range of days, with how many there are for each reason. */
-  async unresolvedPunches(q: {
-    projectId: string;
-    from: string;
-    to: string;
-    reason?: string;
-    pageSize?: number;
-    pageToken?: string;
-  }): Promise<UnresolvedPunchPage> {
+  async unresolvedPunches(
+    q: {
+      projectId: string;
+      from: string;
+      to: string;
+      reason?: string;
+      pageSize?: number;
+      pageToken?: string;
+    },
+    scope: CallerScope,
+  ): Promise<UnresolvedPunchPage> {
     if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
     const { from, to } = checkRange(q.from, q.to);
     let reason: UnresolvedReason | null = null;
@@ -134,15 +178,19 @@ export class PunchQueries {
         throw new InvalidQuery('reason', `reason must be one of ${UnresolvedReason.options.join(', ')}`);
       reason = parsed.data;
     }
-    // $1 project, $2 from, $3 to, $4 reason or null.
+    await this.requireProject(q.projectId, scope);
+    const inScope = punchScopeSql(this.schema, scope, 5);
+    // $1 project, $2 from, $3 to, $4 reason or null, $5 scope.
     const where = `project_id = $1 AND day BETWEEN $2::date AND $3::date AND resolution_status = 'unresolved'
-      AND ($4::text IS NULL OR unresolved_reason = $4)`;
-    const page = await this.page(where, [q.projectId, from, to, reason], q);
+      AND ($4::text IS NULL OR unresolved_reason = $4) AND ${inScope.sql}`;
+    const page = await this.page(where, [q.projectId, from, to, reason, inScope.param], q);
+    const countScope = punchScopeSql(this.schema, scope, 4);
     const counts = await this.db.query<{ reason: string; n: string }>(
       `SELECT unresolved_reason AS reason, count(*)::text AS n FROM ${this.schema}.punches
        WHERE project_id = $1 AND day BETWEEN $2::date AND $3::date AND resolution_status = 'unresolved'
+         AND ${countScope.sql}
        GROUP BY unresolved_reason`,
-      [q.projectId, from, to],
+      [q.projectId, from, to, countScope.param],
     );
     const reasons = Object.fromEntries(UnresolvedReason.options.map((r) => [r, 0])) as Record<
       UnresolvedReason,
@@ -152,22 +200,64 @@ export class PunchQueries {
     return { ...page, reasons };
   }
 
-  async countPerDay(q: { projectId: string; fromDay: string; toDay: string }): Promise<DayCount[]> {
+  async countPerDay(
+    q: { projectId: string; fromDay: string; toDay: string },
+    scope: CallerScope,
+  ): Promise<DayCount[]> {
     if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
     checkDay('from', q.fromDay);
     checkDay('to', q.toDay);
     if (q.fromDay > q.toDay) throw new InvalidQuery('from', 'from must not be after to');
+    await this.requireProject(q.projectId, scope);
+    const inScope = punchScopeSql(this.schema, scope, 4);
+    // person_days knows neither region nor unit: a region or project scope covers the whole (visible)
+    // project, an enterprise only its own workers' punches, so those are counted from the punches.
     const rows = await this.db.query<{ day: string; punches: string; persons: string }>(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(punches)::text AS punches, count(*)::text AS persons
-       FROM ${this.schema}.person_days
-       WHERE project_id = $1 AND day BETWEEN $2 AND $3
-       GROUP BY day ORDER BY day`,
-      [q.projectId, q.fromDay, q.toDay],
+      scope.kind === 'enterprise'
+        ? `SELECT to_char(day, 'YYYY-MM-DD') AS day, count(*)::text AS punches,
+             count(DISTINCT person_id)::text AS persons
+           FROM ${this.schema}.punches
+           WHERE project_id = $1 AND day BETWEEN $2 AND $3 AND ${inScope.sql}
+           GROUP BY day ORDER BY day`
+        : `SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(punches)::text AS punches, count(*)::text AS persons
+           FROM ${this.schema}.person_days
+           WHERE project_id = $1 AND day BETWEEN $2 AND $3
+             AND EXISTS (SELECT 1 FROM ${this.schema}.punches WHERE project_id = $1 AND ${inScope.sql})
+           GROUP BY day ORDER BY day`,
+      [q.projectId, q.fromDay, q.toDay, inScope.param],
     );
     return rows.map((r) => ({ day: r.day, punches: Number(r.punches), persons: Number(r.persons) }));
   }
 
-  /** One page of punches matching `where` (over four parameters), oldest first, with the total. */
+  /**
+   * Throws {@link ProjectNotFound} unless the scope covers the project: a region scope when the project
+   * has a punch in that region, a project scope when it is that project, an enterprise scope when one of
+   * the project's enrolments is through that enterprise. A project attendance holds nothing of is not
+   * found either (the same answer), except for its own project manager.
+   */
+  private async requireProject(projectId: string, scope: CallerScope): Promise<void> {
+    let visible: boolean;
+    if (scope.kind === 'project') {
+      visible = projectId === scope.code;
+    } else if (scope.kind === 'enterprise') {
+      const [row] = await this.db.query<{ visible: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM ${this.schema}.enrolments
+           WHERE project_id = $1 AND upper(credit_code) = $2) AS visible`,
+        [projectId, scope.code.toUpperCase()],
+      );
+      visible = row.visible;
+    } else {
+      const inScope = punchScopeSql(this.schema, scope, 2);
+      const [row] = await this.db.query<{ visible: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM ${this.schema}.punches WHERE project_id = $1 AND ${inScope.sql}) AS visible`,
+        [projectId, inScope.param],
+      );
+      visible = row.visible;
+    }
+    if (!visible) throw new ProjectNotFound(projectId);
+  }
+
+  /** One page of punches matching `where` (over five parameters), oldest first, with the total. */
   private async page(
     where: string,
     params: unknown[],
@@ -190,9 +280,9 @@ export class PunchQueries {
       `SELECT ${PUNCH_COLUMNS}
        FROM ${this.schema}.punches
        WHERE ${where}
-         AND ($5::timestamptz IS NULL OR (punched_at, punch_event_id) > ($5::timestamptz, $6::uuid))
+         AND ($6::timestamptz IS NULL OR (punched_at, punch_event_id) > ($6::timestamptz, $7::uuid))
        ORDER BY punched_at, punch_event_id
-       LIMIT $7`,
+       LIMIT $8`,
       [...params, after?.t ?? null, after?.id ?? null, pageSize + 1],
     );
     const [{ n }] = await this.db.query<{ n: string }>(

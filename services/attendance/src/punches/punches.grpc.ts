@@ -1,6 +1,9 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { callerOf, CallerScope, RequireRoles, ResourceServerGuard } from '@realname/platform';
 import { attendanceV1 } from '@realname/proto';
 import { PunchQueries, PunchView } from './punch-queries';
+import { PUNCH_READERS } from './punches.rest';
 import { grpcQuery } from './query-errors';
 
 const DIRECTIONS: Record<PunchView['direction'], attendanceV1.Direction> = {
@@ -45,22 +48,49 @@ export function toGrpcPunch(p: PunchView): attendanceV1.Punch {
   };
 }
 
-/** realname.attendance.v1.AttendanceService over gRPC; same answers as the REST API. */
+/**
+ * realname.attendance.v1.AttendanceService over gRPC; same answers, roles and scope as the REST API.
+ * The RPCs take the caller from the metadata the guard checked and answer through `...In(scope, req)`.
+ */
 @Controller()
+@UseGuards(ResourceServerGuard)
 @attendanceV1.AttendanceServiceControllerMethods()
 export class AttendanceGrpcController implements attendanceV1.AttendanceServiceController {
   constructor(private readonly punches: PunchQueries) {}
 
-  async listPunches(req: attendanceV1.ListPunchesRequest): Promise<attendanceV1.ListPunchesResponse> {
+  @RequireRoles(...PUNCH_READERS)
+  listPunches(
+    req: attendanceV1.ListPunchesRequest,
+    metadata?: Metadata,
+  ): Promise<attendanceV1.ListPunchesResponse> {
+    return this.listPunchesIn(callerOf(metadata!).scope, req);
+  }
+
+  @RequireRoles(...PUNCH_READERS)
+  countPunchesPerDay(
+    req: attendanceV1.CountPunchesPerDayRequest,
+    metadata?: Metadata,
+  ): Promise<attendanceV1.CountPunchesPerDayResponse> {
+    return this.countPunchesPerDayIn(callerOf(metadata!).scope, req);
+  }
+
+  /** ListPunches within a scope (not an RPC itself: the RPC's scope is the token's). */
+  async listPunchesIn(
+    scope: CallerScope,
+    req: attendanceV1.ListPunchesRequest,
+  ): Promise<attendanceV1.ListPunchesResponse> {
     const page = await grpcQuery(() =>
-      this.punches.listPunches({
-        projectId: req.projectId,
-        day: req.day,
-        personId: req.personId,
-        resolution: resolutionFilter(req.resolution),
-        pageSize: req.pageSize,
-        pageToken: req.pageToken,
-      }),
+      this.punches.listPunches(
+        {
+          projectId: req.projectId,
+          day: req.day,
+          personId: req.personId,
+          resolution: resolutionFilter(req.resolution),
+          pageSize: req.pageSize,
+          pageToken: req.pageToken,
+        },
+        scope,
+      ),
     );
     return {
       punches: page.punches.map(toGrpcPunch),
@@ -69,11 +99,13 @@ export class AttendanceGrpcController implements attendanceV1.AttendanceServiceC
     };
   }
 
-  async countPunchesPerDay(
+  /** CountPunchesPerDay within a scope (not an RPC itself). */
+  async countPunchesPerDayIn(
+    scope: CallerScope,
     req: attendanceV1.CountPunchesPerDayRequest,
   ): Promise<attendanceV1.CountPunchesPerDayResponse> {
     const days = await grpcQuery(() =>
-      this.punches.countPerDay({ projectId: req.projectId, fromDay: req.fromDay, toDay: req.toDay }),
+      this.punches.countPerDay({ projectId: req.projectId, fromDay: req.fromDay, toDay: req.toDay }, scope),
     );
     return {
       days: days.map((d) => ({ day: d.day, punches: String(d.punches), persons: String(d.persons) })),

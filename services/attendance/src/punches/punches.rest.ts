@@ -1,11 +1,33 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Caller, CurrentCaller, RequireRoles, ResourceServerGuard, Role } from '@realname/platform';
 import { AnalyticsQueries } from '../analytics/analytics-queries';
 import { PunchQueries } from './punch-queries';
 import { restQuery } from './query-errors';
 
+/** Who may read punches (with names and masked ID numbers) of the projects in their scope. */
+export const PUNCH_READERS: Role[] = [
+  'province-supervisor',
+  'city-supervisor',
+  'county-supervisor',
+  'project-manager',
+  'enterprise-user',
+  'municipal-integrator',
+];
+/** Who may read the analytics (kept by region and project: no enterprise scope). */
+export const ANALYTICS_READERS: Role[] = [
+  'province-supervisor',
+  'city-supervisor',
+  'county-supervisor',
+  'project-manager',
+  'municipal-integrator',
+];
+
+/** Every answer is limited to the caller's scope by the queries; the scope comes from the token only. */
 @ApiTags('punches')
+@ApiBearerAuth()
 @Controller('api/v1')
+@UseGuards(ResourceServerGuard)
 export class PunchesController {
   constructor(
     private readonly punches: PunchQueries,
@@ -24,7 +46,9 @@ export class PunchesController {
   })
   @ApiQuery({ name: 'pageSize', required: false, description: '1-1000, default 100' })
   @ApiQuery({ name: 'pageToken', required: false })
+  @RequireRoles(...PUNCH_READERS)
   list(
+    @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
     @Query('day') day: string,
     @Query('personId') personId?: string,
@@ -33,14 +57,10 @@ export class PunchesController {
     @Query('pageToken') pageToken?: string,
   ) {
     return restQuery(() =>
-      this.punches.listPunches({
-        projectId,
-        day,
-        personId,
-        resolution,
-        pageSize: Number(pageSize) || undefined,
-        pageToken,
-      }),
+      this.punches.listPunches(
+        { projectId, day, personId, resolution, pageSize: Number(pageSize) || undefined, pageToken },
+        caller.scope,
+      ),
     );
   }
 
@@ -60,7 +80,9 @@ export class PunchesController {
   })
   @ApiQuery({ name: 'pageSize', required: false, description: '1-1000, default 100' })
   @ApiQuery({ name: 'pageToken', required: false })
+  @RequireRoles(...PUNCH_READERS)
   unresolved(
+    @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
     @Query('from') from: string,
     @Query('to') to: string,
@@ -69,14 +91,10 @@ export class PunchesController {
     @Query('pageToken') pageToken?: string,
   ) {
     return restQuery(() =>
-      this.punches.unresolvedPunches({
-        projectId,
-        from,
-        to,
-        reason,
-        pageSize: Number(pageSize) || undefined,
-        pageToken,
-      }),
+      this.punches.unresolvedPunches(
+        { projectId, from, to, reason, pageSize: Number(pageSize) || undefined, pageToken },
+        caller.scope,
+      ),
     );
   }
 
@@ -84,32 +102,50 @@ export class PunchesController {
   @ApiOperation({ summary: 'Punches and distinct persons per local day (from the PostgreSQL read model)' })
   @ApiQuery({ name: 'from', required: true, example: '2026-11-01' })
   @ApiQuery({ name: 'to', required: true, example: '2026-11-30' })
-  async counts(@Param('projectId') projectId: string, @Query('from') from: string, @Query('to') to: string) {
-    return { days: await restQuery(() => this.punches.countPerDay({ projectId, fromDay: from, toDay: to })) };
+  @RequireRoles(...PUNCH_READERS)
+  async counts(
+    @CurrentCaller() caller: Caller,
+    @Param('projectId') projectId: string,
+    @Query('from') from: string,
+    @Query('to') to: string,
+  ) {
+    return {
+      days: await restQuery(() =>
+        this.punches.countPerDay({ projectId, fromDay: from, toDay: to }, caller.scope),
+      ),
+    };
   }
 
   @Get('analytics/projects/:projectId/daily')
   @ApiOperation({ summary: 'Punches and distinct persons per day of a project (from ClickHouse)' })
   @ApiQuery({ name: 'from', required: true })
   @ApiQuery({ name: 'to', required: true })
+  @RequireRoles(...ANALYTICS_READERS)
   async projectDaily(
+    @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
     @Query('from') from: string,
     @Query('to') to: string,
   ) {
-    return { days: await restQuery(() => this.analytics.projectDaily(projectId, from, to)) };
+    return { days: await restQuery(() => this.analytics.projectDaily(projectId, from, to, caller.scope)) };
   }
 
   @Get('analytics/regions/daily')
-  @ApiOperation({ summary: 'Punches per region and day (from ClickHouse); region is a division-code prefix' })
+  @ApiOperation({
+    summary:
+      'Punches per region and day (from ClickHouse) within your scope; region is a division-code prefix ' +
+      '(one outside your scope gives no rows)',
+  })
   @ApiQuery({ name: 'region', required: false, example: '33' })
   @ApiQuery({ name: 'from', required: true })
   @ApiQuery({ name: 'to', required: true })
+  @RequireRoles(...ANALYTICS_READERS)
   async regionDaily(
+    @CurrentCaller() caller: Caller,
     @Query('region') region: string | undefined,
     @Query('from') from: string,
     @Query('to') to: string,
   ) {
-    return { rows: await restQuery(() => this.analytics.regionDaily(region ?? '', from, to)) };
+    return { rows: await restQuery(() => this.analytics.regionDaily(region ?? '', from, to, caller.scope)) };
   }
 }
