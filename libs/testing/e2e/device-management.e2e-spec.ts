@@ -1,7 +1,8 @@
 /**
  * Device management through the gateway's admin API, with the registry and Kafka really running:
  * registration per family (what each must give, the path token returned once, serial clashes), a device
- * registered after workers entered gets them with their faces, photos only for authorised callers,
+ * registered after workers entered gets them with their faces (fetched from the registry with the
+ * gateway's own access token), the photos API only for supervisors and only for photos devices took,
  * disabling, online/offline with events on device.status.v1 and clock skew, backfill requests, metrics,
  * credential rotation (shown once, the old one refused at once, never in a reply or a log) and refused
  * requests (counted by device and reason, a capped sample per device).
@@ -105,10 +106,10 @@ it('registers each family with what identifies it, returns a generated token onc
   expect(badFilter.json.errors[0].field).toBe('family');
 });
 
-it('gives a device registered after workers entered everyone on site, with their faces; photos need the admin token', async () => {
+it('gives a device registered after workers entered everyone on site, with their faces; the photos API serves no faces', async () => {
   const workers = await site.enterWorkers(2);
   // The gateway learns about the entries from Kafka; the first device of the project gets them then.
-  await site.registerDevice({ deviceId: 'probe-1', family: 'hikvision-isapi' });
+  const probe = await site.registerDevice({ deviceId: 'probe-1', family: 'hikvision-isapi' });
   const upserts = await eventually(
     async () => {
       const r = (await site.gateway('GET', '/api/v1/devices/probe-1/commands?kind=person.upsert')).json;
@@ -129,14 +130,20 @@ it('gives a device registered after workers entered everyone on site, with their
   expect(withFace.payload.name).toBeTruthy();
   const digest = withFace.payload.photoRef.replace('sha256:', '');
 
-  const noToken = await fetch(`${site.urls.gateway}/api/v1/photos/${digest}`);
-  expect(noToken.status).toBe(401);
-  const photo = await fetch(`${site.urls.gateway}/api/v1/photos/${digest}`, {
-    headers: { authorization: `Bearer ${site.adminToken}` },
+  // The face came from the registry (the gateway's client credentials) and reaches the device's agent.
+  const photo = await fetch(`${site.urls.gateway}/agent/v1/devices/probe-1/photos/${digest}`, {
+    headers: { authorization: `Bearer ${probe.token}` },
   });
   expect(photo.status).toBe(200);
   expect(photo.headers.get('content-type')).toBe('image/jpeg');
   expect(Buffer.from(await photo.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  // The admin photos API: a token, a supervisor's role, and a photo a device of the scope took.
+  const photos = `/api/v1/photos/${digest}`;
+  expect((await site.gateway('GET', photos, undefined, { as: null, allowError: true })).status).toBe(401);
+  expect((await site.gateway('GET', photos, undefined, { allowError: true })).status).toBe(403);
+  expect((await site.gateway('GET', photos, undefined, { as: 'hz-city', allowError: true })).status).toBe(
+    404,
+  );
 
   // Exit: every device of the project is told to remove the worker.
   await site.exitWorker(workers[0]);
@@ -289,9 +296,10 @@ it('rotates credentials: the new one is shown once, the old one is refused, neit
     ]),
   );
   expect(refusedHik.samples[0]).toMatchObject({ deviceId: 'hik-rot', protocol: 'hikvision-isapi' });
-  const unknown = (
-    await site.gateway('GET', `/api/v1/devices/${encodeURIComponent('(unknown)')}/refused-requests`)
-  ).json;
+  // Requests naming no device belong to no region: a province-wide supervisor sees them, a city's not.
+  const unknownPath = `/api/v1/devices/${encodeURIComponent('(unknown)')}/refused-requests`;
+  expect((await site.gateway('GET', unknownPath, undefined, { allowError: true })).status).toBe(404);
+  const unknown = (await site.gateway('GET', unknownPath, undefined, { as: 'zj-province' })).json;
   const big = unknown.samples.find((x: { bodySize: number }) => x.bodySize === 64 * 1024);
   expect(big).toMatchObject({ reason: 'unknown-device', truncated: true });
   expect(big.bodySample.length).toBe(4096);

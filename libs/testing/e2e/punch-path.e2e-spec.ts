@@ -12,8 +12,10 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
 import { ATTENDANCE_V1_PROTO, PROTO_LOADER_OPTIONS, protoPath } from '@realname/proto';
 import {
+  authorizationFor,
   eventually,
   freePort,
+  resourceServerEnv,
   runToExit,
   RunningService,
   startService,
@@ -27,7 +29,8 @@ const run = uniqueName('e2e');
 const projectId = `330106${Date.now().toString().slice(-10)}01`;
 const deviceId = `gate-${run}`.replace(/_/g, '-');
 const secret = randomBytes(16).toString('hex');
-const adminToken = randomBytes(16).toString('hex');
+/** Reads attendance: Hangzhou's city supervisor (the project is in Xihu, 330106). */
+const reader = 'hz-city';
 const day = '2026-11-20';
 
 let gateway: RunningService;
@@ -75,7 +78,7 @@ function punches(from: number, count: number, persons = 10) {
 }
 
 async function restJson(path: string) {
-  const res = await fetch(attendanceUrl + path);
+  const res = await fetch(attendanceUrl + path, { headers: await authorizationFor(reader) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -92,14 +95,21 @@ function grpcClient() {
   return new pkg.realname.attendance.v1.AttendanceService(grpcUrl, grpc.credentials.createInsecure());
 }
 
-function call<T>(client: grpc.Client, method: string, req: object): Promise<T> {
+async function call<T>(client: grpc.Client, method: string, req: object): Promise<T> {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', (await authorizationFor(reader)).authorization);
   return new Promise((res, rej) =>
     (
       client as unknown as Record<
         string,
-        (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+        (
+          r: object,
+          m: grpc.Metadata,
+          o: grpc.CallOptions,
+          cb: (e: grpc.ServiceError | null, v: T) => void,
+        ) => void
       >
-    )[method](req, { deadline: Date.now() + 10_000 }, (e, v) => (e ? rej(e) : res(v))),
+    )[method](req, metadata, { deadline: Date.now() + 10_000 }, (e, v) => (e ? rej(e) : res(v))),
   );
 }
 
@@ -110,6 +120,7 @@ beforeAll(async () => {
   attendanceUrl = `http://127.0.0.1:${attPort}`;
   grpcUrl = `127.0.0.1:${grpcPort}`;
   const common = {
+    ...resourceServerEnv(),
     DATABASE_URL: infra.postgresUrl,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: `${run}.`,
@@ -120,7 +131,6 @@ beforeAll(async () => {
       ...common,
       GATEWAY_HTTP_PORT: String(gwPort),
       DATABASE_SCHEMA: `gw_${run}`,
-      GATEWAY_ADMIN_TOKEN: adminToken,
       DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
       GATEWAY_DEVICES: JSON.stringify([

@@ -1,9 +1,20 @@
 // Shared by the device families' end-to-end tests (jest only; not part of any build).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { randomBytes } from 'node:crypto';
-import { DemoWorker, RegistryClient } from '@realname/demo';
+import { DemoWorker, shanghaiToday } from '@realname/demo';
+import { createRng, fakePerson, workerRegistration } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
-import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '../src';
+import {
+  authorizationFor,
+  freePort,
+  IdentitySelector,
+  resourceServerEnv,
+  RunningService,
+  serviceClientEnv,
+  startService,
+  testInfrastructure,
+  uniqueName,
+} from '../src';
 
 /** A worker entered on the site's project: ids, the PIN on the devices, the name. */
 export type EnteredWorker = DemoWorker;
@@ -13,14 +24,22 @@ export interface SiteUnderTest {
   projectId: string;
   region: string;
   urls: { gateway: string; attendance: string; registry: string };
-  /** Bearer token of the gateway's admin API. */
-  adminToken: string;
-  /** The gateway's admin API (bearer token added). Throws on >= 400 unless `allowError`. */
+  /**
+   * Who calls the gateway's admin API by default: `dev-hz`, the device administrator of Hangzhou
+   * (city 330100), whose scope covers the site's project (region 330106).
+   */
+  admin: IdentitySelector;
+  /** `Authorization: Bearer <access token>` of the admin, fetched per call (tokens live 300 s). */
+  adminAuthorization(): Promise<{ authorization: string }>;
+  /**
+   * The gateway's admin API, as the admin or as `o.as` (a test identity; `null`: no token). Throws on
+   * >= 400 unless `allowError`.
+   */
   gateway(
     method: string,
     path: string,
     body?: unknown,
-    o?: { allowError?: boolean },
+    o?: { allowError?: boolean; as?: IdentitySelector | null },
   ): Promise<{ status: number; json: any }>;
   /** POST /api/v1/devices for this site's project; returns the reply (with the generated `token` once). */
   registerDevice(reg: Record<string, unknown>): Promise<any>;
@@ -68,10 +87,90 @@ async function ok(
   return r.json;
 }
 
+/** Who does what on the site, with which test identity (docs/access.md). */
+export const SITE_IDENTITIES = {
+  /** The gateway's admin API: the device administrator of Hangzhou. */
+  admin: 'dev-hz',
+  /** The registry's site writes (teams, workers, enrolments, entries, exits): Hangzhou's municipal system. */
+  siteWriter: 'municipal-hangzhou',
+  /** Pulling the integrity platform's feed now. */
+  syncTrigger: 'ops',
+  /** Reading attendance: Hangzhou's city supervisor. */
+  reader: 'hz-city',
+} as const;
+
 /**
- * A whole site: the integrity platform (simulated) with one project, the worker registry, the device
- * gateway and attendance, started as processes against the local stack, each with its own schema and
- * topic prefix. The gateway detects offline devices quickly (3 s) so that tests of gaps stay short.
+ * The worker registry's REST API as a site's municipal system uses it (an access token on every call):
+ * what `RegistryClient` of @realname/demo does, with a token.
+ */
+class SiteRegistry {
+  constructor(
+    private readonly base: string,
+    private readonly who: IdentitySelector,
+  ) {}
+
+  async formTeam(projectId: string, name: string): Promise<string> {
+    const project = await this.call('GET', `/api/v1/projects/${projectId}`);
+    const participants = project.participants as { creditCode: string; unitType: string }[];
+    const unit = participants.find((p) => ['006', '001', '009'].includes(p.unitType)) ?? participants[0];
+    if (!unit) throw new Error(`project ${projectId} has no participating unit to form a team in`);
+    const team = await this.call('POST', `/api/v1/projects/${projectId}/teams`, {
+      name,
+      participantId: unit.creditCode,
+    });
+    return team.teamId as string;
+  }
+
+  async exitWorker(enrolmentId: string): Promise<void> {
+    await this.call('POST', `/api/v1/enrolments/${enrolmentId}/exit`, { date: shanghaiToday() });
+  }
+
+  /** Registers fake workers (`seed` makes them), enrols them in the team, contracts, trains and enters them today. */
+  async enterWorkers(projectId: string, count: number, seed: string, teamId: string): Promise<DemoWorker[]> {
+    const today = shanghaiToday();
+    const workers: DemoWorker[] = [];
+    for (let i = 0; i < count; i++) {
+      const person = fakePerson(createRng(`${seed}-${projectId}-${i}`), { ageRange: [22, 50] });
+      const headPhoto = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1200)]).toString(
+        'base64',
+      );
+      const worker = await this.call('POST', '/api/v1/workers', { ...workerRegistration(person), headPhoto });
+      const enrolment = await this.call('POST', `/api/v1/projects/${projectId}/enrolments`, {
+        workerId: worker.workerId,
+        teamId,
+        workType: '020',
+        workRole: '20',
+      });
+      const id = enrolment.enrolmentId as string;
+      await this.call('POST', `/api/v1/enrolments/${id}/contract`, { periodType: '0', startDate: today });
+      await this.call('POST', `/api/v1/enrolments/${id}/trainings`, {
+        typeCode: '003001',
+        date: today,
+        passed: true,
+        score: 88,
+      });
+      await this.call('POST', `/api/v1/enrolments/${id}/entry`, { date: today });
+      workers.push({
+        workerId: worker.workerId as string,
+        enrolmentId: id,
+        personId: enrolment.personId as string,
+        name: person.name,
+      });
+    }
+    return workers;
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<any> {
+    return ok(this.base, method, path, body, await authorizationFor(this.who));
+  }
+}
+
+/**
+ * A whole site: the integrity platform (simulated) with one project (region 330106, Xihu), the worker
+ * registry, the device gateway and attendance, started as processes against the local stack, each with
+ * its own schema and topic prefix, all checking access tokens of the local issuer. The gateway fetches
+ * faces from the registry as its own client (svc-device-gateway) and detects offline devices quickly
+ * (3 s) so that tests of gaps stay short.
  */
 export async function startSite(
   o: { gatewayEnv?: Record<string, string>; attendance?: boolean } = {},
@@ -97,9 +196,8 @@ export async function startSite(
     gateway: `http://127.0.0.1:${gw}`,
     attendance: `http://127.0.0.1:${att}`,
   };
-  const adminToken = randomBytes(16).toString('hex');
-  const photoToken = randomBytes(16).toString('hex');
   const common = {
+    ...resourceServerEnv(),
     DATABASE_URL: infra.postgresUrl,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: `${run}.`,
@@ -124,7 +222,6 @@ export async function startSite(
           PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
           PII_ACTIVE_KEY_ID: 'k1',
           PII_HASH_KEY: randomBytes(32).toString('base64'),
-          REGISTRY_PHOTO_TOKENS: photoToken,
         },
         `${urls.registry}/health/ready`,
       ),
@@ -136,7 +233,6 @@ export async function startSite(
           ...common,
           GATEWAY_HTTP_PORT: String(gw),
           DATABASE_SCHEMA: `gw_${run}`,
-          GATEWAY_ADMIN_TOKEN: adminToken,
           DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
           DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
           KAFKA_GROUP_ID: `gateway-${run}`,
@@ -147,7 +243,7 @@ export async function startSite(
           COMMAND_RETRY_DELAY_S: '1',
           BACKFILL_MARGIN_S: '60',
           REGISTRY_URL: urls.registry,
-          REGISTRY_PHOTO_TOKEN: photoToken,
+          ...serviceClientEnv('svc-device-gateway'),
           ...o.gatewayEnv,
         },
         `${urls.gateway}/health/ready`,
@@ -171,14 +267,20 @@ export async function startSite(
         ),
       );
     }
-    await ok(urls.registry, 'POST', '/api/v1/integrity-sync');
+    await ok(
+      urls.registry,
+      'POST',
+      '/api/v1/integrity-sync',
+      undefined,
+      await authorizationFor(SITE_IDENTITIES.syncTrigger),
+    );
   } catch (err) {
     await stopAll();
     throw err;
   }
 
-  const admin = { authorization: `Bearer ${adminToken}` };
-  const registry = new RegistryClient(urls.registry);
+  const admin = () => authorizationFor(SITE_IDENTITIES.admin);
+  const registry = new SiteRegistry(urls.registry, SITE_IDENTITIES.siteWriter);
   let teamId: string | undefined;
   let batches = 0;
 
@@ -187,9 +289,11 @@ export async function startSite(
     projectId: project.projectCode,
     region: project.region,
     urls,
-    adminToken,
+    admin: SITE_IDENTITIES.admin,
+    adminAuthorization: admin,
     async gateway(method, path, body, opts) {
-      const r = await call(urls.gateway, method, path, body, admin);
+      const as = opts?.as === undefined ? SITE_IDENTITIES.admin : opts.as;
+      const r = await call(urls.gateway, method, path, body, as === null ? {} : await authorizationFor(as));
       if (r.status >= 400 && !opts?.allowError)
         throw new Error(`${method} ${path} -> ${r.status}: ${JSON.stringify(r.json)}`);
       return r;
@@ -200,7 +304,7 @@ export async function startSite(
         'POST',
         '/api/v1/devices',
         { projectId: project.projectCode, region: project.region, ...reg },
-        admin,
+        await admin(),
       );
     },
     async enterWorkers(n) {
@@ -218,6 +322,8 @@ export async function startSite(
           urls.attendance,
           'GET',
           `/api/v1/projects/${project.projectCode}/punches?day=${day}&pageSize=1000${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
+          undefined,
+          await authorizationFor(SITE_IDENTITIES.reader),
         );
         all.push(...(page.punches as any[]));
         pageToken = page.nextPageToken as string;

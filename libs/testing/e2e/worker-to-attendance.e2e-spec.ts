@@ -7,7 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
 import { createRng, fakePerson, workerRegistration } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
-import { eventually, freePort, RunningService, startService, testInfrastructure, uniqueName } from '../src';
+import {
+  authorizationFor,
+  eventually,
+  freePort,
+  resourceServerEnv,
+  RunningService,
+  startService,
+  testInfrastructure,
+  uniqueName,
+} from '../src';
 
 jest.setTimeout(240_000);
 
@@ -51,6 +60,7 @@ beforeAll(async () => {
     att: `http://127.0.0.1:${att}`,
   });
   const common = {
+    ...resourceServerEnv(),
     DATABASE_URL: infra.postgresUrl,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: `${run}.`,
@@ -79,7 +89,6 @@ beforeAll(async () => {
         ...common,
         GATEWAY_HTTP_PORT: String(gw),
         DATABASE_SCHEMA: `gw_${run}`,
-        GATEWAY_ADMIN_TOKEN: randomBytes(16).toString('hex'),
         DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
         GATEWAY_DEVICES: JSON.stringify([
@@ -111,51 +120,77 @@ afterAll(async () => {
 
 it('shows a punch with the name, team and unit of the worker who made it', async () => {
   const project = sim.snapshot().projects[0];
-  await call('reg', 'POST', '/api/v1/integrity-sync');
+  // Hangzhou's municipal system does the site's writes (the project is in Xihu, 330106).
+  const site = await authorizationFor('municipal-hangzhou');
+  await call('reg', 'POST', '/api/v1/integrity-sync', undefined, await authorizationFor('ops'));
   const unit = sim
     .snapshot()
     .participants.find(
       (p) => p.projectCode === project.projectCode && ['006', '001', '009'].includes(p.unitType),
     )!;
 
-  const team = await call('reg', 'POST', `/api/v1/projects/${project.projectCode}/teams`, {
-    name: 'Rebar team 1',
-    participantId: unit.creditCode,
-  });
+  const team = await call(
+    'reg',
+    'POST',
+    `/api/v1/projects/${project.projectCode}/teams`,
+    {
+      name: 'Rebar team 1',
+      participantId: unit.creditCode,
+    },
+    site,
+  );
   const person = fakePerson(createRng(run), { ageRange: [25, 45] });
   const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(2000)]).toString('base64');
-  const worker = await call('reg', 'POST', '/api/v1/workers', {
-    ...workerRegistration(person),
-    headPhoto: jpeg,
-  });
+  const worker = await call(
+    'reg',
+    'POST',
+    '/api/v1/workers',
+    {
+      ...workerRegistration(person),
+      headPhoto: jpeg,
+    },
+    site,
+  );
   expect(JSON.stringify(worker)).not.toContain(person.idCardNumber);
-  const enrolment = await call('reg', 'POST', `/api/v1/projects/${project.projectCode}/enrolments`, {
-    workerId: worker.workerId,
-    teamId: team.teamId,
-    workType: '020',
-    workRole: '20',
-  });
+  const enrolment = await call(
+    'reg',
+    'POST',
+    `/api/v1/projects/${project.projectCode}/enrolments`,
+    {
+      workerId: worker.workerId,
+      teamId: team.teamId,
+      workType: '020',
+      workRole: '20',
+    },
+    site,
+  );
   const id = enrolment.enrolmentId as string;
   const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
 
   // Entry is refused until contract and training are in place, with a reason for each.
   const refused = await fetch(`${urls.reg}/api/v1/enrolments/${id}/entry`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...site },
     body: JSON.stringify({ date: today }),
   });
   expect(refused.status).toBe(409);
   const problem = (await refused.json()) as { errors: { message: string }[] };
   expect(problem.errors.map((e) => e.message).join(' ')).toMatch(/contract.*training|training.*contract/is);
 
-  await call('reg', 'POST', `/api/v1/enrolments/${id}/contract`, { periodType: '0', startDate: today });
-  await call('reg', 'POST', `/api/v1/enrolments/${id}/trainings`, {
-    typeCode: '003001',
-    date: today,
-    passed: true,
-    score: 90,
-  });
-  await call('reg', 'POST', `/api/v1/enrolments/${id}/entry`, { date: today });
+  await call('reg', 'POST', `/api/v1/enrolments/${id}/contract`, { periodType: '0', startDate: today }, site);
+  await call(
+    'reg',
+    'POST',
+    `/api/v1/enrolments/${id}/trainings`,
+    {
+      typeCode: '003001',
+      date: today,
+      passed: true,
+      score: 90,
+    },
+    site,
+  );
+  await call('reg', 'POST', `/api/v1/enrolments/${id}/entry`, { date: today }, site);
 
   // The worker punches at the gate with the PIN the registry gave them.
   const body = JSON.stringify({
@@ -178,7 +213,13 @@ it('shows a punch with the name, team and unit of the worker who made it', async
 
   const punch = await eventually(
     async () => {
-      const r = await call('att', 'GET', `/api/v1/projects/${project.projectCode}/punches?day=${today}`);
+      const r = await call(
+        'att',
+        'GET',
+        `/api/v1/projects/${project.projectCode}/punches?day=${today}`,
+        undefined,
+        await authorizationFor('hz-city'),
+      );
       const p = (r.punches as Record<string, unknown>[])[0];
       return p && p.resolutionStatus === 'resolved' ? p : undefined;
     },

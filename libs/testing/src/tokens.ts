@@ -179,3 +179,23 @@ export async function authorizationFor(
 ): Promise<{ authorization: string }> {
   return { authorization: `Bearer ${await tokenFor(who, issuer)}` };
 }
+
+/** The audience the local realm puts in the platform's tokens: REALNAME_OIDC_AUDIENCE, else `realname-api`. */
+export function testAudience(): string {
+  return process.env.REALNAME_OIDC_AUDIENCE ?? 'realname-api';
+}
+
+/** What every service started in a test needs to check tokens: the local issuer and the audience. */
+export function resourceServerEnv(): { OIDC_ISSUER_URL: string; OIDC_AUDIENCE: string } {
+  return { OIDC_ISSUER_URL: testIssuer(), OIDC_AUDIENCE: testAudience() };
+}
+
+/**
+ * A service's own machine client, for the calls it makes to another service (the gateway fetching head
+ * photos from the registry: `serviceClientEnv('svc-device-gateway')`).
+ */
+export function serviceClientEnv(client: string): { OIDC_CLIENT_ID: string; OIDC_CLIENT_SECRET: string } {
+  const identity = testIdentity(client);
+  if (identity.kind !== 'client') throw new Error(`${client} is a person, not a machine client`);
+  return { OIDC_CLIENT_ID: identity.name, OIDC_CLIENT_SECRET: identity.secret };
+}

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
+import {
+  authConfig,
+  clientCredentialsConfig,
+  ConfigurationError,
+  env,
+  secret,
+  serviceBaseConfig,
+  transportSecurityConfig,
+} from '@realname/platform';
 import { DeviceFamily, DeviceRegistration } from './devices/device';
 
 export const GatewayConfigSchema = z.object({
@@ -7,8 +15,10 @@ export const GatewayConfigSchema = z.object({
   GATEWAY_HTTP_PORT: env.port(8081),
   ...serviceBaseConfig('gateway'),
   ...transportSecurityConfig(),
-  /** Bearer token for the device admin API (until municipal OAuth2 arrives). */
-  GATEWAY_ADMIN_TOKEN: secret(z.string().min(16, 'must be at least 16 characters')),
+  // The admin API is an OAuth 2.0 resource server (docs/access.md); devices keep their own credentials.
+  ...authConfig(),
+  // The gateway's own client at the issuer, for the registry's head photos (needed with REGISTRY_URL).
+  ...clientCredentialsConfig(),
   /** Devices to register at start: a JSON array of {deviceId, projectId, region, secret, timeZone?, defaultDirection?}. */
   GATEWAY_DEVICES: secret(
     z
@@ -114,6 +124,45 @@ export const GatewayConfigSchema = z.object({
   COMMAND_RETRY_DELAY_S: z.coerce.number().min(0).max(3600).default(30),
   /** The worker registry, for workers' face photos; without it persons are pushed without a face. */
   REGISTRY_URL: env.url().optional(),
-  REGISTRY_PHOTO_TOKEN: secret(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+/** Variables an earlier version took, and what replaced them: a start with one set warns. */
+export const RETIRED_VARIABLES: Record<string, string> = {
+  GATEWAY_ADMIN_TOKEN:
+    'the admin API takes access tokens of OIDC_ISSUER_URL (role device-administrator and others, docs/access.md)',
+  REGISTRY_PHOTO_TOKEN:
+    "head photos are fetched with the gateway's client credentials (OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)",
+};
+
+/** The retired variables set in `env`, each with what replaced it. */
+export function retiredVariablesSet(env: Record<string, string | undefined> = process.env): string[] {
+  return Object.entries(RETIRED_VARIABLES)
+    .filter(([name]) => env[name])
+    .map(([name, instead]) => `${name} is no longer used: ${instead}`);
+}
+
+/**
+ * What the schema cannot say field by field (the platform merges it, so it stays a plain object): the
+ * gateway fetches head photos from the registry as its own OAuth client, so REGISTRY_URL needs
+ * OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, and either of those needs the other.
+ */
+export function checkGatewayConfig(config: GatewayConfig): GatewayConfig {
+  const problems: { variable: string; message: string }[] = [];
+  const id = Boolean(config.OIDC_CLIENT_ID);
+  const secretSet = Boolean(config.OIDC_CLIENT_SECRET);
+  if (id !== secretSet)
+    problems.push({
+      variable: id ? 'OIDC_CLIENT_SECRET' : 'OIDC_CLIENT_ID',
+      message: `is required together with ${id ? 'OIDC_CLIENT_ID' : 'OIDC_CLIENT_SECRET'}: set both (the gateway's client at the issuer, e.g. svc-device-gateway) or neither`,
+    });
+  else if (config.REGISTRY_URL && !id)
+    for (const variable of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'])
+      problems.push({
+        variable,
+        message:
+          "is required when REGISTRY_URL is set: the gateway fetches head photos from the registry with its own client's access token (role internal-service)",
+      });
+  if (problems.length) throw new ConfigurationError(problems);
+  return config;
+}

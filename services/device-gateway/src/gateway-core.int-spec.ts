@@ -41,17 +41,20 @@ const raw = (): RawRequest => ({
 const jpeg = (n = 800) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(n)]);
 
 async function device(id: string, family: Device['family'], serial?: string): Promise<Device> {
-  const { device } = await devices.upsert({
-    deviceId: id,
-    projectId: 'P1',
-    region: '330106',
-    family,
-    serial,
-    secret: family === 'open-v1' ? 'a'.repeat(16) : undefined,
-    timeZone: 'Asia/Shanghai',
-    defaultDirection: 'in',
-    enabled: true,
-  });
+  const { device } = await devices.upsert(
+    {
+      deviceId: id,
+      projectId: 'P1',
+      region: '330106',
+      family,
+      serial,
+      secret: family === 'open-v1' ? 'a'.repeat(16) : undefined,
+      timeZone: 'Asia/Shanghai',
+      defaultDirection: 'in',
+      enabled: true,
+    },
+    'configuration',
+  );
   return device;
 }
 

@@ -10,6 +10,7 @@ import {
   OutboxRelay,
 } from '@realname/eventstore';
 import {
+  ClientCredentials,
   Dependency,
   JsonLogger,
   KafkaProbe,
@@ -18,6 +19,8 @@ import {
   periodicJob,
   PlatformModule,
   postgresDependency,
+  ResourceServerModule,
+  resourceServerOptions,
   SERVICE_CONFIG,
   SERVICE_DECLARATION,
   ServiceComponent,
@@ -30,7 +33,6 @@ import { Backfills } from './backfill/backfills';
 import { CommandQueue } from './commands/command-queue';
 import { GatePersons } from './commands/gate-persons';
 import { RegistryFaces } from './commands/registry-faces';
-import { AdminAuthGuard } from './devices/admin-auth.guard';
 import { DeviceCredentials } from './devices/device-credentials';
 import { DeviceRepository } from './devices/device-repository';
 import { DevicesController } from './devices/devices.controller';
@@ -122,7 +124,7 @@ class GatewayRuntime implements ServiceDeclaration {
       {
         name: 'configured devices',
         start: async () => {
-          for (const d of config.GATEWAY_DEVICES) await devices.upsert(d);
+          for (const d of config.GATEWAY_DEVICES) await devices.upsert(d, 'configuration');
         },
       },
       {
@@ -206,6 +208,7 @@ export class GatewayModule {
           logger: shared.logger,
           registry: shared.registry,
         }),
+        ResourceServerModule.forRoot(resourceServerOptions(config)),
       ],
       controllers: [OpenProtocolController, DevicesController, PhotosController, ...FAMILY_CONTROLLERS],
       providers: [
@@ -327,13 +330,23 @@ export class GatewayModule {
               commands,
               new RegistryFaces(
                 photos,
-                { url: config.REGISTRY_URL, token: config.REGISTRY_PHOTO_TOKEN },
+                {
+                  url: config.REGISTRY_URL,
+                  credentials:
+                    config.OIDC_CLIENT_ID && config.OIDC_CLIENT_SECRET
+                      ? new ClientCredentials({
+                          issuer: config.OIDC_ISSUER_URL,
+                          clientId: config.OIDC_CLIENT_ID,
+                          clientSecret: config.OIDC_CLIENT_SECRET,
+                          httpTimeoutMs: config.OIDC_HTTP_TIMEOUT_MS,
+                        })
+                      : undefined,
+                },
                 shared.logger,
               ),
             ),
           inject: [Database, CommandQueue, PhotoStore],
         },
-        AdminAuthGuard,
         { provide: SERVICE_DECLARATION, useClass: GatewayRuntime },
       ],
     };

@@ -176,4 +176,18 @@ export const gatewayMigrations: Migration[] = [
        WHERE outcome <> 'accepted' AND length(body) > 4096;
     `,
   },
+  {
+    id: '0104_admin_scope_and_actor',
+    sql: `
+      -- The admin API serves a photo only to a caller whose scope covers a device that took it: found
+      -- by the photo's reference.
+      CREATE INDEX device_records_photo ON {{schema}}.device_records (photo_ref) WHERE photo_ref IS NOT NULL;
+      CREATE INDEX punch_photos_photo ON {{schema}}.punch_photos (photo_ref);
+      -- Who last registered or changed the device, and who asked for a backfill, through the admin API
+      -- (subject, role, scope): these are not events, so the actor is kept on the row (NULL: the
+      -- configuration, or the gateway itself).
+      ALTER TABLE {{schema}}.devices ADD COLUMN updated_by jsonb;
+      ALTER TABLE {{schema}}.backfills ADD COLUMN requested_by jsonb;
+    `,
+  },
 ];

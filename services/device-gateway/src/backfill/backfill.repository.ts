@@ -31,11 +31,23 @@ export class BackfillRepository {
       Backfill,
       'backfillId' | 'deviceId' | 'from' | 'to' | 'reason' | 'status' | 'detail' | 'completedAt'
     >,
+    /** Who asked (the admin API's caller); undefined: the gateway itself. */
+    requestedBy?: { subject: string; role: string; scope: string },
   ): Promise<Backfill> {
     const [row] = await this.db.query<BackfillRow>(
-      `INSERT INTO ${this.schema}.backfills (backfill_id, device_id, from_at, to_at, reason, status, detail, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [b.backfillId, b.deviceId, b.from, b.to, b.reason, b.status, b.detail ?? null, b.completedAt ?? null],
+      `INSERT INTO ${this.schema}.backfills (backfill_id, device_id, from_at, to_at, reason, status, detail, completed_at, requested_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING *`,
+      [
+        b.backfillId,
+        b.deviceId,
+        b.from,
+        b.to,
+        b.reason,
+        b.status,
+        b.detail ?? null,
+        b.completedAt ?? null,
+        requestedBy ? JSON.stringify(requestedBy) : null,
+      ],
     );
     return toBackfill(row);
   }

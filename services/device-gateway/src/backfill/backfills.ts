@@ -62,19 +62,28 @@ export class Backfills {
     commands.onCompleted((c, o) => this.onCommandAnswered(c, o));
   }
 
-  async request(device: Device, from: Date, to: Date, reason: BackfillReason): Promise<Backfill> {
+  async request(
+    device: Device,
+    from: Date,
+    to: Date,
+    reason: BackfillReason,
+    requestedBy?: { subject: string; role: string; scope: string },
+  ): Promise<Backfill> {
     const how = HOW[device.family];
     const backfillId = uuidv7();
-    const backfill = await this.repo.insert({
-      backfillId,
-      deviceId: device.deviceId,
-      from,
-      to,
-      reason,
-      status: how.unsupported ? 'unsupported' : 'requested',
-      detail: how.unsupported,
-      completedAt: how.unsupported ? new Date() : undefined,
-    });
+    const backfill = await this.repo.insert(
+      {
+        backfillId,
+        deviceId: device.deviceId,
+        from,
+        to,
+        reason,
+        status: how.unsupported ? 'unsupported' : 'requested',
+        detail: how.unsupported,
+        completedAt: how.unsupported ? new Date() : undefined,
+      },
+      requestedBy,
+    );
     const range: RecordsRange = { from: from.toISOString(), to: to.toISOString(), backfillId };
     if (how.query)
       await this.commands.enqueue(device.deviceId, 'records.query', range, `backfill:${backfillId}`);

@@ -1,4 +1,5 @@
 import { Database } from '@realname/eventstore';
+import { actorOf, Caller, CallerScope, regionPrefix, scopeCovers } from '@realname/platform';
 import { Device, DeviceFamily, DeviceRegistration, TOKEN_IN_PATH_FAMILIES } from './device';
 import { DeviceCredentials, hashToken, newCredential } from './device-credentials';
 
@@ -27,6 +28,45 @@ export interface DeviceFilter {
   projectId?: string;
   family?: DeviceFamily;
   online?: boolean;
+}
+
+/**
+ * Who writes: a caller of the admin API (limited to its scope, recorded as the device's `updated_by`),
+ * or the gateway's own configuration (GATEWAY_DEVICES at start), which no scope limits.
+ */
+export type DeviceWriter = Caller | 'configuration';
+
+const scopeOf = (by: DeviceWriter): CallerScope | undefined =>
+  by === 'configuration' ? undefined : by.scope;
+const actorJson = (by: DeviceWriter): string | null =>
+  by === 'configuration' ? null : JSON.stringify(actorOf(by));
+
+/** Thrown by a write to a device, or for a region or project, outside the caller's scope: nothing changed. */
+export class DeviceOutOfScope extends Error {
+  constructor(
+    what: string,
+    readonly scope: CallerScope,
+  ) {
+    super(`${what} is outside your scope (${scope.kind} ${scope.code}); nothing was changed`);
+    this.name = 'DeviceOutOfScope';
+  }
+}
+
+/**
+ * The SQL condition that puts a row of `devices` (alias `d`) in the caller's scope: region scopes by
+ * division-code prefix, a project scope by project id; an enterprise has no devices. Adds its parameter.
+ */
+export function deviceScopeSql(scope: CallerScope, params: unknown[], d = 'd'): string {
+  const prefix = regionPrefix(scope);
+  if (prefix !== undefined) {
+    params.push(prefix);
+    return `${d}.region LIKE $${params.length}`;
+  }
+  if (scope.kind === 'project') {
+    params.push(scope.code);
+    return `${d}.project_id = $${params.length}`;
+  }
+  return 'false';
 }
 
 /** Thrown when a serial is already registered to another device of the same family. */
@@ -64,14 +104,25 @@ export class DeviceRepository {
    * Registers or updates a device. A family that authenticates by a path token gets one generated
    * when none is given and the device has none yet (`issued`: shown once, in the reply to this call);
    * a secret or token given replaces the stored one; `previous` is the device as it was (undefined: new).
+   * For a caller, both the registration (region, project) and the device it replaces must be in the
+   * caller's scope ({@link DeviceOutOfScope} otherwise).
    */
   async upsert(
     reg: DeviceRegistration,
+    by: DeviceWriter,
   ): Promise<{ device: Device; previous?: Device; issued: IssuedCredential }> {
+    const scope = scopeOf(by);
+    if (scope && !scopeCovers(scope, reg))
+      throw new DeviceOutOfScope(
+        scope.kind === 'project' ? `project ${reg.projectId}` : `region ${reg.region}`,
+        scope,
+      );
     const [existing] = await this.db.query<DeviceRow>(
       `SELECT * FROM ${this.schema}.devices WHERE device_id = $1`,
       [reg.deviceId],
     );
+    if (existing && scope && !scopeCovers(scope, toDevice(existing)))
+      throw new DeviceOutOfScope(`device "${reg.deviceId}" (registered elsewhere)`, scope);
     const issued: IssuedCredential = {};
     let tokenHash = reg.token ? hashToken(reg.token) : (existing?.token_hash ?? undefined);
     if (!tokenHash && TOKEN_IN_PATH_FAMILIES.includes(reg.family)) {
@@ -87,14 +138,14 @@ export class DeviceRepository {
         throw new SerialTaken(`serial "${reg.serial}" is already registered to device "${other.device_id}"`);
     }
     const [row] = await this.db.query<DeviceRow>(
-      `INSERT INTO ${this.schema}.devices (device_id, project_id, region, family, gate, serial, secret_encrypted, token_hash, time_zone, default_direction, enabled)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      `INSERT INTO ${this.schema}.devices (device_id, project_id, region, family, gate, serial, secret_encrypted, token_hash, time_zone, default_direction, enabled, updated_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
        ON CONFLICT (device_id) DO UPDATE SET project_id = EXCLUDED.project_id, region = EXCLUDED.region,
          family = EXCLUDED.family, gate = EXCLUDED.gate, serial = EXCLUDED.serial,
          secret_encrypted = COALESCE(EXCLUDED.secret_encrypted, ${this.schema}.devices.secret_encrypted),
          token_hash = EXCLUDED.token_hash,
          time_zone = EXCLUDED.time_zone, default_direction = EXCLUDED.default_direction,
-         enabled = EXCLUDED.enabled, updated_at = now()
+         enabled = EXCLUDED.enabled, updated_by = EXCLUDED.updated_by, updated_at = now()
        RETURNING *`,
       [
         reg.deviceId,
@@ -108,6 +159,7 @@ export class DeviceRepository {
         reg.timeZone,
         reg.defaultDirection,
         reg.enabled,
+        actorJson(by),
       ],
     );
     this.forget(reg.deviceId);
@@ -125,23 +177,26 @@ export class DeviceRepository {
    */
   async rotateCredential(
     deviceId: string,
+    by: DeviceWriter,
     given: IssuedCredential = {},
   ): Promise<{ device: Device; issued: IssuedCredential } | undefined> {
-    const current = await this.find(deviceId, true);
+    const current = await this.forWrite(deviceId, by);
     if (!current) return undefined;
     let row: DeviceRow | undefined;
     const issued: IssuedCredential = {};
     if (current.family === 'open-v1') {
       issued.secret = given.secret ?? newCredential();
       [row] = await this.db.query<DeviceRow>(
-        `UPDATE ${this.schema}.devices SET secret_encrypted = $2, updated_at = now() WHERE device_id = $1 RETURNING *`,
-        [deviceId, this.credentials.encryptSecret(deviceId, issued.secret)],
+        `UPDATE ${this.schema}.devices SET secret_encrypted = $2, updated_by = $3::jsonb, updated_at = now()
+          WHERE device_id = $1 RETURNING *`,
+        [deviceId, this.credentials.encryptSecret(deviceId, issued.secret), actorJson(by)],
       );
     } else if (TOKEN_IN_PATH_FAMILIES.includes(current.family)) {
       issued.token = given.token ?? newCredential();
       [row] = await this.db.query<DeviceRow>(
-        `UPDATE ${this.schema}.devices SET token_hash = $2, updated_at = now() WHERE device_id = $1 RETURNING *`,
-        [deviceId, hashToken(issued.token)],
+        `UPDATE ${this.schema}.devices SET token_hash = $2, updated_by = $3::jsonb, updated_at = now()
+          WHERE device_id = $1 RETURNING *`,
+        [deviceId, hashToken(issued.token), actorJson(by)],
       );
     } else {
       throw new NothingToRotate(
@@ -174,10 +229,12 @@ export class DeviceRepository {
     return changed;
   }
 
-  async setEnabled(deviceId: string, enabled: boolean): Promise<Device | undefined> {
+  async setEnabled(deviceId: string, enabled: boolean, by: DeviceWriter): Promise<Device | undefined> {
+    if (!(await this.forWrite(deviceId, by))) return undefined;
     const [row] = await this.db.query<DeviceRow>(
-      `UPDATE ${this.schema}.devices SET enabled = $2, updated_at = now() WHERE device_id = $1 RETURNING *`,
-      [deviceId, enabled],
+      `UPDATE ${this.schema}.devices SET enabled = $2, updated_by = $3::jsonb, updated_at = now()
+        WHERE device_id = $1 RETURNING *`,
+      [deviceId, enabled, actorJson(by)],
     );
     this.forget(deviceId);
     return row && this.toDevice(row);
@@ -193,6 +250,31 @@ export class DeviceRepository {
       );
       return row && this.toDevice(row);
     });
+  }
+
+  /**
+   * The device with this id if it is in the caller's scope (filtered in SQL, never cached): a device
+   * outside the scope is not found, exactly like a missing one.
+   */
+  async findInScope(deviceId: string, scope: CallerScope): Promise<Device | undefined> {
+    const params: unknown[] = [deviceId];
+    const [row] = await this.db.query<DeviceRow>(
+      `SELECT d.* FROM ${this.schema}.devices d WHERE d.device_id = $1 AND ${deviceScopeSql(scope, params)}`,
+      params,
+    );
+    return row && this.toDevice(row);
+  }
+
+  /**
+   * The device a write is about, read scope-free (fresh): undefined when there is none, and
+   * {@link DeviceOutOfScope} when it exists outside the caller's scope (a write there is forbidden).
+   */
+  async forWrite(deviceId: string, by: DeviceWriter): Promise<Device | undefined> {
+    const device = await this.find(deviceId, true);
+    const scope = scopeOf(by);
+    if (device && scope && !scopeCovers(scope, device))
+      throw new DeviceOutOfScope(`device "${deviceId.slice(0, 64)}"`, scope);
+    return device;
   }
 
   /** The device of a family that reports this serial (ZKTeco SN, Uface deviceKey, HTTPv2 SN). */
@@ -211,13 +293,15 @@ export class DeviceRepository {
     return this.credentials.tokenMatches(device.tokenHash, token);
   }
 
-  async list(filter: DeviceFilter = {}): Promise<Device[]> {
+  /** The devices in the caller's scope (filtered in SQL) that match the filter. */
+  async list(filter: DeviceFilter, scope: CallerScope): Promise<Device[]> {
+    const params: unknown[] = [filter.projectId ?? null, filter.family ?? null, filter.online ?? null];
     const rows = await this.db.query<DeviceRow>(
-      `SELECT * FROM ${this.schema}.devices
-        WHERE ($1::text IS NULL OR project_id = $1) AND ($2::text IS NULL OR family = $2)
-          AND ($3::boolean IS NULL OR online = $3)
-        ORDER BY device_id`,
-      [filter.projectId ?? null, filter.family ?? null, filter.online ?? null],
+      `SELECT d.* FROM ${this.schema}.devices d
+        WHERE ($1::text IS NULL OR d.project_id = $1) AND ($2::text IS NULL OR d.family = $2)
+          AND ($3::boolean IS NULL OR d.online = $3) AND ${deviceScopeSql(scope, params)}
+        ORDER BY d.device_id`,
+      params,
     );
     return rows.map((r) => this.toDevice(r));
   }

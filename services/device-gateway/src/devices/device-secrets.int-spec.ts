@@ -57,7 +57,10 @@ async function stored(deviceId: string, s = schema) {
 describe('device credentials at rest', () => {
   it('keeps an HMAC secret encrypted and gives it back decrypted only in memory', async () => {
     const secret = 'open-v1-secret-0123456789';
-    const { device, issued } = await devices.upsert({ ...base, deviceId: 'ov-1', family: 'open-v1', secret });
+    const { device, issued } = await devices.upsert(
+      { ...base, deviceId: 'ov-1', family: 'open-v1', secret },
+      'configuration',
+    );
     expect(issued).toEqual({});
     const row = await stored('ov-1');
     expect(row.secret_encrypted).toMatch(/^pd1\.k1\./);
@@ -67,51 +70,63 @@ describe('device credentials at rest', () => {
   });
 
   it('keeps only the SHA-256 of a generated path token, shows the token once, and matches it', async () => {
-    const { device, issued } = await devices.upsert({
-      ...base,
-      deviceId: 'hik-1',
-      family: 'hikvision-isapi',
-    });
+    const { device, issued } = await devices.upsert(
+      {
+        ...base,
+        deviceId: 'hik-1',
+        family: 'hikvision-isapi',
+      },
+      'configuration',
+    );
     expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await stored('hik-1')).token_hash).toBe(sha256(issued.token!));
     expect(JSON.stringify(device)).not.toContain(issued.token!);
     expect(devices.tokenMatches(device, issued.token!)).toBe(true);
     expect(devices.tokenMatches(device, issued.token!.slice(0, -1) + 'x')).toBe(false);
     // A plain update keeps the token and does not issue it again.
-    const again = await devices.upsert({
-      ...base,
-      deviceId: 'hik-1',
-      family: 'hikvision-isapi',
-      gate: 'North',
-    });
+    const again = await devices.upsert(
+      {
+        ...base,
+        deviceId: 'hik-1',
+        family: 'hikvision-isapi',
+        gate: 'North',
+      },
+      'configuration',
+    );
     expect(again.issued).toEqual({});
     expect(devices.tokenMatches(again.device, issued.token!)).toBe(true);
   });
 
   it('rotation replaces the credential: the old one stops working at once', async () => {
-    const first = await devices.upsert({ ...base, deviceId: 'uf-1', family: 'uface', serial: 'UF1' });
+    const first = await devices.upsert(
+      { ...base, deviceId: 'uf-1', family: 'uface', serial: 'UF1' },
+      'configuration',
+    );
     const oldToken = first.issued.token!;
-    const rotated = await devices.rotateCredential('uf-1');
+    const rotated = await devices.rotateCredential('uf-1', 'configuration');
     const newToken = rotated!.issued.token!;
     expect(newToken).not.toBe(oldToken);
     const now = (await devices.find('uf-1'))!;
     expect(devices.tokenMatches(now, oldToken)).toBe(false);
     expect(devices.tokenMatches(now, newToken)).toBe(true);
 
-    const secretRotation = await devices.rotateCredential('ov-1');
+    const secretRotation = await devices.rotateCredential('ov-1', 'configuration');
     expect(secretRotation!.issued.secret).toBeDefined();
     expect((await devices.find('ov-1'))!.secret).toBe(secretRotation!.issued.secret);
     expect((await stored('ov-1')).secret_encrypted).not.toContain(secretRotation!.issued.secret!);
 
     await expect(
-      devices.upsert({ ...base, deviceId: 'zk-1', family: 'zkteco-push', serial: 'ZK1' }),
+      devices.upsert({ ...base, deviceId: 'zk-1', family: 'zkteco-push', serial: 'ZK1' }, 'configuration'),
     ).resolves.toBeDefined();
-    await expect(devices.rotateCredential('zk-1')).rejects.toThrow(/serial/);
-    expect(await devices.rotateCredential('nobody')).toBeUndefined();
+    await expect(devices.rotateCredential('zk-1', 'configuration')).rejects.toThrow(/serial/);
+    expect(await devices.rotateCredential('nobody', 'configuration')).toBeUndefined();
   });
 
   it('a ciphertext copied to another device does not decrypt there', async () => {
-    await devices.upsert({ ...base, deviceId: 'ov-2', family: 'open-v1', secret: 'x'.repeat(20) });
+    await devices.upsert(
+      { ...base, deviceId: 'ov-2', family: 'open-v1', secret: 'x'.repeat(20) },
+      'configuration',
+    );
     await db.execute(
       `UPDATE ${schema}.devices SET secret_encrypted = (SELECT secret_encrypted FROM ${schema}.devices WHERE device_id = 'ov-1') WHERE device_id = 'ov-2'`,
     );

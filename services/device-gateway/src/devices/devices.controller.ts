@@ -13,16 +13,30 @@ import {
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { zodProblems } from '@realname/contracts';
-import { Problem, SERVICE_CONFIG } from '@realname/platform';
+import {
+  actorOf,
+  Caller,
+  CurrentCaller,
+  Problem,
+  RequireRoles,
+  ResourceServerGuard,
+  SERVICE_CONFIG,
+} from '@realname/platform';
 import type { GatewayConfig } from '../config';
 import { Backfills } from '../backfill/backfills';
 import { COMMAND_KINDS, CommandQueue } from '../commands/command-queue';
 import { GatePersons } from '../commands/gate-persons';
 import { PunchRecordsRepository } from '../ingest/punch-records.repository';
 import { RefusedRequests, UNKNOWN_DEVICE } from '../ingest/refused-requests';
-import { AdminAuthGuard } from './admin-auth.guard';
 import { Device, DeviceFamily, DeviceRegistration } from './device';
-import { DeviceRepository, IssuedCredential, NothingToRotate, SerialTaken } from './device-repository';
+import {
+  DeviceOutOfScope,
+  DeviceRepository,
+  IssuedCredential,
+  NothingToRotate,
+  SerialTaken,
+} from './device-repository';
+import { DEVICE_READERS, DEVICE_WRITERS, PERSONAL_DATA_READERS, REFUSED_READERS } from './device-roles';
 
 /** What the API shows of a device: never its secret, its token or the token's hash. */
 export function view(d: Device) {
@@ -83,6 +97,23 @@ const DeviceFilter = z.object({
   online: z.enum(['true', 'false']).optional(),
 });
 
+/** A write to a device, region or project outside the caller's scope: 403, naming why. */
+function forbidden(err: DeviceOutOfScope): Problem {
+  return new Problem('out-of-scope', 'Forbidden', 403, err.message);
+}
+
+/** Runs a write; a {@link DeviceOutOfScope} from the repository becomes its 403. */
+async function outOfScopeForbidden<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof DeviceOutOfScope) throw forbidden(err);
+    throw err;
+  }
+}
+
+const notFound = (deviceId: string) => Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
+
 function parse<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(input ?? {});
   if (!r.success) throw Problem.badRequest(`The ${what} is not valid`, zodProblems(r.error));
@@ -91,7 +122,7 @@ function parse<T extends z.ZodTypeAny>(schema: T, input: unknown, what: string):
 
 @ApiTags('devices')
 @ApiBearerAuth()
-@UseGuards(AdminAuthGuard)
+@UseGuards(ResourceServerGuard)
 @Controller('api/v1/devices')
 export class DevicesController {
   constructor(
@@ -141,12 +172,14 @@ export class DevicesController {
       },
     },
   })
-  async register(@Body() body: unknown) {
+  @RequireRoles(...DEVICE_WRITERS)
+  async register(@Body() body: unknown, @CurrentCaller() caller: Caller) {
     const reg = parse(DeviceRegistration, body, 'device registration');
     let saved;
     try {
-      saved = await this.devices.upsert(reg);
+      saved = await this.devices.upsert(reg, caller);
     } catch (err) {
+      if (err instanceof DeviceOutOfScope) throw forbidden(err);
       if (err instanceof SerialTaken)
         throw new Problem('serial-taken', 'Conflict', 409, err.message, [
           { field: 'serial', message: err.message },
@@ -169,21 +202,26 @@ export class DevicesController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List devices, by project, family or online state' })
-  async list(@Query() query: Record<string, string>) {
+  @ApiOperation({ summary: 'List the devices of your scope, by project, family or online state' })
+  @RequireRoles(...DEVICE_READERS)
+  async list(@Query() query: Record<string, string>, @CurrentCaller() caller: Caller) {
     const f = parse(DeviceFilter, query, 'filter');
-    const devices = await this.devices.list({
-      projectId: f.projectId,
-      family: f.family,
-      online: f.online === undefined ? undefined : f.online === 'true',
-    });
+    const devices = await this.devices.list(
+      {
+        projectId: f.projectId,
+        family: f.family,
+        online: f.online === undefined ? undefined : f.online === 'true',
+      },
+      caller.scope,
+    );
     return { devices: devices.map(view) };
   }
 
   @Get(':deviceId')
   @ApiOperation({ summary: 'One device: state (online, last seen, clock skew), pending commands, URLs' })
-  async get(@Param('deviceId') deviceId: string) {
-    const d = await this.device(deviceId, true);
+  @RequireRoles(...DEVICE_READERS)
+  async get(@Param('deviceId') deviceId: string, @CurrentCaller() caller: Caller) {
+    const d = await this.device(deviceId, caller);
     return {
       ...view(d),
       pendingCommands: await this.commands.pendingCounts(d.deviceId),
@@ -193,10 +231,11 @@ export class DevicesController {
 
   @Patch(':deviceId')
   @ApiOperation({ summary: 'Enable or disable a device ({"enabled": false}); a disabled device is refused' })
-  async patch(@Param('deviceId') deviceId: string, @Body() body: unknown) {
+  @RequireRoles(...DEVICE_WRITERS)
+  async patch(@Param('deviceId') deviceId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const { enabled } = parse(z.object({ enabled: z.boolean() }).strict(), body, 'change');
-    const d = await this.devices.setEnabled(deviceId, enabled);
-    if (!d) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
+    const d = await outOfScopeForbidden(() => this.devices.setEnabled(deviceId, enabled, caller));
+    if (!d) throw notFound(deviceId);
     return view(d);
   }
 
@@ -216,9 +255,14 @@ export class DevicesController {
       },
     },
   })
-  async rotateCredential(@Param('deviceId') deviceId: string, @Body() body: unknown) {
+  @RequireRoles(...DEVICE_WRITERS)
+  async rotateCredential(
+    @Param('deviceId') deviceId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ) {
     const given: IssuedCredential = parse(Rotation, body, 'rotation');
-    const current = await this.device(deviceId, true);
+    const current = await this.writable(deviceId, caller);
     const unfit =
       given.secret && current.family !== 'open-v1'
         ? 'secret'
@@ -231,13 +275,14 @@ export class DevicesController {
       ]);
     let rotated;
     try {
-      rotated = await this.devices.rotateCredential(deviceId, given);
+      rotated = await this.devices.rotateCredential(deviceId, caller, given);
     } catch (err) {
+      if (err instanceof DeviceOutOfScope) throw forbidden(err);
       if (err instanceof NothingToRotate)
         throw new Problem('nothing-to-rotate', 'Conflict', 409, err.message);
       throw err;
     }
-    if (!rotated) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
+    if (!rotated) throw notFound(deviceId);
     const { device, issued } = rotated;
     return {
       ...view(device),
@@ -251,7 +296,12 @@ export class DevicesController {
   @ApiOperation({
     summary: `Requests refused or ignored for the device: counts by reason over the last days, and the last samples (first bytes of each body). "${UNKNOWN_DEVICE}": requests naming no registered device`,
   })
-  async refusedRequests(@Param('deviceId') deviceId: string, @Query() query: Record<string, string>) {
+  @RequireRoles(...REFUSED_READERS)
+  async refusedRequests(
+    @Param('deviceId') deviceId: string,
+    @Query() query: Record<string, string>,
+    @CurrentCaller() caller: Caller,
+  ) {
     const q = parse(
       z.object({
         days: z.coerce.number().int().min(1).max(90).default(7),
@@ -260,14 +310,21 @@ export class DevicesController {
       query,
       'filter',
     );
-    const id = deviceId === UNKNOWN_DEVICE ? UNKNOWN_DEVICE : (await this.device(deviceId)).deviceId;
+    // Requests naming no registered device belong to no region: only a province-wide caller sees them.
+    if (deviceId === UNKNOWN_DEVICE && caller.scope.kind !== 'province') throw notFound(deviceId);
+    const id = deviceId === UNKNOWN_DEVICE ? UNKNOWN_DEVICE : (await this.device(deviceId, caller)).deviceId;
     return { deviceId: id, ...(await this.refused.summary(id, q.days, q.limit)) };
   }
 
   @Get(':deviceId/commands')
   @ApiOperation({ summary: "The device's commands (person issuance, record queries) and their status" })
-  async listCommands(@Param('deviceId') deviceId: string, @Query() query: Record<string, string>) {
-    const d = await this.device(deviceId);
+  @RequireRoles(...PERSONAL_DATA_READERS)
+  async listCommands(
+    @Param('deviceId') deviceId: string,
+    @Query() query: Record<string, string>,
+    @CurrentCaller() caller: Caller,
+  ) {
+    const d = await this.device(deviceId, caller);
     const f = parse(CommandFilter, query, 'filter');
     return { commands: await this.commands.list(d.deviceId, f) };
   }
@@ -275,8 +332,9 @@ export class DevicesController {
   @Post(':deviceId/person-sync')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send everyone currently on the project to the device again' })
-  async personSync(@Param('deviceId') deviceId: string) {
-    const d = await this.device(deviceId);
+  @RequireRoles(...DEVICE_WRITERS)
+  async personSync(@Param('deviceId') deviceId: string, @CurrentCaller() caller: Caller) {
+    const d = await this.writable(deviceId, caller);
     return { personsQueued: await this.gatePersons.syncDevice(d) };
   }
 
@@ -292,16 +350,22 @@ export class DevicesController {
       },
     },
   })
-  async requestBackfill(@Param('deviceId') deviceId: string, @Body() body: unknown) {
-    const d = await this.device(deviceId);
+  @RequireRoles(...DEVICE_WRITERS)
+  async requestBackfill(
+    @Param('deviceId') deviceId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ) {
+    const d = await this.writable(deviceId, caller);
     const r = parse(Range, body, 'range');
-    return this.backfills.request(d, new Date(r.from), new Date(r.to), 'on-demand');
+    return this.backfills.request(d, new Date(r.from), new Date(r.to), 'on-demand', actorOf(caller));
   }
 
   @Get(':deviceId/backfills')
   @ApiOperation({ summary: "The device's backfills, newest first" })
-  async listBackfills(@Param('deviceId') deviceId: string) {
-    const d = await this.device(deviceId);
+  @RequireRoles(...DEVICE_READERS)
+  async listBackfills(@Param('deviceId') deviceId: string, @CurrentCaller() caller: Caller) {
+    const d = await this.device(deviceId, caller);
     return { backfills: await this.backfills.list(d.deviceId) };
   }
 
@@ -309,8 +373,13 @@ export class DevicesController {
   @ApiOperation({
     summary: 'Records the gateway holds from the device in a time range (with photo references)',
   })
-  async records(@Param('deviceId') deviceId: string, @Query() query: Record<string, string>) {
-    const d = await this.device(deviceId);
+  @RequireRoles(...PERSONAL_DATA_READERS)
+  async records(
+    @Param('deviceId') deviceId: string,
+    @Query() query: Record<string, string>,
+    @CurrentCaller() caller: Caller,
+  ) {
+    const d = await this.device(deviceId, caller);
     const q = parse(
       z.object({
         from: z.string().datetime({ offset: true }),
@@ -324,10 +393,17 @@ export class DevicesController {
     return { records: rows };
   }
 
-  private async device(deviceId: string, fresh = false): Promise<Device> {
-    if (fresh) this.devices.forget(deviceId);
-    const d = await this.devices.find(deviceId);
-    if (!d) throw Problem.notFound(`No device "${deviceId.slice(0, 64)}" is registered`);
+  /** A device to read: one outside the caller's scope is not found, like a missing one. */
+  private async device(deviceId: string, caller: Caller): Promise<Device> {
+    const d = await this.devices.findInScope(deviceId, caller.scope);
+    if (!d) throw notFound(deviceId);
+    return d;
+  }
+
+  /** A device to change: 404 when there is none, 403 when it is outside the caller's scope. */
+  private async writable(deviceId: string, caller: Caller): Promise<Device> {
+    const d = await outOfScopeForbidden(() => this.devices.forWrite(deviceId, caller));
+    if (!d) throw notFound(deviceId);
     return d;
   }
 }

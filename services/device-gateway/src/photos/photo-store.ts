@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Database, Sql } from '@realname/eventstore';
+import type { CallerScope } from '@realname/platform';
+import { deviceScopeSql } from '../devices/device-repository';
 
 export interface Photo {
   bytes: Buffer;
@@ -62,6 +64,29 @@ export class PhotoStore {
     const [row] = await this.db.query<{ bytes: Buffer; content_type: string }>(
       `SELECT bytes, content_type FROM ${this.schema}.photos WHERE sha256 = $1`,
       [digest],
+    );
+    return row && { bytes: row.bytes, contentType: row.content_type };
+  }
+
+  /**
+   * A photo for a caller of the admin API: only one a device in the caller's scope took (a punch
+   * snapshot, linked by the punch's record or by a photo that came apart from it). Photos stored for
+   * other reasons (workers' faces fetched from the registry for the gates) are not found here; the
+   * registry serves those itself.
+   */
+  async getInScope(refOrDigest: string, scope: CallerScope): Promise<Photo | undefined> {
+    const digest = photoDigest(refOrDigest);
+    if (!digest) return undefined;
+    const params: unknown[] = [digest, `sha256:${digest}`];
+    const inScope = deviceScopeSql(scope, params);
+    const [row] = await this.db.query<{ bytes: Buffer; content_type: string }>(
+      `SELECT p.bytes, p.content_type FROM ${this.schema}.photos p
+        WHERE p.sha256 = $1 AND EXISTS (
+          SELECT 1 FROM ${this.schema}.devices d
+           WHERE ${inScope} AND (
+             EXISTS (SELECT 1 FROM ${this.schema}.device_records r WHERE r.photo_ref = $2 AND r.device_id = d.device_id)
+             OR EXISTS (SELECT 1 FROM ${this.schema}.punch_photos pp WHERE pp.photo_ref = $2 AND pp.device_id = d.device_id)))`,
+      params,
     );
     return row && { bytes: row.bytes, contentType: row.content_type };
   }
