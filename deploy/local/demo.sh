@@ -4,6 +4,9 @@
 # workers on the registry's projects, puts one simulated gate device of every family (ZKTeco, Hikvision
 # through a site agent, Uface, HTTPv2, open protocol) on each project, lets the platform push the
 # workers to the devices, and has the workers punch, with a progress display until Ctrl-C.
+# The services check OAuth 2.0 access tokens of the stack's Keycloak (REALNAME_OIDC_ISSUER); the demo site
+# gets its own from there (libs/demo: dev-hz, municipal-hangzhou, hz-city, ops) and renews them, and the
+# gateway fetches head photos as its client svc-device-gateway. The printed examples show how to get one.
 # This is `npm run demo`.
 #
 # Ports (override with the variables): gateway http 8081, attendance http 8082, attendance gRPC 9082.
@@ -32,7 +35,23 @@ for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT" "$REGISTRY_PORT" "$I
   fi
 done
 
-ADMIN_TOKEN="$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')"
+# Every API wants an OAuth 2.0 access token from the local OpenID Connect issuer (Keycloak of the stack,
+# REALNAME_OIDC_ISSUER); the demo site gets its own tokens. Local test passwords and client secrets are
+# read from the realm file.
+if [ -z "${REALNAME_OIDC_ISSUER:-}" ]; then
+  echo "the local stack runs without its OpenID Connect provider (REALNAME_OIDC=off?): the services need one" >&2
+  exit 1
+fi
+REALM_FILE="$ROOT/deploy/local/keycloak/realname-realm.json"
+realm_secret() { # user name or client id -> its local password / secret
+  node -e 'const r = require(process.argv[1]); const n = process.argv[2];
+    const v = r.users.find((u) => u.username === n)?.credentials?.[0]?.value ?? r.clients.find((c) => c.clientId === n)?.secret;
+    if (!v) { console.error(`no ${n} in ${process.argv[1]}`); process.exit(1); } process.stdout.write(v);' "$REALM_FILE" "$1"
+}
+# The gateway fetches workers' faces from the registry as this machine client (client credentials).
+GATEWAY_CLIENT_ID=svc-device-gateway
+GATEWAY_CLIENT_SECRET="$(realm_secret "$GATEWAY_CLIENT_ID")"
+OIDC_COMMON=(OIDC_ISSUER_URL="$REALNAME_OIDC_ISSUER" OIDC_AUDIENCE=realname-api)
 # Personal-data keys of the demo: made once, kept with the demo's data (stored numbers stay readable).
 KEYS="$RUN_DIR/personal-data-keys.env"
 if [ ! -f "$KEYS" ]; then
@@ -46,8 +65,6 @@ if ! grep -q '^DEVICE_SECRET_KEYS=' "$KEYS"; then
 fi
 # shellcheck disable=SC1090
 set -a; . "$KEYS"; set +a
-# The gateway fetches workers' faces from the registry with this token (a fresh one each run).
-PHOTO_TOKEN="$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("hex"))')"
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
@@ -70,13 +87,15 @@ PIDS+=($!)
 start worker-registry DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   REGISTRY_HTTP_PORT="$REGISTRY_PORT" INTEGRITY_URL="http://127.0.0.1:$INTEGRITY_PORT" INTEGRITY_API_KEY="$INTEGRITY_API_KEY" \
   INTEGRITY_SYNC_INTERVAL_S=60 PII_KEYS="$PII_KEYS" PII_ACTIVE_KEY_ID="$PII_ACTIVE_KEY_ID" PII_HASH_KEY="$PII_HASH_KEY" \
-  REGISTRY_PHOTO_TOKENS="$PHOTO_TOKEN"
+  "${OIDC_COMMON[@]}"
 start device-gateway DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
-  GATEWAY_HTTP_PORT="$GATEWAY_PORT" GATEWAY_ADMIN_TOKEN="$ADMIN_TOKEN" \
+  GATEWAY_HTTP_PORT="$GATEWAY_PORT" "${OIDC_COMMON[@]}" \
+  OIDC_CLIENT_ID="$GATEWAY_CLIENT_ID" OIDC_CLIENT_SECRET="$GATEWAY_CLIENT_SECRET" \
   DEVICE_SECRET_KEYS="$DEVICE_SECRET_KEYS" DEVICE_SECRET_ACTIVE_KEY_ID="$DEVICE_SECRET_ACTIVE_KEY_ID" \
-  REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT" REGISTRY_PHOTO_TOKEN="$PHOTO_TOKEN"
+  REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT"
 start attendance DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
-  CLICKHOUSE_URL="$REALNAME_CLICKHOUSE_URL" ATTENDANCE_HTTP_PORT="$ATTENDANCE_PORT" ATTENDANCE_GRPC_URL="127.0.0.1:$GRPC_PORT"
+  CLICKHOUSE_URL="$REALNAME_CLICKHOUSE_URL" ATTENDANCE_HTTP_PORT="$ATTENDANCE_PORT" ATTENDANCE_GRPC_URL="127.0.0.1:$GRPC_PORT" \
+  "${OIDC_COMMON[@]}"
 
 wait_ready() { # name, url
   for _ in $(seq 1 120); do
@@ -92,26 +111,36 @@ wait_ready attendance "http://127.0.0.1:$ATTENDANCE_PORT/health/ready"
 wait_ready worker-registry "http://127.0.0.1:$REGISTRY_PORT/health/ready"
 
 TODAY="$(TZ=Asia/Shanghai date +%F)"
+TOKEN_URL="$REALNAME_OIDC_ISSUER/protocol/openid-connect/token"
+token_line() { # variable, user: a ready-to-paste password grant through the public client realname-cli
+  printf "%s=\$(curl -s -d grant_type=password -d client_id=realname-cli -d username=%s -d password='%s' %s | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\\\1/')" \
+    "$1" "$2" "$(realm_secret "$2")" "$TOKEN_URL"
+}
 cat <<TXT
 
-The platform is running. While the simulated devices punch, look at:
-  Registry projects   curl http://127.0.0.1:$REGISTRY_PORT/api/v1/projects   (synced from the integrity simulator every 60 s)
-  One project         curl http://127.0.0.1:$REGISTRY_PORT/api/v1/projects/<projectId from the list>   (key persons masked, mismatches)
-  Sync now / status   curl -X POST http://127.0.0.1:$REGISTRY_PORT/api/v1/integrity-sync
-  Registry gRPC       grpcurl -plaintext -d '{"projectId":"<projectId>"}' 127.0.0.1:9083 realname.registry.v1.RegistryService/GetProject
-  Devices (REST)      curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices
-  Device commands     curl -H 'Authorization: Bearer $ADMIN_TOKEN' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices/<deviceId>/commands
-  Fill a gap          curl -X POST -H 'Authorization: Bearer $ADMIN_TOKEN' -H 'Content-Type: application/json' \\
+The platform is running. Every API wants an access token (OAuth 2.0 bearer, 5 minutes) from the local
+Keycloak ($REALNAME_OIDC_ISSUER; test users and roles in deploy/local/keycloak/realname-realm.json).
+Paste these to get tokens of a city supervisor (reads) and a device administrator (gateway admin API):
+  $(token_line TOKEN hz-city)
+  $(token_line DEVICE_TOKEN dev-hz)
+then, while the simulated devices punch, look at:
+  Registry projects   curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$REGISTRY_PORT/api/v1/projects   (synced from the integrity simulator every 60 s)
+  One project         curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$REGISTRY_PORT/api/v1/projects/<projectId from the list>   (key persons masked, mismatches)
+  Sync status         curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$REGISTRY_PORT/api/v1/integrity-sync   (POST to sync now: a token of ops)
+  Registry gRPC       grpcurl -plaintext -H "authorization: Bearer \$TOKEN" -d '{"projectId":"<projectId>"}' 127.0.0.1:9083 realname.registry.v1.RegistryService/GetProject
+  Devices (REST)      curl -H "Authorization: Bearer \$DEVICE_TOKEN" http://127.0.0.1:$GATEWAY_PORT/api/v1/devices
+  Device commands     curl -H "Authorization: Bearer \$DEVICE_TOKEN" http://127.0.0.1:$GATEWAY_PORT/api/v1/devices/<deviceId>/commands
+  Fill a gap          curl -X POST -H "Authorization: Bearer \$DEVICE_TOKEN" -H 'Content-Type: application/json' \\
                         -d '{"from":"${TODAY}T00:00:00+08:00","to":"${TODAY}T23:59:59+08:00"}' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices/<deviceId>/backfills
-  Punches (REST)      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
-  Counts per day      curl 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'
+  Punches (REST)      curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
+  Counts per day      curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'
   API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs   http://127.0.0.1:$REGISTRY_PORT/api/docs
-  gRPC (reflection)   grpcurl -plaintext -d '{"projectId":"<projectId>","day":"$TODAY"}' 127.0.0.1:$GRPC_PORT realname.attendance.v1.AttendanceService/ListPunches
+  gRPC (reflection)   grpcurl -plaintext -H "authorization: Bearer \$TOKEN" -d '{"projectId":"<projectId>","day":"$TODAY"}' 127.0.0.1:$GRPC_PORT realname.attendance.v1.AttendanceService/ListPunches
   ClickHouse          curl '$REALNAME_CLICKHOUSE_URL/?query=SELECT+project_id,day,count()+FROM+realname.punches+FINAL+GROUP+BY+project_id,day+FORMAT+PrettyCompact'
   Metrics             http://127.0.0.1:$GATEWAY_PORT/metrics   http://127.0.0.1:$ATTENDANCE_PORT/metrics
   Service logs        $RUN_DIR/*.log
 The project ids and device ids are printed below (device id = <projectId>-<family>). Ctrl-C stops the devices and the services.
 
 TXT
-node libs/demo/dist/cli.js --gateway "http://127.0.0.1:$GATEWAY_PORT" --admin-token "$ADMIN_TOKEN" \
+node libs/demo/dist/cli.js --gateway "http://127.0.0.1:$GATEWAY_PORT" --oidc-issuer "$REALNAME_OIDC_ISSUER" \
   --registry "http://127.0.0.1:$REGISTRY_PORT" --attendance "http://127.0.0.1:$ATTENDANCE_PORT" "$@" || true

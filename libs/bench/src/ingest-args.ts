@@ -6,7 +6,9 @@ import { DEFAULT_MIX, familyBatches, parseMix } from './load';
 export const USAGE = `Usage: npm run bench:ingest -- [options]
 
 Drives the device gateway with many simulated devices of mixed families against the whole running
-stack and appends the results to docs/benchmarks.md. Every option is optional.
+stack and appends the results to docs/benchmarks.md. Every option is optional. The services check
+OAuth 2.0 tokens of the local stack's issuer ($REALNAME_OIDC_ISSUER, else http://127.0.0.1:58180/realms/realname);
+the devices are registered as the test user dev-hz (device administrator), tokens renewed as needed.
 
   --rate N             punches per second offered                       [default 5000]
   --duration N         measured seconds                                  [default 300]

@@ -2,7 +2,9 @@
  * `npm run bench:ingest`: drives the device gateway with many simulated devices of mixed families
  * against the whole running stack (PostgreSQL, Kafka, ClickHouse; gateway and attendance as their own
  * processes), and reports accepted punches per second, acknowledgement latency and the latency until a
- * punch is queryable in attendance. Results are appended to docs/benchmarks.md.
+ * punch is queryable in attendance. Results are appended to docs/benchmarks.md. The services check
+ * OAuth 2.0 tokens of the local stack's issuer (REALNAME_OIDC_ISSUER); the devices are registered with
+ * a device administrator's token (dev-hz), renewed as needed.
  *
  * Options (all optional, `--help` lists them): --rate 5000 --duration 300 --warmup 15 --devices 200
  *   --mix hikvision-isapi:30,uface:20,httpv2:15,zkteco-push:20,open-v1:15   (share of punches, %)
@@ -20,8 +22,10 @@ import {
   RunningService,
   startService,
   testInfrastructure,
+  testIssuer,
   uniqueName,
 } from '@realname/testing';
+import { deviceAdminToken, resourceServerEnv } from './auth';
 import { BENCH_FAMILIES, BenchDevice } from './families';
 import { IngestOptions as Options, parseIngestArgs, USAGE } from './ingest-args';
 import { describeDevices, OpenLoopLoad, planDevices, registerDevices, sleep } from './load';
@@ -43,12 +47,15 @@ async function main() {
   const infra = await testInfrastructure();
   const [gwPort, attPort, attGrpc] = [await freePort(), await freePort(), await freePort()];
   const gatewayUrl = `http://127.0.0.1:${gwPort}`;
-  const adminToken = randomBytes(16).toString('hex');
+  // The services check OAuth 2.0 tokens of the local stack's issuer (REALNAME_OIDC_ISSUER).
+  const issuer = testIssuer();
+  const adminToken = deviceAdminToken(issuer);
   const common = {
     DATABASE_URL: infra.postgresUrl,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: `${run}.`,
     LOG_LEVEL: 'warn',
+    ...resourceServerEnv(issuer),
   };
   const attSchema = `att_${run}`;
   const services: RunningService[] = [];
@@ -56,7 +63,9 @@ async function main() {
     for (const s of services.reverse()) await s.stop().catch(() => undefined);
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
-  log(`starting device-gateway and attendance (run ${run})`);
+  // Early and plain: without the issuer no device can be registered.
+  await adminToken();
+  log(`starting device-gateway and attendance (run ${run}; tokens from ${issuer})`);
   services.push(
     await startService(
       'device-gateway',
@@ -64,7 +73,6 @@ async function main() {
         ...common,
         GATEWAY_HTTP_PORT: String(gwPort),
         DATABASE_SCHEMA: `gw_${run}`,
-        GATEWAY_ADMIN_TOKEN: adminToken,
         DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
         KAFKA_GROUP_ID: `gateway-${run}`,
@@ -120,7 +128,7 @@ async function setUpDevices(
   o: Options,
   run: string,
   gatewayUrl: string,
-  adminToken: string,
+  adminToken: () => Promise<string>,
 ): Promise<BenchDevice[]> {
   const devices = planDevices(run, o.devices, o.mix);
   log(`registering ${devices.length} devices (${describeDevices(devices)})`);

@@ -52,13 +52,18 @@ export function planDevices(run: string, count: number, mix: FamilyMix, projects
   return devices;
 }
 
-/** Registers the devices through the gateway's admin API (keeps each device's path token). */
+/**
+ * Registers the devices through the gateway's admin API (keeps each device's path token), with the
+ * access token of a device administrator whose scope covers `region`: a fixed token, or a function
+ * asked before every request (thousands of registrations outlast one token).
+ */
 export async function registerDevices(
   devices: BenchDevice[],
   gatewayUrl: string,
-  adminToken: string,
+  adminToken: string | (() => Promise<string>),
   region = '330106',
 ): Promise<void> {
+  const token = typeof adminToken === 'string' ? async () => adminToken : adminToken;
   for (const d of devices) {
     let res: Response;
     // Thousands of registrations in a row can exceed the admin API's per-client rate limit: a 429 is
@@ -66,7 +71,7 @@ export async function registerDevices(
     for (;;) {
       res = await fetch(`${gatewayUrl}/api/v1/devices`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
         body: JSON.stringify(registration(d, region)),
       });
       if (res.status !== 429) break;

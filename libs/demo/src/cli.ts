@@ -1,25 +1,33 @@
 #!/usr/bin/env node
 /**
- * `node libs/demo/dist/cli.js --gateway URL --admin-token T --registry URL --attendance URL
+ * `node libs/demo/dist/cli.js --gateway URL --registry URL --attendance URL [--oidc-issuer URL]
  *   [--projects 3] [--workers 8] [--speed 4]`: the demo's site with devices of every family, until Ctrl-C.
  */
 import { readCommandLine } from '@realname/contracts';
+import { DEMO_IDENTITIES, demoTokens, LOCAL_ISSUER } from './demo-tokens';
 import { MixedSite } from './mixed-site';
 
-const USAGE = `Usage: node libs/demo/dist/cli.js --gateway URL --admin-token T --registry URL --attendance URL [options]
+const USAGE = `Usage: node libs/demo/dist/cli.js --gateway URL --registry URL --attendance URL [options]
 
 The demo's site: workers entered on the registry's projects and one simulated gate of each family per
 project, punching until Ctrl-C (deploy/local/demo.sh starts it; extra arguments of npm run demo go here).
 
-  --projects N    projects to put gates on        [default 3]
-  --workers N     workers entered per project     [default 8]
-  --speed N       punches per second, all gates   [default 4]
-  --help          this text
+The services want OAuth 2.0 access tokens: the site gets them itself from the local OpenID Connect
+issuer (Keycloak, test identities of deploy/local/keycloak/realname-realm.json) and renews them before
+they expire. It registers the gates as ${DEMO_IDENTITIES.deviceAdmin} (device administrator), enters workers as
+${DEMO_IDENTITIES.siteWriter} (municipal system), reads as ${DEMO_IDENTITIES.reader} (city supervisor) and pulls the
+integrity sync as ${DEMO_IDENTITIES.syncTrigger} (platform operator).
+
+  --oidc-issuer URL  the issuer  [default $REALNAME_OIDC_ISSUER, else ${LOCAL_ISSUER}]
+  --projects N       projects to put gates on        [default 3]
+  --workers N        workers entered per project     [default 8]
+  --speed N          punches per second, all gates   [default 4]
+  --help             this text
 `;
 
 const OPTIONS = {
   gateway: { type: 'string' },
-  'admin-token': { type: 'string' },
+  'oidc-issuer': { type: 'string' },
   registry: { type: 'string' },
   attendance: { type: 'string' },
   projects: { type: 'string' },
@@ -51,7 +59,7 @@ async function main() {
     process.stdout.write(`[site] ${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const site = new MixedSite({
     gatewayUrl: required(o, 'gateway'),
-    adminToken: required(o, 'admin-token'),
+    tokens: demoTokens(o['oidc-issuer'] || process.env.REALNAME_OIDC_ISSUER || LOCAL_ISSUER),
     registryUrl: required(o, 'registry'),
     attendanceUrl: required(o, 'attendance'),
     projects: positive(o, 'projects', 3),

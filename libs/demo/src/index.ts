@@ -1,2 +1,3 @@
 export * from './registry-client';
 export * from './mixed-site';
+export * from './demo-tokens';

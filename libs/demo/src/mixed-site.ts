@@ -8,6 +8,7 @@ import {
   ZktecoDevice,
 } from '@realname/device-simulator';
 import { AgentDeviceConfig, SiteAgent } from '@realname/site-agent';
+import type { DemoTokens } from './demo-tokens';
 import { DemoProject, DemoWorker, RegistryClient } from './registry-client';
 
 export const DEMO_FAMILIES = ['zkteco-push', 'hikvision-isapi', 'uface', 'httpv2', 'open-v1'] as const;
@@ -15,7 +16,8 @@ export type DemoFamily = (typeof DEMO_FAMILIES)[number];
 
 export interface MixedSiteOptions {
   gatewayUrl: string;
-  adminToken: string;
+  /** Access tokens (renewed as needed): device administrator, reads, site writes, the integrity sync. */
+  tokens: DemoTokens;
   registryUrl: string;
   attendanceUrl: string;
   projects: number;
@@ -52,7 +54,12 @@ export class MixedSite {
   constructor(private readonly o: MixedSiteOptions) {}
 
   async start(): Promise<void> {
-    const registry = new RegistryClient(this.o.registryUrl);
+    const { reader, siteWriter, syncTrigger } = this.o.tokens;
+    const registry = new RegistryClient(this.o.registryUrl, {
+      read: reader,
+      write: siteWriter,
+      sync: syncTrigger,
+    });
     await registry.sync();
     const projects = await registry.projects(this.o.projects);
     if (projects.length === 0)
@@ -94,7 +101,10 @@ export class MixedSite {
     const deviceId = `${project.projectId}-${family}`.slice(0, 64);
     const res = await fetch(`${this.o.gatewayUrl}/api/v1/devices`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.o.adminToken}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await this.o.tokens.deviceAdmin()}`,
+      },
       body: JSON.stringify({
         deviceId,
         projectId: project.projectId,
@@ -211,8 +221,9 @@ export class MixedSite {
     try {
       const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
       const res = await fetch(`${this.o.gatewayUrl}/api/v1/devices`, {
-        headers: { authorization: `Bearer ${this.o.adminToken}` },
+        headers: { authorization: `Bearer ${await this.o.tokens.deviceAdmin()}` },
       });
+      if (res.status !== 200) throw new Error(`devices: ${res.status} ${(await res.text()).slice(0, 200)}`);
       const { devices } = (await res.json()) as { devices: { deviceId: string; online: boolean }[] };
       const mine = new Set(this.devices.map((d) => d.deviceId));
       const online = devices.filter((d) => mine.has(d.deviceId) && d.online).length;
@@ -220,7 +231,9 @@ export class MixedSite {
       for (const p of projects) {
         const r = await fetch(
           `${this.o.attendanceUrl}/api/v1/projects/${p.projectId}/punch-counts?from=${today}&to=${today}`,
+          { headers: { authorization: `Bearer ${await this.o.tokens.reader()}` } },
         );
+        if (r.status !== 200) throw new Error(`punch counts: ${r.status} ${(await r.text()).slice(0, 200)}`);
         const { days } = (await r.json()) as { days: { punches: number | string }[] };
         recorded += days.reduce((a, d) => a + Number(d.punches), 0);
       }

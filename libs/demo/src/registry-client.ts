@@ -20,9 +20,26 @@ export function shanghaiToday(now = Date.now()): string {
   return new Date(now + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
+/**
+ * Access tokens for the registry (OAuth 2.0 bearer tokens; each provider gives a valid token every time
+ * it is called, renewing it when needed): reads (a supervisor, a project manager or a municipal
+ * system), site writes (a project manager of the project or a municipal system of its region) and
+ * pulling the integrity sync (the platform operator or a province supervisor).
+ */
+export interface RegistryTokens {
+  read: () => Promise<string>;
+  write: () => Promise<string>;
+  /** Default: `write`. */
+  sync?: () => Promise<string>;
+}
+
 /** The worker registry's REST API, as far as the demo needs it (what a site manager does by hand). */
 export class RegistryClient {
-  constructor(private readonly baseUrl: string) {}
+  /** Without tokens the requests carry no Authorization header (a registry that checks none). */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly tokens?: RegistryTokens,
+  ) {}
 
   async sync(): Promise<void> {
     await this.call('POST', '/api/v1/integrity-sync');
@@ -107,9 +124,19 @@ export class RegistryClient {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private async call(method: string, path: string, body?: unknown): Promise<any> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    const t = this.tokens;
+    const token = !t
+      ? undefined
+      : method === 'GET'
+        ? t.read
+        : path === '/api/v1/integrity-sync'
+          ? (t.sync ?? t.write)
+          : t.write;
+    if (token) headers.authorization = `Bearer ${await token()}`;
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -1,13 +1,25 @@
 import { notEmpty, ParsedCommandLine, readCommandLine, ValueCheck, wholeNumber } from '@realname/contracts';
+import type { OidcCredentials } from './access-token';
 
-export const USAGE = `Usage: realname-device-simulator --gateway URL --admin-token TOKEN [options]
+export const USAGE = `Usage: realname-device-simulator --gateway URL (--admin-token TOKEN | OIDC credentials) [options]
 
 Simulates construction-site attendance devices speaking the open device protocol v1: registers them
 through the gateway's admin API, then plays a compressed working day and uploads the punches.
 
 Required:
   --gateway URL              device gateway base URL, e.g. http://127.0.0.1:8081
-  --admin-token TOKEN        admin API bearer token (default: $GATEWAY_ADMIN_TOKEN)
+
+The admin API wants an OAuth 2.0 access token of a device administrator whose scope covers --region
+(locally the user dev-hz of deploy/local/keycloak/realname-realm.json). Give one of:
+  --admin-token TOKEN        an access token (default: $REALNAME_ACCESS_TOKEN); it is not renewed
+  --oidc-user NAME           sign in as this person (password grant through --oidc-client-id) and
+  --oidc-password PASSWORD     renew the token as needed (default: $REALNAME_OIDC_PASSWORD)
+  --oidc-client-id ID        a machine client (client credentials grant) with
+  --oidc-client-secret S       its secret (default: $REALNAME_OIDC_CLIENT_SECRET); with --oidc-user,
+                               the public client to sign in through          [default realname-cli]
+  --oidc-issuer URL          the OpenID Connect issuer for --oidc-user / --oidc-client-id
+                             (default: $REALNAME_OIDC_ISSUER, as \`eval "$(bash deploy/local/stack.sh env)"\`
+                             exports it; locally http://127.0.0.1:58180/realms/realname)
 
 Sites (derived from --seed: the same arguments give the same project ids, device ids, workers and
 generated punches; only the device secrets are random on every run):
@@ -34,9 +46,12 @@ One-day mode:
 Progress goes to stderr: redrawn in place on a terminal, a plain status line every 5 s otherwise.
 `;
 
+/** How the simulator authenticates to the gateway's admin API. */
+export type AdminAuth = { kind: 'token'; token: string } | OidcCredentials;
+
 export interface CliArgs {
   gateway: string;
-  adminToken: string;
+  auth: AdminAuth;
   projects: number;
   devicesPerProject: number;
   workers: number;
@@ -56,6 +71,11 @@ const int = wholeNumber;
 const OPTIONS = {
   gateway: { type: 'string' },
   'admin-token': { type: 'string' },
+  'oidc-issuer': { type: 'string' },
+  'oidc-user': { type: 'string' },
+  'oidc-password': { type: 'string' },
+  'oidc-client-id': { type: 'string' },
+  'oidc-client-secret': { type: 'string' },
   projects: { type: 'string' },
   'devices-per-project': { type: 'string' },
   workers: { type: 'string' },
@@ -68,23 +88,40 @@ const OPTIONS = {
 } as const;
 
 /** Each option's field and the check of its value (errors name the flag and say what to give). */
-const CHECKS: Record<keyof typeof OPTIONS, { key: keyof CliArgs; check: Check }> = {
-  gateway: {
-    key: 'gateway',
-    check: (v, flag) => {
-      let url: URL;
-      try {
-        url = new URL(v);
-      } catch {
-        throw new Error(`${flag} must be an http(s) URL such as http://127.0.0.1:8081 (got "${v}")`);
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new Error(`${flag} must be an http(s) URL such as http://127.0.0.1:8081 (got "${v}")`);
-      }
-      return v.replace(/\/+$/, '');
-    },
-  },
+/** An http(s) URL without trailing slashes. */
+const httpUrl =
+  (example: string): Check =>
+  (v, flag) => {
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      throw new Error(`${flag} must be an http(s) URL such as ${example} (got "${v}")`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`${flag} must be an http(s) URL such as ${example} (got "${v}")`);
+    }
+    return v.replace(/\/+$/, '');
+  };
+
+/** Fields read from the command line, before the admin API credentials are put together. */
+interface RawArgs extends Omit<CliArgs, 'auth'> {
+  adminToken: string;
+  oidcIssuer: string;
+  oidcUser: string;
+  oidcPassword: string;
+  oidcClientId: string;
+  oidcClientSecret: string;
+}
+
+const CHECKS: Record<keyof typeof OPTIONS, { key: keyof RawArgs; check: Check }> = {
+  gateway: { key: 'gateway', check: httpUrl('http://127.0.0.1:8081') },
   'admin-token': { key: 'adminToken', check: notEmpty },
+  'oidc-issuer': { key: 'oidcIssuer', check: httpUrl('http://127.0.0.1:58180/realms/realname') },
+  'oidc-user': { key: 'oidcUser', check: notEmpty },
+  'oidc-password': { key: 'oidcPassword', check: notEmpty },
+  'oidc-client-id': { key: 'oidcClientId', check: notEmpty },
+  'oidc-client-secret': { key: 'oidcClientSecret', check: notEmpty },
   projects: { key: 'projects', check: int(1, 9999) },
   'devices-per-project': { key: 'devicesPerProject', check: int(1, 99) },
   workers: { key: 'workers', check: int(1, 100_000) },
@@ -133,16 +170,15 @@ const CHECKS: Record<keyof typeof OPTIONS, { key: keyof CliArgs; check: Check }>
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
   const line = readCommandLine(argv, OPTIONS);
   if (line.kind !== 'values') return line;
-  const out: Partial<CliArgs> = {};
+  const out: Partial<RawArgs> = {};
+  let auth: AdminAuth;
   try {
     for (const [name, value] of Object.entries(line.values) as [keyof typeof OPTIONS, string][]) {
       const { key, check } = CHECKS[name];
       (out as Record<string, unknown>)[key] = check(value, `--${name}`);
     }
-    if (out.adminToken === undefined && env.GATEWAY_ADMIN_TOKEN) out.adminToken = env.GATEWAY_ADMIN_TOKEN;
     if (out.gateway === undefined) throw new Error('--gateway is required');
-    if (out.adminToken === undefined)
-      throw new Error('--admin-token is required (or set GATEWAY_ADMIN_TOKEN)');
+    auth = adminAuth(out, env);
   } catch (err) {
     return { kind: 'error', message: (err as Error).message };
   }
@@ -150,7 +186,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     kind: 'run',
     args: {
       gateway: out.gateway,
-      adminToken: out.adminToken,
+      auth,
       projects: out.projects ?? 3,
       devicesPerProject: out.devicesPerProject ?? 2,
       workers: out.workers ?? 40,
@@ -162,4 +198,64 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       ...(out.onceDay ? { onceDay: out.onceDay } : {}),
     },
   };
+}
+
+/**
+ * The admin API credentials: --admin-token, or --oidc-user with a password, or --oidc-client-id with a
+ * secret (flags first, then the environment). A fixed token together with credentials is an error.
+ */
+function adminAuth(o: Partial<RawArgs>, env: NodeJS.ProcessEnv): AdminAuth {
+  const fromEnv = (name: string) => env[name] || undefined;
+  const credentials = [o.oidcUser, o.oidcPassword, o.oidcClientId, o.oidcClientSecret].some(
+    (v) => v !== undefined,
+  );
+  if (o.adminToken !== undefined) {
+    if (credentials)
+      throw new Error(
+        'give either --admin-token or OIDC credentials (--oidc-user / --oidc-client-id), not both',
+      );
+    return { kind: 'token', token: o.adminToken };
+  }
+  if (!credentials) {
+    const token = fromEnv('REALNAME_ACCESS_TOKEN');
+    if (token) return { kind: 'token', token };
+    throw new Error(
+      'an access token is required: --admin-token (or REALNAME_ACCESS_TOKEN), or --oidc-user NAME with ' +
+        '--oidc-password, or --oidc-client-id ID with --oidc-client-secret',
+    );
+  }
+  if (o.oidcPassword !== undefined && o.oidcUser === undefined)
+    throw new Error('--oidc-password needs --oidc-user');
+  if (o.oidcClientSecret !== undefined && o.oidcUser !== undefined)
+    throw new Error(
+      '--oidc-client-secret is for a machine client: give --oidc-user or --oidc-client-secret, not both',
+    );
+  if (o.oidcClientSecret !== undefined && o.oidcClientId === undefined)
+    throw new Error('--oidc-client-secret needs --oidc-client-id');
+  const issuerText = o.oidcIssuer ?? fromEnv('REALNAME_OIDC_ISSUER');
+  if (issuerText === undefined)
+    throw new Error(
+      '--oidc-issuer is required with --oidc-user / --oidc-client-id (or set REALNAME_OIDC_ISSUER)',
+    );
+  const issuer = String(httpUrl('http://127.0.0.1:58180/realms/realname')(issuerText, '--oidc-issuer'));
+  if (o.oidcUser !== undefined) {
+    const password = o.oidcPassword ?? fromEnv('REALNAME_OIDC_PASSWORD');
+    if (password === undefined)
+      throw new Error('--oidc-password is required with --oidc-user (or set REALNAME_OIDC_PASSWORD)');
+    return {
+      kind: 'password',
+      issuer,
+      clientId: o.oidcClientId ?? 'realname-cli',
+      username: o.oidcUser,
+      password,
+    };
+  }
+  const clientId = o.oidcClientId;
+  if (clientId === undefined) throw new Error('--oidc-client-id is required');
+  const clientSecret = o.oidcClientSecret ?? fromEnv('REALNAME_OIDC_CLIENT_SECRET');
+  if (clientSecret === undefined)
+    throw new Error(
+      '--oidc-client-secret is required with --oidc-client-id (or set REALNAME_OIDC_CLIENT_SECRET)',
+    );
+  return { kind: 'client', issuer, clientId, clientSecret };
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { AccessTokenSource, OidcTokenSource } from './access-token';
 import { CliArgs, parseArgs, USAGE } from './cli-args';
 import { Fleet, ProjectTotals, Totals } from './fleet';
 import { formatDuration, ProgressDisplay, RateMeter } from './progress';
@@ -30,11 +31,16 @@ export async function main(argv: string[]): Promise<number> {
   const fleet = new Fleet(site, args.gateway, { timeoutMs: 10_000 });
   const display = new ProgressDisplay(process.stderr);
 
+  const token: AccessTokenSource =
+    args.auth.kind === 'token' ? args.auth.token : new OidcTokenSource(args.auth).asSource();
   display.log(
-    `registering ${site.devices.length} device(s) of ${site.projects.length} project(s) at ${args.gateway} (seed ${args.seed})`,
+    `registering ${site.devices.length} device(s) of ${site.projects.length} project(s) at ${args.gateway} (seed ${args.seed})` +
+      (args.auth.kind === 'token'
+        ? ''
+        : `, as ${args.auth.kind === 'password' ? `user ${args.auth.username}` : `client ${args.auth.clientId}`} of ${args.auth.issuer}`),
   );
   try {
-    await fleet.register(args.gateway, args.adminToken, { maxAttempts: 8, backoffMaxMs: 4000 });
+    await fleet.register(args.gateway, token, { maxAttempts: 8, backoffMaxMs: 4000 });
   } catch (err) {
     display.log(`realname-device-simulator: ${(err as Error).message}`);
     return 1;

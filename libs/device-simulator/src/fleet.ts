@@ -1,3 +1,4 @@
+import type { AccessTokenSource } from './access-token';
 import { DeviceBuffer, FlushOptions } from './device-buffer';
 import {
   OpenProtocolClient,
@@ -62,7 +63,7 @@ export class Fleet {
   /** Registers every device through the admin API (an upsert: safe to repeat). */
   async register(
     gateway: string,
-    adminToken: string,
+    adminToken: AccessTokenSource,
     options: RetryPolicy & { concurrency?: number; signal?: AbortSignal } = {},
   ): Promise<void> {
     const queue = [...this.devices];

@@ -3,6 +3,7 @@ export * from './device-buffer';
 export * from './open-v1-device';
 export * from './site-simulator';
 export * from './fleet';
+export * from './access-token';
 export { parseArgs, USAGE } from './cli-args';
 export type { CliArgs, ParsedArgs } from './cli-args';
 export type { OpenV1Punch, OpenV1PunchResult, OpenV1UploadReply } from '@realname/contracts';

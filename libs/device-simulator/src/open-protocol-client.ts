@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AccessTokenSource, accessToken } from './access-token';
 import {
   formatLocalTime,
   OPEN_V1_COMMAND_KINDS,
@@ -492,22 +493,19 @@ export interface DeviceRegistrationInput {
 export type RegisteredDevice = Omit<DeviceRegistrationInput, 'secret'> & Record<string, unknown>;
 
 /**
- * Registers (or updates) a device through the gateway's admin API: `POST /api/v1/devices` with the admin
- * bearer token. The call is an upsert, so it is retried on network errors and 5xx like an upload.
+ * Registers (or updates) a device through the gateway's admin API: `POST /api/v1/devices` with an OAuth
+ * 2.0 access token of a device administrator whose scope covers the device's region (a fixed token, or
+ * a source asked again on every attempt, so a long retry gets a renewed token). The call is an upsert,
+ * so it is retried on network errors and 5xx like an upload.
  */
 export async function registerDevice(
   baseUrl: string,
-  adminToken: string,
+  adminToken: AccessTokenSource,
   registration: DeviceRegistrationInput,
   options: RetryPolicy & { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<RegisteredDevice> {
   const url = trimBase(baseUrl) + '/api/v1/devices';
   const body = Buffer.from(JSON.stringify(registration), 'utf8');
-  const headers = {
-    'User-Agent': USER_AGENT,
-    'Content-Type': 'application/json',
-    Authorization: `Bearer ${adminToken}`,
-  };
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const base = options.backoffBaseMs ?? 250;
   const max = options.backoffMaxMs ?? 8_000;
@@ -515,6 +513,12 @@ export async function registerDevice(
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(options.signal);
+    // Outside the retry: an issuer that refuses the credentials is no gateway outage.
+    const headers = {
+      'User-Agent': USER_AGENT,
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${await accessToken(adminToken)}`,
+    };
     try {
       const reply = await httpRequest(
         'POST',

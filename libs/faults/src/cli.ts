@@ -6,18 +6,19 @@
  * scenario lost, doubled or dead-lettered a punch (or did not recover / quiesce).
  *
  * Runs on its own stack (deploy/local/stack.sh with REALNAME_STACK_DIR=tmp/faults-stack and other
- * ports), never the shared local stack, and brings it down at the end.
+ * ports, its own Keycloak included: the services check tokens of that issuer), never the shared local
+ * stack, and brings it down at the end.
  */
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MIX, parseMix } from '@realname/bench';
+import { DEFAULT_MIX, DEVICE_ADMINISTRATOR, parseMix } from '@realname/bench';
 import { REPO_ROOT } from '@realname/testing';
 import { writeReport } from './report';
 import { describeLost, runScenario, ScenarioResult } from './run-scenario';
 import { s, SCENARIOS } from './scenarios';
-import { FaultStack } from './stack';
+import { FAULTS_STACK_PORTS as P, FaultStack } from './stack';
 
 const USAGE = `Usage: npm run faults -- [options]
   --scenarios a,b     scenarios to run (default: all): ${SCENARIOS.map((x) => x.id).join(', ')}
@@ -26,7 +27,11 @@ const USAGE = `Usage: npm run faults -- [options]
   --devices 60        simulated devices (mixed families)
   --mix ${DEFAULT_MIX}
   --quiescence-timeout 240   --recovery-timeout 240   (seconds)
-  --out docs/reliability.md  --no-write   --keep-stack (leave the suite's stack running)`;
+  --out docs/reliability.md  --no-write   --keep-stack (leave the suite's stack running)
+
+Runs on its own stack in tmp/faults-stack (PostgreSQL ${P.REALNAME_PG_PORT}, ClickHouse ${P.REALNAME_CH_HTTP_PORT}, Kafka ${P.REALNAME_KAFKA_PORT} and
+Keycloak ${P.REALNAME_OIDC_PORT}: the services check OAuth 2.0 tokens of http://127.0.0.1:${P.REALNAME_OIDC_PORT}/realms/realname;
+the suite registers devices as ${DEVICE_ADMINISTRATOR}). Faults stop PostgreSQL, ClickHouse and Kafka, never Keycloak.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -74,7 +79,7 @@ async function main(): Promise<number> {
   const stack = new FaultStack();
   const t0 = Date.now();
   log(
-    `starting the suite's own stack in ${stack.dir} (PostgreSQL ${stack.postgresUrl.split('@')[1]}, ClickHouse ${stack.clickhouseUrl}, Kafka ${stack.kafkaBrokers[0]})`,
+    `starting the suite's own stack in ${stack.dir} (PostgreSQL ${stack.postgresUrl.split('@')[1]}, ClickHouse ${stack.clickhouseUrl}, Kafka ${stack.kafkaBrokers[0]}, OpenID Connect issuer ${stack.issuer})`,
   );
   await stack.up();
   const results: ScenarioResult[] = [];

@@ -1,4 +1,5 @@
-import { compareExactness, AcknowledgedPunch } from '@realname/bench';
+import { compareExactness, AcknowledgedPunch, gatewayClientEnv, resourceServerEnv } from '@realname/bench';
+import { FaultStack } from './stack';
 import { metricSum } from './observe';
 import { renderResults, RESULTS_END, RESULTS_START } from './report';
 import type { ScenarioResult } from './run-scenario';
@@ -100,5 +101,22 @@ describe('renderResults', () => {
     expect(text).toContain('| not recovered | **FAIL** |');
     expect(text).toContain('lost in attendance (1): 1 (uface d1');
     expect(text).toContain('DLQ ×1: `dlq.attendance.v1: connection terminated`');
+  });
+});
+
+describe('FaultStack', () => {
+  it("runs its own identity provider on its own ports: the services under fault check that issuer's tokens", () => {
+    const stack = new FaultStack('/tmp/x');
+    expect(stack.env).toMatchObject({ REALNAME_OIDC_PORT: '59180', REALNAME_OIDC_MANAGEMENT_PORT: '59190' });
+    expect(stack.env).not.toHaveProperty('REALNAME_OIDC');
+    expect(stack.issuer).toBe('http://127.0.0.1:59180/realms/realname');
+    expect(resourceServerEnv(stack.issuer)).toEqual({
+      OIDC_ISSUER_URL: 'http://127.0.0.1:59180/realms/realname',
+      OIDC_AUDIENCE: 'realname-api',
+    });
+    expect(gatewayClientEnv()).toEqual({
+      OIDC_CLIENT_ID: 'svc-device-gateway',
+      OIDC_CLIENT_SECRET: expect.any(String),
+    });
   });
 });

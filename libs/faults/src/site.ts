@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { deviceAdminToken, gatewayClientEnv, resourceServerEnv } from '@realname/bench';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
-import { freePort, RunningService, startService } from '@realname/testing';
+import { freePort, RunningService, startService, tokenFor } from '@realname/testing';
 import type { FaultStack } from './stack';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -22,7 +23,8 @@ interface ServiceSpec {
  * supervisor would) and the exit is recorded.
  */
 export class FaultSite {
-  readonly adminToken = randomBytes(16).toString('hex');
+  /** A device administrator's access token from the suite's issuer, renewed as needed. */
+  readonly adminToken: () => Promise<string>;
   readonly topicPrefix: string;
   readonly schemas: Record<ServiceName, string>;
   readonly clickhouseDatabase: string;
@@ -48,6 +50,7 @@ export class FaultSite {
     };
     this.clickhouseDatabase = `faults_${run}`.toLowerCase();
     this.groups = { gateway: `gateway-${run}`, attendance: `attendance-${run}` };
+    this.adminToken = deviceAdminToken(stack.issuer);
   }
 
   url(name: ServiceName): string {
@@ -67,12 +70,13 @@ export class FaultSite {
       await freePort(),
       await freePort(),
     ];
-    const photoToken = randomBytes(16).toString('hex');
     const common = {
       DATABASE_URL: this.stack.postgresUrl,
       KAFKA_BROKERS: this.stack.kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       LOG_LEVEL: 'warn',
+      // Resource servers of the suite's own issuer (it stays up through every fault).
+      ...resourceServerEnv(this.stack.issuer),
     };
     const registryUrl = `http://127.0.0.1:${reg}`;
     this.specs.set('worker-registry', {
@@ -88,7 +92,6 @@ export class FaultSite {
         PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         PII_ACTIVE_KEY_ID: 'k1',
         PII_HASH_KEY: randomBytes(32).toString('base64'),
-        REGISTRY_PHOTO_TOKENS: photoToken,
       },
     });
     this.specs.set('device-gateway', {
@@ -97,13 +100,13 @@ export class FaultSite {
         ...common,
         GATEWAY_HTTP_PORT: String(gw),
         DATABASE_SCHEMA: this.schemas['device-gateway'],
-        GATEWAY_ADMIN_TOKEN: this.adminToken,
+        // Head photos from the registry as the gateway's own client.
+        ...gatewayClientEnv(),
         DEVICE_SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         DEVICE_SECRET_ACTIVE_KEY_ID: 'k1',
         KAFKA_GROUP_ID: this.groups.gateway,
         KAFKA_SESSION_TIMEOUT_MS: '8000',
         REGISTRY_URL: registryUrl,
-        REGISTRY_PHOTO_TOKEN: photoToken,
       },
     });
     this.specs.set('attendance', {
@@ -120,8 +123,12 @@ export class FaultSite {
       },
     });
     for (const name of SERVICE_NAMES) await this.startOne(name);
-    // The registry mirrors the integrity platform once (its scheduled sync is off).
-    await fetch(`${registryUrl}/api/v1/integrity-sync`, { method: 'POST' }).catch(() => undefined);
+    // The registry mirrors the integrity platform once (its scheduled sync is off), pulled by the
+    // platform operator.
+    const authorization = `Bearer ${await tokenFor('ops', this.stack.issuer)}`;
+    await fetch(`${registryUrl}/api/v1/integrity-sync`, { method: 'POST', headers: { authorization } }).catch(
+      () => undefined,
+    );
   }
 
   /** Starts a service and waits until it answers `probe` (ready by default) from the new process. */

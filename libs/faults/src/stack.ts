@@ -12,8 +12,10 @@ export const FAULTS_STACK_PORTS = {
   REALNAME_CH_INTERSERVER_PORT: '59109',
   REALNAME_KAFKA_PORT: '59192',
   REALNAME_KAFKA_CONTROLLER_PORT: '59193',
-  // The services under fault run without token checks for now; no identity provider is needed here.
-  REALNAME_OIDC: 'off',
+  // The suite's own OpenID Connect provider (Keycloak, the same realm): the services under fault check
+  // its tokens. The scenarios never stop it.
+  REALNAME_OIDC_PORT: '59180',
+  REALNAME_OIDC_MANAGEMENT_PORT: '59190',
 } as const;
 
 /**
@@ -26,6 +28,8 @@ export class FaultStack {
   readonly postgresUrl: string;
   readonly clickhouseUrl: string;
   readonly kafkaBrokers: string[];
+  /** The suite's OpenID Connect issuer (realm `realname` of its own Keycloak). */
+  readonly issuer: string;
 
   constructor(
     dir = join(REPO_ROOT, 'tmp', 'faults-stack'),
@@ -36,6 +40,7 @@ export class FaultStack {
     this.postgresUrl = `postgres://realname:realname@127.0.0.1:${ports.REALNAME_PG_PORT}/realname`;
     this.clickhouseUrl = `http://127.0.0.1:${ports.REALNAME_CH_HTTP_PORT}`;
     this.kafkaBrokers = [`127.0.0.1:${ports.REALNAME_KAFKA_PORT}`];
+    this.issuer = `http://127.0.0.1:${ports.REALNAME_OIDC_PORT}/realms/realname`;
   }
 
   up(): Promise<string> {
