@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
-import { parseRevealTokens, RevealToken } from './workers/reveal-access';
+import { authConfig, env, secret, serviceBaseConfig, transportSecurityConfig } from '@realname/platform';
 
 export const RegistryConfigSchema = z.object({
   REGISTRY_HTTP_HOST: z.string().default('127.0.0.1'),
@@ -10,39 +9,10 @@ export const RegistryConfigSchema = z.object({
     .string()
     .regex(/^[^:\s]+:\d+$/, 'must be host:port such as 127.0.0.1:9083')
     .default('127.0.0.1:9083'),
-  /**
-   * Who may reveal a worker's unmasked ID and phone numbers: `caller:token,caller:token` (tokens at least
-   * 16 characters; a caller may have several). Empty: nobody may. Every reveal is recorded with the caller.
-   */
-  REGISTRY_REVEAL_TOKENS: secret(
-    z
-      .string()
-      .default('')
-      .transform((text, ctx): RevealToken[] => {
-        const r = parseRevealTokens(text);
-        if (r.ok) return r.tokens;
-        for (const message of r.problems) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
-        return z.NEVER;
-      }),
-  ),
-  /**
-   * Services allowed to fetch workers' head photos (the device gateway pushes faces to the gates):
-   * comma-separated tokens of at least 16 characters. Empty: nobody may.
-   */
-  REGISTRY_PHOTO_TOKENS: secret(
-    z
-      .string()
-      .default('')
-      .transform((text) =>
-        text
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean),
-      )
-      .refine((tokens) => tokens.every((t) => t.length >= 16), 'every token must be at least 16 characters'),
-  ),
   ...serviceBaseConfig('registry', 10),
   ...transportSecurityConfig(),
+  /** The OAuth 2.0 resource server (docs/access.md): every API needs a token; roles and scope come from it. */
+  ...authConfig(),
   /** Base URL of the integrity platform's change feed. */
   INTEGRITY_URL: env.url(),
   /**

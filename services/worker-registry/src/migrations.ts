@@ -214,4 +214,21 @@ export const registryMigrations: Migration[] = [
       ALTER TABLE {{schema}}.workers ADD COLUMN blacklisted_by text, ADD COLUMN blacklisted_at timestamptz;
     `,
   },
+  {
+    id: '0106_registration_scope_and_reveal_actors',
+    sql: `
+      -- Who registered a worker, as a scope (issue 10): a worker not yet enrolled anywhere is in the
+      -- scope of whoever registered them. registered_region is the division code that scope lies in
+      -- (the code of a region scope, the region of a project scope), so region scopes match by prefix.
+      -- Workers registered before have none: they are in scope through their enrolments only.
+      ALTER TABLE {{schema}}.workers ADD COLUMN registered_scope_kind text, ADD COLUMN registered_scope_code text,
+        ADD COLUMN registered_region text;
+      CREATE INDEX workers_registered_region ON {{schema}}.workers (registered_region text_pattern_ops);
+      CREATE INDEX enrolments_worker ON {{schema}}.enrolments (worker_id);
+      CREATE INDEX participants_credit_code ON {{schema}}.participants (credit_code);
+      -- Reveals record the role the caller acted in and its scope, besides its subject (caller).
+      ALTER TABLE {{schema}}.identity_reveals ADD COLUMN caller_role text, ADD COLUMN caller_scope text;
+      CREATE INDEX identity_reveals_worker ON {{schema}}.identity_reveals (worker_id, reveal_id);
+    `,
+  },
 ];

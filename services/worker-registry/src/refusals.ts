@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { zodProblems } from '@realname/contracts';
 import { isRejection, Rejection } from '@realname/eventstore';
 import { Problem } from '@realname/platform';
+import { OUT_OF_SCOPE } from './access/out-of-scope';
 
 /** Input a handler found wrong before deciding anything: one message per field. */
 export class InputProblem extends Error {
@@ -30,9 +31,18 @@ export async function withInput<T>(what: string, fn: () => Promise<T>): Promise<
 
 const NOT_FOUND = ['not-enrolled', 'unknown-worker', 'unknown-team', 'unknown-project'];
 
-/** A refusal by a decider, as problem details naming each reason: 404 for unknown things, else 409. */
+/** A write to something outside the caller's scope: 403, naming the record and the scope. */
+export function forbiddenOutOfScope(detail: string): never {
+  throw new Problem('forbidden', 'Forbidden', 403, detail, [{ field: OUT_OF_SCOPE, message: detail }]);
+}
+
+/**
+ * A refusal by a decider, as problem details naming each reason: 404 for unknown things, 403 for
+ * records outside the caller's scope, else 409.
+ */
 export function refused(r: Rejection): never {
   if (NOT_FOUND.includes(r.code)) throw Problem.notFound(r.reasons.join('; '));
+  if (r.code === OUT_OF_SCOPE) forbiddenOutOfScope(r.reasons.join('; '));
   throw new Problem(
     r.code,
     'Refused',

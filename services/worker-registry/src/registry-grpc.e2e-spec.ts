@@ -2,10 +2,11 @@
  * The registry's gRPC API as a process (realname.registry.v1.RegistryService): projects from the
  * integrity-platform simulator, workers and enrolments registered over REST, read back over gRPC with
  * personal numbers masked; credentials resolved by PIN, card and ID number; and the one way to see the
- * numbers unmasked (a caller's token, a purpose, an audit row), over gRPC and REST. The registry's log
- * never carries a raw ID or phone number.
+ * numbers unmasked (a token with the reveal-identity permission, a purpose, an audit row naming who, in
+ * which role and scope), over gRPC and REST. The registry's log never carries a raw ID or phone number.
+ * Callers: the local realm's identities (hz-city reads, municipal-hangzhou writes, hz-revealer reveals,
+ * audit-zj reads the audit trail; the simulator's projects are in Xihu, 330106).
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -13,14 +14,25 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRng, fakePerson, FakePerson, workerRegistration } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import { PROTO_LOADER_OPTIONS, protoPath, REGISTRY_V1_PROTO } from '@realname/proto';
-import { personalDataLeaks, registryTestEnv } from './registry-under-test.e2e-support';
-import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
+import {
+  personalDataLeaks,
+  registryApi,
+  registryTestEnv,
+  subjectOf,
+} from './registry-under-test.e2e-support';
+import {
+  freePort,
+  IdentitySelector,
+  RunningService,
+  startService,
+  testInfrastructure,
+  tokenFor,
+  uniqueName,
+} from '@realname/testing';
 
 jest.setTimeout(180_000);
 
 const run = uniqueName('reggrpc');
-const UPLOADER_TOKEN = randomBytes(24).toString('hex');
-const AUDITOR_TOKEN = randomBytes(24).toString('hex');
 const MASKED_ID = /^\d{4}\*{10}[\dX]{4}$/;
 let sim: IntegritySimulator;
 let registry: RunningService;
@@ -37,18 +49,17 @@ let teamId: string;
 const enrolments: { enrolmentId: string; personId: string }[] = [];
 const cardNumber = `C${Date.now()}`;
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url + path, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  return {
-    status: res.status,
-    type: res.headers.get('content-type') ?? '',
-    cacheControl: res.headers.get('cache-control') ?? '',
-    json: (await res.json()) as Record<string, unknown>,
-  };
+const rest = registryApi(() => url);
+
+/** Who calls a REST route in these tests, unless a test says otherwise. */
+function callerOfRoute(method: string, path: string): IdentitySelector {
+  if (path.endsWith('/identity-reveals')) return method === 'GET' ? 'audit-zj' : 'hz-revealer';
+  if (path === '/api/v1/integrity-sync' && method === 'POST') return 'ops';
+  return method === 'GET' ? 'hz-city' : 'municipal-hangzhou';
+}
+
+async function api(method: string, path: string, body?: unknown, as?: IdentitySelector | null) {
+  return rest(as === undefined ? callerOfRoute(method, path) : as, method, path, body);
 }
 
 async function ok(method: string, path: string, body?: unknown) {
@@ -57,7 +68,19 @@ async function ok(method: string, path: string, body?: unknown) {
   return r.json;
 }
 
-function call<T = Record<string, unknown>>(method: string, req: object, metadata = new grpc.Metadata()) {
+/** Who calls a gRPC method in these tests, unless a test says otherwise. */
+function callerOfMethod(method: string): IdentitySelector {
+  if (method === 'updateProject') return 'municipal-hangzhou';
+  if (method === 'revealIdentity') return 'hz-revealer';
+  return 'hz-city';
+}
+
+async function call<T = Record<string, unknown>>(
+  method: string,
+  req: object,
+  as: IdentitySelector | null = callerOfMethod(method),
+) {
+  const metadata = as === null ? new grpc.Metadata() : await bearer(as);
   return new Promise<T>((res, rej) =>
     (
       client as unknown as Record<
@@ -73,9 +96,9 @@ function call<T = Record<string, unknown>>(method: string, req: object, metadata
   );
 }
 
-function bearer(token: string): grpc.Metadata {
+async function bearer(as: IdentitySelector): Promise<grpc.Metadata> {
   const m = new grpc.Metadata();
-  m.set('authorization', `Bearer ${token}`);
+  m.set('authorization', `Bearer ${await tokenFor(as)}`);
   return m;
 }
 
@@ -89,11 +112,8 @@ beforeAll(async () => {
     'worker-registry',
     registryTestEnv(
       { run, port, grpcUrl: grpcUrl, infra, integrity: sim },
-      {
-        REGISTRY_REVEAL_TOKENS: `national-uploader:${UPLOADER_TOKEN},auditor:${AUDITOR_TOKEN}`,
-        // Everything the registry can log, so that the check below covers it all.
-        LOG_LEVEL: 'debug',
-      },
+      // Everything the registry can log, so that the check below covers it all.
+      { LOG_LEVEL: 'debug' },
     ),
     `${url}/health/ready`,
   );
@@ -433,34 +453,34 @@ describe('worker registry over gRPC', () => {
     });
   });
 
-  it('RevealIdentity: refused without a token, with a wrong token and without a purpose', async () => {
+  it('RevealIdentity: refused without a token, without the permission, without a purpose, out of scope', async () => {
     const req = { workerId: workerIds[0], purpose: 'national-platform-upload' };
-    await expect(call('revealIdentity', req)).rejects.toMatchObject({
+    await expect(call('revealIdentity', req, null)).rejects.toMatchObject({
       code: grpc.status.UNAUTHENTICATED,
       details: expect.stringMatching(/authorization: Bearer/),
     });
-    await expect(call('revealIdentity', req, bearer(randomBytes(24).toString('hex')))).rejects.toMatchObject({
-      code: grpc.status.PERMISSION_DENIED,
-    });
-    await expect(
-      call('revealIdentity', { workerId: workerIds[0] }, bearer(UPLOADER_TOKEN)),
-    ).rejects.toMatchObject({
+    // A supervisor of the city without the permission, and an auditor (a role that may not reveal).
+    for (const who of ['hz-city', 'audit-zj'])
+      await expect(call('revealIdentity', req, who)).rejects.toMatchObject({
+        code: grpc.status.PERMISSION_DENIED,
+        details: expect.stringMatching(/reveal-identity|needs the role/),
+      });
+    await expect(call('revealIdentity', { workerId: workerIds[0] })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringMatching(/purpose/),
     });
-    await expect(
-      call('revealIdentity', { workerId: 'no-such-worker', purpose: 'x' }, bearer(UPLOADER_TOKEN)),
-    ).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(call('revealIdentity', { workerId: 'no-such-worker', purpose: 'x' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
     // Nothing was revealed, so nothing is in the trail.
     expect((await ok('GET', `/api/v1/workers/${workerIds[0]}/identity-reveals`)).reveals).toEqual([]);
   });
 
-  it('RevealIdentity: with a good token and a purpose, the numbers, recorded in the audit trail', async () => {
-    const r = await call<{ idCardNumber: string; phone: string }>(
-      'revealIdentity',
-      { workerId: workerIds[0], purpose: 'national-platform-upload' },
-      bearer(UPLOADER_TOKEN),
-    );
+  it('RevealIdentity: with the permission and a purpose, the numbers, recorded in the audit trail with the actor', async () => {
+    const r = await call<{ idCardNumber: string; phone: string }>('revealIdentity', {
+      workerId: workerIds[0],
+      purpose: 'national-platform-upload',
+    });
     expect(r).toEqual({
       idCardNumber: people[0].idCardNumber,
       phone: people[0].phone,
@@ -475,7 +495,9 @@ describe('worker registry over gRPC', () => {
     expect(reveals).toEqual([
       {
         revealId: expect.any(String),
-        caller: 'national-uploader',
+        caller: await subjectOf('hz-revealer'),
+        callerRole: 'city-supervisor',
+        callerScope: 'city:330100',
         purpose: 'national-platform-upload',
         revealedAt: expect.any(String),
       },
@@ -483,27 +505,30 @@ describe('worker registry over gRPC', () => {
     expect(Math.abs(Date.parse(reveals[0].revealedAt) - Date.now())).toBeLessThan(60_000);
     // The other worker's numbers were not revealed.
     expect((await ok('GET', `/api/v1/workers/${workerIds[1]}/identity-reveals`)).reveals).toEqual([]);
+    // The trail is the auditors' only: a supervisor does not read it.
+    expect(
+      (await api('GET', `/api/v1/workers/${workerIds[0]}/identity-reveals`, undefined, 'hz-city')).status,
+    ).toBe(403);
   });
 
-  it('REST reveal: 401 without a token, 403 with a wrong one, 400 without a purpose, then the numbers', async () => {
+  it('REST reveal: 401 without a token, 403 without the permission, 400 without a purpose, then the numbers', async () => {
     const path = `/api/v1/workers/${workerIds[1]}/identity-reveals`;
     const body = { purpose: 'labour-dispute-case-17' };
-    const none = await api('POST', path, body);
+    const none = await api('POST', path, body, null);
     expect(none.status).toBe(401);
     expect(none.type).toContain('application/problem+json');
-    expect(none.json).toMatchObject({ type: 'urn:realname:problem:reveal-token-required' });
-    const wrong = await api('POST', path, body, {
-      authorization: `Bearer ${randomBytes(24).toString('hex')}`,
-    });
+    expect(none.json).toMatchObject({ type: 'urn:realname:problem:unauthenticated' });
+    const wrong = await api('POST', path, body, 'hz-city');
     expect(wrong.status).toBe(403);
-    expect(wrong.json).toMatchObject({ type: 'urn:realname:problem:reveal-not-permitted' });
-    const noPurpose = await api('POST', path, {}, { authorization: `Bearer ${AUDITOR_TOKEN}` });
+    expect(wrong.json).toMatchObject({ type: 'urn:realname:problem:forbidden' });
+    expect(wrong.json.detail).toMatch(/reveal-identity/);
+    const noPurpose = await api('POST', path, {});
     expect(noPurpose.status).toBe(400);
     expect(noPurpose.json.errors).toEqual([expect.objectContaining({ field: 'purpose' })]);
     for (const r of [none, wrong, noPurpose])
       expect(JSON.stringify(r.json)).not.toContain(people[1].idCardNumber);
 
-    const good = await api('POST', path, body, { authorization: `Bearer ${AUDITOR_TOKEN}` });
+    const good = await api('POST', path, body);
     expect(good.status).toBe(200);
     expect(good.cacheControl).toBe('no-store');
     expect(good.json).toEqual({
@@ -516,7 +541,12 @@ describe('worker registry over gRPC', () => {
 
     const trail = (await ok('GET', path)).reveals as { caller: string; purpose: string }[];
     expect(trail).toEqual([
-      expect.objectContaining({ caller: 'auditor', purpose: 'labour-dispute-case-17' }),
+      expect.objectContaining({
+        caller: await subjectOf('hz-revealer'),
+        callerRole: 'city-supervisor',
+        callerScope: 'city:330100',
+        purpose: 'labour-dispute-case-17',
+      }),
     ]);
     expect((await api('GET', '/api/v1/workers/no-such-worker/identity-reveals')).status).toBe(404);
 
@@ -567,12 +597,18 @@ describe('worker registry over gRPC', () => {
       'POST /workers': registered,
       'POST /enrolments': enrolled,
       'GET /workers/{id}': await api('GET', `/api/v1/workers/${workerId}`),
-      'POST /workers/{id}/blacklist': await api('POST', `/api/v1/workers/${workerId}/blacklist`, {
-        reason: 'leak test',
-      }),
-      'POST /workers/{id}/blacklist/lift': await api('POST', `/api/v1/workers/${workerId}/blacklist/lift`, {
-        reason: 'leak test',
-      }),
+      'POST /workers/{id}/blacklist': await api(
+        'POST',
+        `/api/v1/workers/${workerId}/blacklist`,
+        { reason: 'leak test' },
+        'hz-city',
+      ),
+      'POST /workers/{id}/blacklist/lift': await api(
+        'POST',
+        `/api/v1/workers/${workerId}/blacklist/lift`,
+        { reason: 'leak test' },
+        'xh-county',
+      ),
       'POST /enrolments/{id}/entry': await api('POST', `/api/v1/enrolments/${enrolmentId}/entry`, {
         date: new Date().toISOString().slice(0, 10),
       }),
@@ -586,6 +622,7 @@ describe('worker registry over gRPC', () => {
       'GET /projects/{id}/trainings': await api('GET', `/api/v1/projects/${projectId}/trainings`),
       'GET /enterprises/{code}': await api('GET', `/api/v1/enterprises/${unit.creditCode}`),
       'GET /integrity-sync': await api('GET', '/api/v1/integrity-sync'),
+      'GET /workers/{id}/head-photo': await api('GET', `/api/v1/workers/${workerId}/head-photo`),
       'grpc GetWorker': await call('getWorker', { workerId }),
       'grpc GetProject': await call('getProject', { projectId }),
       'grpc ListEnrolments': await call('listEnrolments', { projectId }),
@@ -609,9 +646,12 @@ describe('worker registry over gRPC', () => {
   it("never writes a raw ID or phone number to the registry's log", async () => {
     await registry.stop(); // flushes and closes the log
     const log = readFileSync(registry.logFile, 'utf8');
-    // The log is the real one: it has the reveals, naming the callers.
-    expect(log).toMatch(/"msg":"identity revealed".*"caller":"national-uploader"/);
-    expect(log).toMatch(/"msg":"identity reveal refused".*"reason":"permission-denied"/);
+    // The log is the real one: it has the reveals, naming the callers (subject, role, scope).
+    const revealer = await subjectOf('hz-revealer');
+    expect(log).toMatch(
+      new RegExp(`"msg":"identity revealed".*"caller":"${revealer}".*"role":"city-supervisor"`),
+    );
+    expect(log).toMatch(/"msg":"identity reveal refused".*"reason":"invalid-argument"/);
     const numbers = [
       ...people.flatMap((p) => [p.idCardNumber, p.phone]),
       ...sim.snapshot().keyPersons.map((k) => k.idCardNumber),
@@ -624,6 +664,7 @@ describe('worker registry over gRPC', () => {
     ];
     const lines = log.split('\n').filter((l) => l.trim().startsWith('{'));
     expect(lines.flatMap((l) => personalDataLeaks(JSON.parse(l), secrets))).toEqual([]);
-    for (const token of [UPLOADER_TOKEN, AUDITOR_TOKEN]) expect(log).not.toContain(token);
+    for (const who of ['hz-revealer', 'hz-city', 'municipal-hangzhou'])
+      expect(log).not.toContain((await tokenFor(who)).split('.')[2]);
   });
 });

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Database } from '@realname/eventstore';
 import { createRng, fakeBankCard, fakeCreditCode, fakePerson } from '@realname/fixtures';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
-import { registryTestEnv } from './registry-under-test.e2e-support';
+import { registryApi, registryTestEnv, subjectOf } from './registry-under-test.e2e-support';
 import { freePort, RunningService, startService, testInfrastructure, uniqueName } from '@realname/testing';
 
 jest.setTimeout(180_000);
@@ -22,14 +22,10 @@ let sim: IntegritySimulator;
 let registry: RunningService;
 let url: string;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(url + path, {
-    method,
-    headers: body ? { 'content-type': 'application/json', 'x-caller': 'municipal-test' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const call = registryApi(() => url);
+/** Hangzhou's municipal system (the simulator's projects and the enterprises here are in Xihu, 330106). */
+const api = (method: string, path: string, body?: unknown) =>
+  call(path === '/api/v1/integrity-sync' ? 'ops' : 'municipal-hangzhou', method, path, body);
 
 beforeAll(async () => {
   const infra = await testInfrastructure();
@@ -87,7 +83,7 @@ describe('enterprises registered locally', () => {
       {
         credit_code: pilotCode,
         reason: 'issued in the 2015 pilot before the check character rule',
-        caller: 'municipal-test',
+        caller: await subjectOf('municipal-hangzhou'),
       },
     ]);
   });

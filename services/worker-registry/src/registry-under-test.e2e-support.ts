@@ -1,6 +1,6 @@
 // Shared by the registry's end-to-end tests (not part of the build: see tsconfig.json).
 import { randomBytes } from 'node:crypto';
-import type { TestInfrastructure } from '@realname/testing';
+import { testIssuer, tokenFor, type IdentitySelector, type TestInfrastructure } from '@realname/testing';
 
 /** The environment of a registry process under test: its own schema, topic prefix, ports and keys. */
 export function registryTestEnv(
@@ -26,8 +26,49 @@ export function registryTestEnv(
     PII_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     PII_ACTIVE_KEY_ID: 'k1',
     PII_HASH_KEY: randomBytes(32).toString('base64'),
+    // Tokens from the local realm (deploy/local/keycloak): the registry is an OAuth 2.0 resource server.
+    OIDC_ISSUER_URL: testIssuer(),
+    OIDC_AUDIENCE: 'realname-api',
     ...extra,
   };
+}
+
+/** The REST API of a registry under test, called as a test identity (`as`), or without a token (`null`). */
+export function registryApi(base: () => string) {
+  return async function api(
+    as: IdentitySelector | null,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; type: string; cacheControl: string; json: Record<string, unknown> }> {
+    const res = await fetch(base() + path, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(as !== null ? { authorization: `Bearer ${await tokenFor(as)}` } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      json = { text };
+    }
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      cacheControl: res.headers.get('cache-control') ?? '',
+      json,
+    };
+  };
+}
+
+/** The token's subject (`sub`), as the registry records a caller. */
+export async function subjectOf(as: IdentitySelector): Promise<string> {
+  const payload = (await tokenFor(as)).split('.')[1];
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: string }).sub;
 }
 
 /** What an ordinary read must never show of a person: their ID number, and what would rebuild it. */

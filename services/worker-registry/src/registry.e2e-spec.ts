@@ -16,7 +16,7 @@ import {
   testInfrastructure,
   uniqueName,
 } from '@realname/testing';
-import { registryTestEnv } from './registry-under-test.e2e-support';
+import { registryApi, registryTestEnv } from './registry-under-test.e2e-support';
 
 jest.setTimeout(180_000);
 
@@ -27,18 +27,18 @@ let url: string;
 let consumer: Consumer;
 const published: { type: string; data: Record<string, unknown> }[] = [];
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(url + path, {
+const call = registryApi(() => url);
+/**
+ * As the platform operator triggers the sync, Hangzhou's city supervisor reads and Hangzhou's municipal
+ * system writes (the simulator's projects are in Xihu, 330106).
+ */
+const api = (method: string, path: string, body?: unknown) =>
+  call(
+    path === '/api/v1/integrity-sync' ? 'ops' : method === 'GET' ? 'hz-city' : 'municipal-hangzhou',
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return {
-    status: res.status,
-    type: res.headers.get('content-type') ?? '',
-    json: (await res.json()) as Record<string, unknown>,
-  };
-}
+    path,
+    body,
+  );
 
 beforeAll(async () => {
   const infra = await testInfrastructure();

@@ -18,6 +18,8 @@ import {
   METRICS_REGISTRY,
   PlatformModule,
   postgresDependency,
+  ResourceServerModule,
+  resourceServerOptions,
   SERVICE_CONFIG,
   SERVICE_DECLARATION,
   ServiceComponent,
@@ -46,7 +48,6 @@ import { ProjectsRest } from './projects/projects.rest';
 import { HeadPhotoRest } from './workers/head-photo.rest';
 import { IdentityReveals } from './workers/identity-reveals';
 import { IdentityRevealsRest } from './workers/identity-reveals.rest';
-import { RevealAccess } from './workers/reveal-access';
 import { WorkerQueries } from './workers/worker-queries';
 import { WorkersGrpc } from './workers/workers.grpc';
 import { WorkerCommands } from './workers/workers.handler';
@@ -124,6 +125,7 @@ export class RegistryModule {
           logger: shared.logger,
           registry: shared.registry,
         }),
+        ResourceServerModule.forRoot(resourceServerOptions(config)),
       ],
       controllers: [
         ProjectsRest,
@@ -242,12 +244,8 @@ export class RegistryModule {
         {
           provide: IdentityReveals,
           useFactory: (db: Database, vault: PersonalDataVault) =>
-            new IdentityReveals(
-              db,
-              schema,
-              vault,
-              new RevealAccess(config.REGISTRY_REVEAL_TOKENS),
-              (level, msg, fields) => shared.logger.event(level, msg, fields),
+            new IdentityReveals(db, schema, vault, (level, msg, fields) =>
+              shared.logger.event(level, msg, fields),
             ),
           inject: [Database, PersonalDataVault],
         },

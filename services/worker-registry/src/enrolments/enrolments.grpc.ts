@@ -1,7 +1,9 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseGuards } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { JsonLogger, LOGGER } from '@realname/platform';
+import type { Metadata } from '@grpc/grpc-js';
+import { callerOf, JsonLogger, LOGGER, RequireRoles, ResourceServerGuard } from '@realname/platform';
 import { registryV1 } from '@realname/proto';
+import { CREDENTIAL_RESOLVERS, READERS } from '../access/registry-roles';
 import { answerGrpc } from '../grpc-answers';
 import {
   Credential,
@@ -45,8 +47,13 @@ export function toGrpcEnrolment(e: EnrolmentView): registryV1.Enrolment {
   };
 }
 
-/** Enrolments over realname.registry.v1.RegistryService: lists and credential resolution. */
+/**
+ * Enrolments over realname.registry.v1.RegistryService: lists and credential resolution, in the
+ * caller's scope. Handlers take the metadata, no parameter decorators (with one, Nest passes null
+ * for the others).
+ */
 @Controller()
+@UseGuards(ResourceServerGuard)
 export class EnrolmentsGrpc {
   constructor(
     private readonly workers: WorkerQueries,
@@ -54,28 +61,39 @@ export class EnrolmentsGrpc {
   ) {}
 
   @GrpcMethod(registryV1.REGISTRY_SERVICE_NAME, 'listEnrolments')
-  async listEnrolments(req: registryV1.ListEnrolmentsRequest): Promise<registryV1.ListEnrolmentsResponse> {
+  @RequireRoles(...READERS)
+  async listEnrolments(
+    req: registryV1.ListEnrolmentsRequest,
+    metadata: Metadata,
+  ): Promise<registryV1.ListEnrolmentsResponse> {
+    const caller = callerOf(metadata);
     return answerGrpc(this.logger, 'ListEnrolments', async () => {
       let statusFilter: EnrolmentStatus | undefined;
       if (req.status) {
         statusFilter = STATUS_FILTERS[req.status];
         if (!statusFilter) throw new InvalidRequest('status', `unknown value ${req.status}`);
       }
-      const page = await this.workers.listEnrolments({
-        projectId: req.projectId,
-        teamId: req.teamId,
-        status: statusFilter,
-        pageSize: req.pageSize,
-        pageToken: req.pageToken,
-      });
+      const page = await this.workers.listEnrolments(
+        {
+          projectId: req.projectId,
+          teamId: req.teamId,
+          status: statusFilter,
+          pageSize: req.pageSize,
+          pageToken: req.pageToken,
+        },
+        caller.scope,
+      );
       return { enrolments: page.enrolments.map(toGrpcEnrolment), nextPageToken: page.nextPageToken };
     });
   }
 
   @GrpcMethod(registryV1.REGISTRY_SERVICE_NAME, 'resolveCredential')
+  @RequireRoles(...CREDENTIAL_RESOLVERS)
   async resolveCredential(
     req: registryV1.ResolveCredentialRequest,
+    metadata: Metadata,
   ): Promise<registryV1.ResolveCredentialResponse> {
+    const caller = callerOf(metadata);
     return answerGrpc(this.logger, 'ResolveCredential', async () => {
       // proto-loader leaves unset oneof members undefined; the one that was sent may be an empty string.
       const credential: Credential | undefined =
@@ -86,7 +104,7 @@ export class EnrolmentsGrpc {
             : req.idCardNumber !== undefined
               ? { kind: 'idCardNumber', value: req.idCardNumber }
               : undefined;
-      const e = await this.workers.resolveCredential(req.projectId, credential);
+      const e = await this.workers.resolveCredential(req.projectId, credential, caller.scope);
       return e ? { found: true, enrolment: toGrpcEnrolment(e) } : { found: false };
     });
   }

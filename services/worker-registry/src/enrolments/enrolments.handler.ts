@@ -1,6 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { checkBankCard, codeTables, todayIn } from '@realname/domain-rules';
 import { Database, isRejection, Rejection } from '@realname/eventstore';
+import { actorOf, Caller } from '@realname/platform';
+import { outOfScope } from '../access/out-of-scope';
 import { InputProblem } from '../refusals';
 import { EnrolmentCommand, enrolmentStreamId, WorkerFacts } from './enrolment.decider';
 import { EnrolmentsRepository } from './enrolments.repository';
@@ -29,8 +31,14 @@ export class EnrolmentCommands {
     private readonly enrolments: EnrolmentsRepository,
   ) {}
 
-  async enrol(projectId: string, input: NewEnrolment) {
+  /**
+   * Enrols a worker on a project of the caller's scope (else 403). The worker need not be in the
+   * caller's scope yet: workers move between projects, and their ids are not guessable.
+   */
+  async enrol(projectId: string, input: NewEnrolment, caller: Caller) {
     const wageCard = input.wageCard && checkedWageCard(input.wageCard);
+    if ((await this.enrolments.projectReach(projectId, caller.scope)) === 'out-of-scope')
+      return outOfScope(`project ${projectId}`, caller.scope);
     const w = await this.enrolments.workerToEnrol(input.workerId);
     if (!w)
       return { rejected: true as const, code: 'unknown-worker', reasons: [`no worker ${input.workerId}`] };
@@ -68,6 +76,7 @@ export class EnrolmentCommands {
           enrolmentStreamId(projectId, input.workerId),
           { kind: 'Enrol', details },
           team.region,
+          actorOf(caller),
         );
         if (isRejection(r)) throw new Refused(r);
         if (wageCard) await this.enrolments.storeWageCard(tx, enrolmentId, wageCard);
@@ -79,11 +88,17 @@ export class EnrolmentCommands {
     }
   }
 
-  /** Contract, training, certificate, entry and exit: everything else done to an enrolment. */
+  /**
+   * Contract, training, certificate, entry and exit: everything else done to an enrolment, of a
+   * project in the caller's scope (else 403).
+   */
   async act(
     enrolmentId: string,
+    caller: Caller,
     build: (today: string, worker: WorkerFacts, region: string) => EnrolmentCommand,
   ) {
+    if ((await this.enrolments.enrolmentReach(enrolmentId, caller.scope)) === 'out-of-scope')
+      return outOfScope(`enrolment ${enrolmentId}`, caller.scope);
     const c = await this.enrolments.context(enrolmentId);
     const today = todayIn('Asia/Shanghai');
     // An unknown enrolment has no stream; the decider refuses it as not enrolled.
@@ -94,6 +109,7 @@ export class EnrolmentCommands {
         c && enrolmentStreamId(c.projectId, c.workerId),
         command,
         c?.region ?? '000000',
+        actorOf(caller),
       ),
     );
   }
@@ -106,7 +122,10 @@ export class EnrolmentCommands {
     projectId: string,
     session: { name: string; typeCode: string; date: string; durationHours?: number; trainer?: string },
     attendees: { enrolmentId: string; passed: boolean; score?: number }[],
+    caller: Caller,
   ): Promise<{ trainingId: string } | Rejection> {
+    if ((await this.enrolments.projectReach(projectId, caller.scope)) === 'out-of-scope')
+      return outOfScope(`project ${projectId}`, caller.scope);
     const region = await this.enrolments.projectRegion(projectId);
     if (!region) return { rejected: true, code: 'unknown-project', reasons: [`no project ${projectId}`] };
     const workers = await this.enrolments.workersOf(
@@ -141,6 +160,7 @@ export class EnrolmentCommands {
             },
           },
           region,
+          actorOf(caller),
         );
         if (isRejection(r)) throw new InputProblem(r.reasons.map((message) => ({ field: 'date', message })));
         await this.enrolments.insertAttendee(tx, trainingId, a);

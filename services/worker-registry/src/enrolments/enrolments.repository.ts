@@ -1,3 +1,4 @@
+import type { EventActor } from '@realname/contracts';
 import {
   EnrolmentCredentialsChanged,
   WorkerEnrolled,
@@ -7,6 +8,9 @@ import {
 import { maskBankCard } from '@realname/domain-rules';
 import { Database, EventStore, runCommand, Sql } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
+import type { CallerScope } from '@realname/platform';
+import { actingAs } from '../access/acting-store';
+import { Params, Reach, ScopeSql } from '../access/scope-sql';
 import { REGISTRY_SOURCE } from '../projects/projects.repository';
 import {
   decideEnrolment,
@@ -42,6 +46,7 @@ export interface EnrolmentContext {
 /** Enrolments' streams, their read models, trainings and wage cards: every SQL statement of enrolments. */
 export class EnrolmentsRepository {
   private readonly store: EventStore;
+  private readonly scoped: ScopeSql;
 
   constructor(
     private readonly db: Database,
@@ -49,6 +54,17 @@ export class EnrolmentsRepository {
     private readonly vault: PersonalDataVault,
   ) {
     this.store = new EventStore(db, schema);
+    this.scoped = new ScopeSql(schema);
+  }
+
+  /** Whether the project exists and is in the caller's scope. */
+  projectReach(projectId: string, scope: CallerScope): Promise<Reach> {
+    return this.scoped.projectReach(this.db, projectId, scope);
+  }
+
+  /** Whether the enrolment exists and is in the caller's scope (through its project). */
+  enrolmentReach(enrolmentId: string, scope: CallerScope): Promise<Reach> {
+    return this.scoped.enrolmentReach(this.db, enrolmentId, scope);
   }
 
   /** Decides on the enrolment's stream and projects; without a stream it is decided on the empty state. */
@@ -57,10 +73,11 @@ export class EnrolmentsRepository {
     streamId: string | undefined,
     command: EnrolmentCommand,
     region: string,
+    actor?: EventActor,
   ): Promise<EnrolmentEvent[] | EnrolmentRejection> {
     if (!streamId) return decideEnrolment(command, initialEnrolmentState());
     return runCommand({
-      store: this.store,
+      store: actingAs(this.store, actor),
       tx,
       streamId,
       definitions: ENROLMENT_EVENTS,
@@ -194,16 +211,30 @@ export class EnrolmentsRepository {
     );
   }
 
-  /** Enrolments of a project with their wage cards (masked), page by page in the order they were made. */
-  async page(q: {
-    projectId: string;
-    teamId?: string;
-    status?: string;
-    participantId?: string;
-    after: string | null;
-    limit: number;
-  }): Promise<Row[]> {
+  /**
+   * Enrolments of a project in the caller's scope with their wage cards (masked), page by page in the
+   * order they were made; an enterprise sees those of its own units only.
+   */
+  async page(
+    q: {
+      projectId: string;
+      teamId?: string;
+      status?: string;
+      participantId?: string;
+      after: string | null;
+      limit: number;
+    },
+    scope: CallerScope,
+  ): Promise<Row[]> {
     const s = this.schema;
+    const params = new Params(
+      q.projectId,
+      q.teamId ?? null,
+      q.status ?? null,
+      q.participantId ?? null,
+      q.after,
+      q.limit,
+    );
     return this.db.query<Row>(
       `SELECT e.enrolment_id, e.worker_id, w.name, w.masked_id, e.team_id, t.name AS team_name, e.participant_id, e.work_type, e.work_role,
               e.is_team_leader, e.person_id, e.status, to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on, to_char(e.exited_on, 'YYYY-MM-DD') AS exited_on,
@@ -211,20 +242,27 @@ export class EnrolmentsRepository {
        FROM ${s}.enrolments e JOIN ${s}.workers w ON w.worker_id = e.worker_id JOIN ${s}.teams t ON t.team_id = e.team_id
        WHERE e.project_id = $1 AND ($2::text IS NULL OR e.team_id = $2) AND ($3::text IS NULL OR e.status = $3)
          AND ($4::text IS NULL OR e.participant_id = $4) AND ($5::text IS NULL OR e.enrolment_id > $5)
+         AND ${this.scoped.enrolment(scope, 'e', params)}
        ORDER BY e.enrolment_id LIMIT $6`,
-      [q.projectId, q.teamId ?? null, q.status ?? null, q.participantId ?? null, q.after, q.limit],
+      params.values,
     );
   }
 
-  /** Training sessions of a project, one row per attendee, in date order. */
-  async trainingAttendance(projectId: string): Promise<Row[]> {
+  /**
+   * Training sessions of a project in the caller's scope, one row per attendee, in date order; an
+   * enterprise sees the attendees of its own units only.
+   */
+  async trainingAttendance(projectId: string, scope: CallerScope): Promise<Row[]> {
     const s = this.schema;
+    const params = new Params(projectId);
     return this.db.query<Row>(
       `SELECT t.training_id, t.name, t.type_code, to_char(t.training_date, 'YYYY-MM-DD') AS date, t.trainer,
               a.enrolment_id, a.passed, a.score::text AS score
        FROM ${s}.trainings t JOIN ${s}.training_attendees a ON a.training_id = t.training_id
-       WHERE t.project_id = $1 ORDER BY t.training_date, t.training_id, a.enrolment_id`,
-      [projectId],
+         JOIN ${s}.enrolments e ON e.enrolment_id = a.enrolment_id
+       WHERE t.project_id = $1 AND ${this.scoped.enrolment(scope, 'e', params)}
+       ORDER BY t.training_date, t.training_id, a.enrolment_id`,
+      params.values,
     );
   }
 

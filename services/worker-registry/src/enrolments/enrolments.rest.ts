@@ -1,8 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { codeTables, profileFor } from '@realname/domain-rules';
 import { isRejection } from '@realname/eventstore';
+import { Caller, CurrentCaller, Problem, RequireRoles, ResourceServerGuard } from '@realname/platform';
+import { READERS, SITE_WRITERS } from '../access/registry-roles';
 import { parseBody, recorded, refused, withInput } from '../refusals';
 import { EnrolmentCommands } from './enrolments.handler';
 import { EnrolmentsRepository } from './enrolments.repository';
@@ -51,8 +53,11 @@ const TrainingSessionBody = z
   })
   .strict();
 
+/** Enrolments and what is done to them, through their project's scope. */
 @ApiTags('workers and enrolments')
+@ApiBearerAuth()
 @Controller('api/v1')
+@UseGuards(ResourceServerGuard)
 export class EnrolmentsRest {
   constructor(
     private readonly commands: EnrolmentCommands,
@@ -60,19 +65,22 @@ export class EnrolmentsRest {
   ) {}
 
   @Post('projects/:projectId/enrolments')
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({
     summary: 'Enrol a worker on a project (team, work type, role); the device PIN is assigned here',
   })
-  async enrol(@Param('projectId') projectId: string, @Body() body: unknown) {
+  async enrol(@Param('projectId') projectId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const input = parseBody(EnrolBody, body, 'enrolment');
-    const r = await withInput('enrolment', () => this.commands.enrol(projectId, input));
+    const r = await withInput('enrolment', () => this.commands.enrol(projectId, input, caller));
     if (isRejection(r)) refused(r);
     return r;
   }
 
   @Get('projects/:projectId/enrolments')
-  @ApiOperation({ summary: 'Enrolments of a project, optionally of one team or status' })
+  @RequireRoles(...READERS)
+  @ApiOperation({ summary: 'Enrolments of a project in your scope, optionally of one team or status' })
   async enrolments(
+    @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
     @Query('teamId') teamId?: string,
     @Query('status') status?: string,
@@ -83,14 +91,11 @@ export class EnrolmentsRest {
     const pageSize = Math.min(Math.max(Number(pageSizeText) || 100, 1), 1000);
     // Enrolment ids are UUIDv7, so their order is the order enrolments were made: a stable page key.
     const after = pageToken ? Buffer.from(pageToken, 'base64url').toString() : null;
-    const rows = await this.repository.page({
-      projectId,
-      teamId,
-      status,
-      participantId,
-      after,
-      limit: pageSize + 1,
-    });
+    await this.projectInScope(projectId, caller);
+    const rows = await this.repository.page(
+      { projectId, teamId, status, participantId, after, limit: pageSize + 1 },
+      caller.scope,
+    );
     const page = rows.slice(0, pageSize);
     return {
       nextPageToken:
@@ -122,8 +127,9 @@ export class EnrolmentsRest {
 
   @Post('enrolments/:enrolmentId/contract')
   @HttpCode(200)
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ summary: 'Record the signed labour contract' })
-  async contract(@Param('enrolmentId') id: string, @Body() body: unknown) {
+  async contract(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const c = parseBody(
       z
         .object({
@@ -137,7 +143,7 @@ export class EnrolmentsRest {
       'contract',
     );
     return recorded(
-      await this.commands.act(id, (today) => ({
+      await this.commands.act(id, caller, (today) => ({
         kind: 'SignContract',
         today,
         contract: {
@@ -152,8 +158,9 @@ export class EnrolmentsRest {
 
   @Post('enrolments/:enrolmentId/trainings')
   @HttpCode(200)
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ summary: 'Record a training the worker attended (003001 safety education, ...)' })
-  async training(@Param('enrolmentId') id: string, @Body() body: unknown) {
+  async training(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const t = parseBody(
       z
         .object({
@@ -172,7 +179,7 @@ export class EnrolmentsRest {
       'training',
     );
     return recorded(
-      await this.commands.act(id, (today) => ({
+      await this.commands.act(id, caller, (today) => ({
         kind: 'RecordTraining',
         today,
         training: { trainingId: `${id}-${t.typeCode}-${t.date}`, ...t },
@@ -181,20 +188,27 @@ export class EnrolmentsRest {
   }
 
   @Post('projects/:projectId/trainings')
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ summary: 'Record a training session with its attendees, who passed and their scores' })
-  async trainingSession(@Param('projectId') projectId: string, @Body() body: unknown) {
+  async trainingSession(
+    @Param('projectId') projectId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ) {
     const { attendees, ...session } = parseBody(TrainingSessionBody, body, 'training');
     const r = await withInput('training', () =>
-      this.commands.recordTrainingSession(projectId, session, attendees),
+      this.commands.recordTrainingSession(projectId, session, attendees, caller),
     );
     if (isRejection(r)) refused(r);
     return { trainingId: r.trainingId, attendees: attendees.length };
   }
 
   @Get('projects/:projectId/trainings')
-  @ApiOperation({ summary: 'Training sessions of a project with their attendees' })
-  async trainingSessions(@Param('projectId') projectId: string) {
-    const rows = await this.repository.trainingAttendance(projectId);
+  @RequireRoles(...READERS)
+  @ApiOperation({ summary: 'Training sessions of a project in your scope with their attendees' })
+  async trainingSessions(@Param('projectId') projectId: string, @CurrentCaller() caller: Caller) {
+    await this.projectInScope(projectId, caller);
+    const rows = await this.repository.trainingAttendance(projectId, caller.scope);
     const sessions = new Map<
       string,
       {
@@ -228,23 +242,29 @@ export class EnrolmentsRest {
 
   @Post('enrolments/:enrolmentId/certificates')
   @HttpCode(200)
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ summary: 'Record an operation certificate for a special work type' })
-  async certificate(@Param('enrolmentId') id: string, @Body() body: unknown) {
+  async certificate(
+    @Param('enrolmentId') id: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ) {
     const c = parseBody(
       z.object({ workType: z.string().min(1), number: z.string().min(1), expiresOn: DAY }).strict(),
       body,
       'certificate',
     );
-    return recorded(await this.commands.act(id, () => ({ kind: 'AddCertificate', certificate: c })));
+    return recorded(await this.commands.act(id, caller, () => ({ kind: 'AddCertificate', certificate: c })));
   }
 
   @Post('enrolments/:enrolmentId/entry')
   @HttpCode(200)
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ summary: 'Enter the site; refused with one reason per failed condition' })
-  async entry(@Param('enrolmentId') id: string, @Body() body: unknown) {
+  async entry(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const { date } = parseBody(z.object({ date: DAY }).strict(), body, 'entry');
     return recorded(
-      await this.commands.act(id, (today, worker, region) => ({
+      await this.commands.act(id, caller, (today, worker, region) => ({
         kind: 'Enter',
         date,
         today,
@@ -256,23 +276,31 @@ export class EnrolmentsRest {
 
   @Post('enrolments/:enrolmentId/card')
   @HttpCode(200)
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({
     summary: 'Issue, replace (cardNumber) or withdraw (null) the attendance card; the device PIN stays',
   })
-  async card(@Param('enrolmentId') id: string, @Body() body: unknown) {
+  async card(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const { cardNumber } = parseBody(
       z.object({ cardNumber: z.string().min(1).max(32).nullable() }).strict(),
       body,
       'card',
     );
-    return recorded(await this.commands.act(id, () => ({ kind: 'IssueCard', cardNumber })));
+    return recorded(await this.commands.act(id, caller, () => ({ kind: 'IssueCard', cardNumber })));
   }
 
   @Post('enrolments/:enrolmentId/exit')
   @HttpCode(200)
+  @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ summary: 'Leave the site' })
-  async exit(@Param('enrolmentId') id: string, @Body() body: unknown) {
+  async exit(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const { date } = parseBody(z.object({ date: DAY }).strict(), body, 'exit');
-    return recorded(await this.commands.act(id, (today) => ({ kind: 'Exit', date, today })));
+    return recorded(await this.commands.act(id, caller, (today) => ({ kind: 'Exit', date, today })));
+  }
+
+  /** A list under a project: 404 when the project is unknown or outside the caller's scope alike. */
+  private async projectInScope(projectId: string, caller: Caller): Promise<void> {
+    if ((await this.repository.projectReach(projectId, caller.scope)) !== 'in-scope')
+      throw Problem.notFound(`No project "${projectId}" is known`);
   }
 }

@@ -1,4 +1,6 @@
 import { Database, isRejection, Rejection } from '@realname/eventstore';
+import { actorOf, Caller, inScope } from '@realname/platform';
+import { outOfScope } from '../access/out-of-scope';
 import { InputProblem } from '../refusals';
 import { EnterprisesRepository } from './enterprises.repository';
 
@@ -24,11 +26,14 @@ export class EnterpriseCommands {
   async registerEnterprise(
     input: NewEnterprise,
     pilotCodes: readonly string[],
-    caller: string,
+    caller: Caller,
   ): Promise<{ creditCode: string; overridden: boolean } | Rejection> {
     const { overrideReason, ...details } = input;
     const code = details.creditCode.trim().toUpperCase();
     const region = details.region && /^\d{6}$/.test(details.region) ? details.region : code.slice(2, 8);
+    // A new record, not yet in any table: its region decides whether it is the caller's to register.
+    if (!inScope(caller, { region, creditCode: code }))
+      return outOfScope(`an enterprise of region ${region}`, caller.scope);
     const r = await this.db.transaction(async (tx) =>
       this.enterprises.handle(
         tx,
@@ -38,10 +43,11 @@ export class EnterpriseCommands {
           details,
           pilotCodes,
           overrideReason,
-          caller,
+          caller: caller.subject,
           sharedByIntegrityPlatform: (await this.enterprises.sourceOf(tx, code)) === 'integrity',
         },
         region,
+        actorOf(caller),
       ),
     );
     if (isRejection(r)) {

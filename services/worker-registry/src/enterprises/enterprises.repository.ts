@@ -1,4 +1,6 @@
+import type { EventActor } from '@realname/contracts';
 import { Database, EventStore, runCommand, Sql } from '@realname/eventstore';
+import { actingAs } from '../access/acting-store';
 import { REGISTRY_SOURCE } from '../projects/projects.repository';
 import {
   EnterpriseCommand,
@@ -29,9 +31,9 @@ export class EnterprisesRepository {
     return existing?.source;
   }
 
-  handle(tx: Sql, creditCode: string, command: EnterpriseCommand, region: string) {
+  handle(tx: Sql, creditCode: string, command: EnterpriseCommand, region: string, actor?: EventActor) {
     return runCommand({
-      store: this.store,
+      store: actingAs(this.store, actor),
       tx,
       streamId: `enterprise-${creditCode}`,
       definitions: ENTERPRISE_EVENTS,

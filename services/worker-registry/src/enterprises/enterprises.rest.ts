@@ -1,8 +1,16 @@
-import { Body, Controller, Get, Headers, Inject, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { isRejection } from '@realname/eventstore';
-import { Problem, SERVICE_CONFIG } from '@realname/platform';
+import {
+  Caller,
+  CurrentCaller,
+  Problem,
+  RequireRoles,
+  ResourceServerGuard,
+  SERVICE_CONFIG,
+} from '@realname/platform';
+import { READERS } from '../access/registry-roles';
 import type { RegistryConfig } from '../config';
 import { ProjectQueries } from '../projects/project-queries';
 import { parseBody, refused, withInput } from '../refusals';
@@ -23,7 +31,9 @@ const EnterpriseBody = z
   .strict();
 
 @ApiTags('enterprises')
+@ApiBearerAuth()
 @Controller('api/v1/enterprises')
+@UseGuards(ResourceServerGuard)
 export class EnterprisesRest {
   constructor(
     private readonly commands: EnterpriseCommands,
@@ -32,27 +42,25 @@ export class EnterprisesRest {
   ) {}
 
   @Post()
+  @RequireRoles('municipal-integrator')
   @ApiOperation({
     summary:
-      'Register an enterprise the integrity platform does not share (GB 32100 credit code; known pilot codes with an audited reason)',
+      'Register an enterprise of your region the integrity platform does not share (GB 32100 credit code; known pilot codes with an audited reason)',
   })
-  async registerEnterprise(@Body() body: unknown, @Headers('x-caller') caller?: string) {
+  async registerEnterprise(@Body() body: unknown, @CurrentCaller() caller: Caller) {
     const input = parseBody(EnterpriseBody, body, 'enterprise');
     const r = await withInput('enterprise', () =>
-      this.commands.registerEnterprise(
-        input,
-        this.config.CREDIT_CODE_PILOT_OVERRIDES,
-        (caller ?? 'unknown').slice(0, 100),
-      ),
+      this.commands.registerEnterprise(input, this.config.CREDIT_CODE_PILOT_OVERRIDES, caller),
     );
     if (isRejection(r)) refused(r);
     return r;
   }
 
   @Get(':creditCode')
-  @ApiOperation({ summary: 'An enterprise as the integrity platform shares it' })
-  async enterprise(@Param('creditCode') creditCode: string) {
-    const e = await this.queries.getEnterprise(creditCode);
+  @RequireRoles(...READERS)
+  @ApiOperation({ summary: 'An enterprise in your scope, as the integrity platform shares it' })
+  async enterprise(@Param('creditCode') creditCode: string, @CurrentCaller() caller: Caller) {
+    const e = await this.queries.getEnterprise(creditCode, caller.scope);
     if (!e) throw Problem.notFound(`No enterprise "${creditCode}" is known`);
     return e;
   }

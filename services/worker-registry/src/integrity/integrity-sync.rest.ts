@@ -1,20 +1,27 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireRoles, ResourceServerGuard } from '@realname/platform';
+import { SYNC_READERS, SYNC_TRIGGERS } from '../access/registry-roles';
 import { IntegritySync } from './integrity-sync';
 
+/** Operations on the integrity sync: no personal data, the platform's operators and provinces. */
 @ApiTags('projects')
+@ApiBearerAuth()
 @Controller('api/v1/integrity-sync')
+@UseGuards(ResourceServerGuard)
 export class IntegritySyncRest {
   constructor(private readonly sync: IntegritySync) {}
 
   @Post()
   @HttpCode(200)
+  @RequireRoles(...SYNC_TRIGGERS)
   @ApiOperation({ summary: 'Pull the integrity platform change feed now (joins a run in progress)' })
   async syncNow() {
     return { run: await this.sync.runOnce(), status: await this.sync.status() };
   }
 
   @Get()
+  @RequireRoles(...SYNC_READERS)
   @ApiOperation({ summary: 'Where the integrity sync stands' })
   syncStatus() {
     return this.sync.status();

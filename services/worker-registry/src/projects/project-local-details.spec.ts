@@ -1,4 +1,5 @@
 import type { Database } from '@realname/eventstore';
+import type { CallerScope } from '@realname/platform';
 import {
   changeFromMask,
   integrityOwnedFields,
@@ -93,31 +94,45 @@ describe('changeFromMask (UpdateProject)', () => {
   });
 });
 
+const HANGZHOU: CallerScope = { kind: 'city', code: '330100' };
+
+/** A Database answering the UPDATE with `updated` and the existence check with `known`. */
+function scopedDb(updated: Record<string, unknown>[], known: Record<string, unknown>[]) {
+  const calls: { sql: string; params: unknown[] }[] = [];
+  const db = {
+    query: async (sql: string, params: unknown[] = []) => {
+      calls.push({ sql, params });
+      return sql.trimStart().startsWith('UPDATE') ? updated : known;
+    },
+  } as unknown as Database;
+  return { db, calls };
+}
+
 describe('ProjectLocalDetails', () => {
   it('REST: refuses integrity-owned fields first, then invalid values, without touching the database', async () => {
     const { db, calls } = fakeDb([]);
     const details = new ProjectLocalDetails(db, 'registry');
-    expect(await details.update('P1', { name: 'x', siteContactPhone: 'nope' })).toEqual({
+    expect(await details.update('P1', { name: 'x', siteContactPhone: 'nope' }, HANGZHOU)).toEqual({
       outcome: 'integrity-owned',
       fields: ['name'],
       message: integrityOwnedMessage(['name']),
     });
-    expect(await details.update('P1', { siteContactPhone: '12345' })).toEqual({
+    expect(await details.update('P1', { siteContactPhone: '12345' }, HANGZHOU)).toEqual({
       outcome: 'invalid',
       errors: [{ field: 'siteContactPhone', message: 'must be a mainland mobile number' }],
     });
-    expect(await details.update('P1', { remark: 'x'.repeat(501) })).toMatchObject({
+    expect(await details.update('P1', { remark: 'x'.repeat(501) }, HANGZHOU)).toMatchObject({
       outcome: 'invalid',
       errors: [{ field: 'remark' }],
     });
-    expect(await details.update('P1', { color: 'red' })).toMatchObject({ outcome: 'invalid' });
+    expect(await details.update('P1', { color: 'red' }, HANGZHOU)).toMatchObject({ outcome: 'invalid' });
     expect(calls).toEqual([]);
   });
 
-  it('REST: updates only the named fields; null clears; an unknown project is not found', async () => {
+  it('REST: updates only the named fields of a project in scope; null clears; unknown is not found, outside the scope refused', async () => {
     const { db, calls } = fakeDb([{ site_contact_phone: '13912345678', remark: 'gate 2' }]);
     expect(
-      await new ProjectLocalDetails(db, 'reg_x').update('P1', { siteContactPhone: '13912345678' }),
+      await new ProjectLocalDetails(db, 'reg_x').update('P1', { siteContactPhone: '13912345678' }, HANGZHOU),
     ).toEqual({
       outcome: 'updated',
       projectId: 'P1',
@@ -125,26 +140,32 @@ describe('ProjectLocalDetails', () => {
       remark: 'gate 2',
     });
     expect(calls[0].sql).toContain('UPDATE reg_x.projects');
-    expect(calls[0].params).toEqual(['P1', true, '13912345678', false, null]);
+    // The scope is part of the UPDATE's WHERE: a project outside it is never changed.
+    expect(calls[0].sql).toContain('p.region LIKE $6');
+    expect(calls[0].params).toEqual(['P1', true, '13912345678', false, null, '3301%']);
 
-    const none = fakeDb([]);
-    expect(await new ProjectLocalDetails(none.db, 'reg_x').update('NOPE', { remark: null })).toEqual({
-      outcome: 'not-found',
-      projectId: 'NOPE',
-    });
-    expect(none.calls[0].params).toEqual(['NOPE', false, null, true, null]);
+    const none = scopedDb([], []);
+    expect(
+      await new ProjectLocalDetails(none.db, 'reg_x').update('NOPE', { remark: null }, HANGZHOU),
+    ).toEqual({ outcome: 'not-found', projectId: 'NOPE' });
+    expect(none.calls[0].params).toEqual(['NOPE', false, null, true, null, '3301%']);
+
+    const elsewhere = scopedDb([], [{ in_scope: false }]);
+    expect(
+      await new ProjectLocalDetails(elsewhere.db, 'reg_x').update('NB1', { remark: 'x' }, HANGZHOU),
+    ).toEqual({ outcome: 'out-of-scope', projectId: 'NB1' });
   });
 
   it('gRPC: names fields by mask path, in refusals and in value errors', async () => {
     const { db, calls } = fakeDb([]);
     const details = new ProjectLocalDetails(db, 'registry');
-    expect(await details.updateMasked('P1', ['name', 'remark'], { remark: 'x' })).toMatchObject({
+    expect(await details.updateMasked('P1', ['name', 'remark'], { remark: 'x' }, HANGZHOU)).toMatchObject({
       outcome: 'integrity-owned',
       fields: ['name'],
       message: expect.stringMatching(/^name belongs to the integrity platform/),
     });
     expect(
-      await details.updateMasked('P1', ['site_contact_phone'], { siteContactPhone: '555-1234' }),
+      await details.updateMasked('P1', ['site_contact_phone'], { siteContactPhone: '555-1234' }, HANGZHOU),
     ).toEqual({
       outcome: 'invalid',
       errors: [{ field: 'site_contact_phone', message: 'must be a mainland mobile number' }],

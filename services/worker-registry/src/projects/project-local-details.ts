@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { FieldProblem, zodProblems } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
+import type { CallerScope } from '@realname/platform';
+import { Params, reachOf, ScopeSql } from '../access/scope-sql';
 import { INTEGRITY_OWNED_PROJECT_FIELDS } from './project-queries';
 
 /**
@@ -49,7 +51,9 @@ export type LocalDetailsOutcome =
   | { outcome: 'integrity-owned'; fields: string[]; message: string }
   /** The change is not valid; fields named as the caller named them. Nothing was changed. */
   | { outcome: 'invalid'; errors: FieldProblem[] }
-  | { outcome: 'not-found'; projectId: string };
+  | { outcome: 'not-found'; projectId: string }
+  /** The project is outside the caller's scope; nothing was changed. */
+  | { outcome: 'out-of-scope'; projectId: string };
 
 /**
  * The refusal of a change to integrity-owned fields, one wording for REST and gRPC, e.g. "name belongs
@@ -116,37 +120,51 @@ function maskPathOf(field: string): string {
  * gRPC (RegistryService.UpdateProject), so both follow one rule.
  */
 export class ProjectLocalDetails {
+  private readonly scoped: ScopeSql;
+
   constructor(
     private readonly db: Database,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.scoped = new ScopeSql(schema);
+  }
 
   /**
    * Applies a change named as REST names fields (`{ siteContactPhone?, remark? }`, `null` clears).
    * Checked in this order: integrity-owned fields, then the values, then whether the project is known.
    */
-  async update(projectId: string, changes: unknown): Promise<LocalDetailsOutcome> {
+  async update(projectId: string, changes: unknown, scope: CallerScope): Promise<LocalDetailsOutcome> {
     const named = changes !== null && typeof changes === 'object' ? Object.keys(changes) : [];
     const owned = integrityOwnedFields(named);
     if (owned.length)
       return { outcome: 'integrity-owned', fields: owned, message: integrityOwnedMessage(owned) };
     const parsed = LocalProjectPatch.safeParse(changes);
     if (!parsed.success) return { outcome: 'invalid', errors: zodProblems(parsed.error) };
+    const params = new Params(
+      projectId,
+      'siteContactPhone' in parsed.data,
+      parsed.data.siteContactPhone ?? null,
+      'remark' in parsed.data,
+      parsed.data.remark ?? null,
+    );
     const [row] = await this.db.query<{ site_contact_phone: string | null; remark: string | null }>(
-      `UPDATE ${this.schema}.projects SET
+      `UPDATE ${this.schema}.projects p SET
          site_contact_phone = CASE WHEN $2 THEN $3 ELSE site_contact_phone END,
          remark = CASE WHEN $4 THEN $5 ELSE remark END
-       WHERE project_id = $1
+       WHERE p.project_id = $1 AND ${this.scoped.project(scope, 'p', params)}
        RETURNING site_contact_phone, remark`,
-      [
-        projectId,
-        'siteContactPhone' in parsed.data,
-        parsed.data.siteContactPhone ?? null,
-        'remark' in parsed.data,
-        parsed.data.remark ?? null,
-      ],
+      params.values,
     );
-    if (!row) return { outcome: 'not-found', projectId };
+    if (!row) {
+      const reach = new Params(projectId);
+      const [known] = await this.db.query<{ in_scope: boolean }>(
+        `SELECT false AS in_scope FROM ${this.schema}.projects p WHERE p.project_id = $1`,
+        reach.values,
+      );
+      return reachOf(known) === 'missing'
+        ? { outcome: 'not-found', projectId }
+        : { outcome: 'out-of-scope', projectId };
+    }
     return { outcome: 'updated', projectId, siteContactPhone: row.site_contact_phone, remark: row.remark };
   }
 
@@ -160,10 +178,11 @@ export class ProjectLocalDetails {
     projectId: string,
     paths: readonly string[],
     values: MaskedLocalValues,
+    scope: CallerScope,
   ): Promise<LocalDetailsOutcome> {
     const c = changeFromMask(paths, values);
     if (c.outcome !== 'change') return c;
-    const r = await this.update(projectId, c.changes);
+    const r = await this.update(projectId, c.changes, scope);
     return r.outcome === 'invalid'
       ? { outcome: 'invalid', errors: r.errors.map((e) => ({ ...e, field: maskPathOf(e.field) })) }
       : r;

@@ -1,8 +1,11 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseGuards } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
-import { JsonLogger, LOGGER } from '@realname/platform';
+import type { Metadata } from '@grpc/grpc-js';
+import { callerOf, JsonLogger, LOGGER, RequireRoles, ResourceServerGuard } from '@realname/platform';
 import { registryV1 } from '@realname/proto';
+import { OutOfScope } from '../access/out-of-scope';
+import { READERS, SITE_WRITERS } from '../access/registry-roles';
 import { answerGrpc } from '../grpc-answers';
 import { InvalidRequest, NotFound } from '../workers/worker-queries';
 import { ProjectLocalDetails } from './project-local-details';
@@ -34,8 +37,9 @@ export function toGrpcProject(p: ProjectView): registryV1.Project {
   };
 }
 
-/** Projects over realname.registry.v1.RegistryService; the same answers as the REST API. */
+/** Projects over realname.registry.v1.RegistryService; the same answers and access rules as the REST API. */
 @Controller()
+@UseGuards(ResourceServerGuard)
 export class ProjectsGrpc {
   constructor(
     private readonly projects: ProjectQueries,
@@ -44,10 +48,16 @@ export class ProjectsGrpc {
   ) {}
 
   @GrpcMethod(registryV1.REGISTRY_SERVICE_NAME, 'getProject')
-  async getProject(req: registryV1.GetProjectRequest): Promise<registryV1.GetProjectResponse> {
+  @RequireRoles(...READERS)
+  async getProject(
+    req: registryV1.GetProjectRequest,
+    metadata: Metadata,
+  ): Promise<registryV1.GetProjectResponse> {
+    // No parameter decorators on gRPC handlers: with one, Nest passes null for the others.
+    const caller = callerOf(metadata);
     return answerGrpc(this.logger, 'GetProject', async () => {
       if (!req.projectId) throw new InvalidRequest('project_id', 'is required');
-      const p = await this.projects.getProject(req.projectId);
+      const p = await this.projects.getProject(req.projectId, caller.scope);
       if (!p)
         throw new NotFound(`no project "${req.projectId}" is known; it arrives from the integrity platform`);
       return {
@@ -79,13 +89,20 @@ export class ProjectsGrpc {
   }
 
   @GrpcMethod(registryV1.REGISTRY_SERVICE_NAME, 'updateProject')
-  async updateProject(req: registryV1.UpdateProjectRequest): Promise<registryV1.UpdateProjectResponse> {
+  @RequireRoles(...SITE_WRITERS)
+  async updateProject(
+    req: registryV1.UpdateProjectRequest,
+    metadata: Metadata,
+  ): Promise<registryV1.UpdateProjectResponse> {
+    const caller = callerOf(metadata);
     return answerGrpc(this.logger, 'UpdateProject', async () => {
       if (!req.projectId) throw new InvalidRequest('project_id', 'is required');
-      const r = await this.localDetails.updateMasked(req.projectId, req.updateMask, {
-        siteContactPhone: req.details?.siteContactPhone,
-        remark: req.details?.remark,
-      });
+      const r = await this.localDetails.updateMasked(
+        req.projectId,
+        req.updateMask,
+        { siteContactPhone: req.details?.siteContactPhone, remark: req.details?.remark },
+        caller.scope,
+      );
       switch (r.outcome) {
         case 'integrity-owned':
           throw new RpcException({ code: status.FAILED_PRECONDITION, message: r.message });
@@ -98,8 +115,10 @@ export class ProjectsGrpc {
           throw new NotFound(
             `no project "${req.projectId}" is known; it arrives from the integrity platform`,
           );
+        case 'out-of-scope':
+          throw new OutOfScope(`project ${req.projectId}`, caller.scope);
         case 'updated': {
-          const p = await this.projects.getProject(req.projectId);
+          const p = await this.projects.getProject(req.projectId, caller.scope);
           if (!p) throw new NotFound(`no project "${req.projectId}" is known`);
           return { project: toGrpcProject(p) };
         }

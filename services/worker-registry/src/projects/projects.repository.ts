@@ -6,7 +6,11 @@ import {
   ProjectSynced,
   TeamFormed,
 } from '@realname/contracts';
+import type { EventActor } from '@realname/contracts';
 import { EventStore, Rejection, runCommand, Sql } from '@realname/eventstore';
+import type { CallerScope } from '@realname/platform';
+import { actingAs } from '../access/acting-store';
+import { Reach, ScopeSql } from '../access/scope-sql';
 import type { z } from 'zod';
 import { KeyPersonAssigned, KeyPersonRegistered, ParticipantUpdated } from './internal-events';
 import {
@@ -34,19 +38,29 @@ export const projectStreamId = (projectId: string) => `project-${projectId}`;
 
 /** Reads a project's stream, decides, appends, and keeps the read models in the same transaction. */
 export class ProjectRepository {
+  private readonly scoped: ScopeSql;
+
   constructor(
     private readonly store: EventStore,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.scoped = new ScopeSql(schema);
+  }
+
+  /** Whether the project exists and is in the caller's scope (checked before a write). */
+  reach(tx: Sql, projectId: string, scope: CallerScope): Promise<Reach> {
+    return this.scoped.projectReach(tx, projectId, scope);
+  }
 
   async handle(
     tx: Sql,
     projectId: string,
     command: ProjectCommand,
-    meta: { region?: string; correlationId?: string; causationId?: string },
+    meta: { region?: string; correlationId?: string; causationId?: string; actor?: EventActor },
   ): Promise<ProjectEvent[] | Rejection> {
     return runCommand({
-      store: this.store,
+      // Integrity-platform sync has no actor; a request's writes record who made them.
+      store: actingAs(this.store, meta.actor),
       tx,
       streamId: projectStreamId(projectId),
       definitions: DEFINITIONS,

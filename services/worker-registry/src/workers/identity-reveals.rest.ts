@@ -1,35 +1,42 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Problem } from '@realname/platform';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  Caller,
+  CurrentCaller,
+  Problem,
+  RequirePermissions,
+  RequireRoles,
+  ResourceServerGuard,
+} from '@realname/platform';
+import { REVEALERS } from '../access/registry-roles';
 import { IdentityReveals, RevealRefusal } from './identity-reveals';
 
-/** A refused reveal as problem details: 401 without a token, 403 with one that may not reveal. */
+/** A refused reveal as problem details (the guard has answered 401 and 403 already). */
 function refused(r: RevealRefusal): never {
   switch (r.refused) {
-    case 'unauthenticated':
-      throw Problem.unauthorized('reveal-token-required', r.message);
-    case 'permission-denied':
-      throw new Problem('reveal-not-permitted', 'Not permitted', 403, r.message);
     case 'invalid-argument':
-      throw Problem.badRequest(r.message, [{ field: r.field ?? '(body)', message: r.message }]);
+      throw Problem.badRequest(r.message, [{ field: r.field, message: r.message }]);
     case 'not-found':
       throw Problem.notFound(r.message);
   }
 }
 
 @ApiTags('workers and enrolments')
+@ApiBearerAuth()
 @Controller('api/v1/workers/:workerId/identity-reveals')
+@UseGuards(ResourceServerGuard)
 export class IdentityRevealsRest {
   constructor(private readonly reveals: IdentityReveals) {}
 
   @Post()
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @RequireRoles(...REVEALERS)
+  @RequirePermissions('reveal-identity')
   @ApiOperation({
     summary:
-      "Reveal a worker's unmasked ID and phone numbers, birth date, home address and issuing authority: needs a caller's reveal token and a purpose; every reveal is recorded",
+      'Reveal the unmasked ID and phone numbers, birth date, home address and issuing authority of a worker in your scope: needs the reveal-identity permission and a purpose; every reveal is recorded with who, in which role and scope',
   })
-  @ApiHeader({ name: 'authorization', required: true, description: 'Bearer <reveal token>' })
   @ApiBody({
     schema: {
       type: 'object',
@@ -37,15 +44,11 @@ export class IdentityRevealsRest {
       properties: { purpose: { type: 'string', example: 'national-platform-upload' } },
     },
   })
-  async reveal(
-    @Param('workerId') workerId: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-  ) {
+  async reveal(@Param('workerId') workerId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const r = await this.reveals.reveal({
       workerId,
       purpose: body && typeof body === 'object' ? (body as { purpose?: unknown }).purpose : undefined,
-      authorization,
+      caller,
       via: 'rest',
     });
     if ('refused' in r) refused(r);
@@ -59,11 +62,13 @@ export class IdentityRevealsRest {
   }
 
   @Get()
+  @RequireRoles('auditor')
   @ApiOperation({
-    summary: "The audit trail of reveals of a worker's numbers (caller, purpose, time), newest first",
+    summary:
+      "The audit trail of reveals of a worker's numbers (who, role, scope, purpose, time), newest first; for auditors, in their scope",
   })
-  async trail(@Param('workerId') workerId: string) {
-    const reveals = await this.reveals.trail(workerId);
+  async trail(@Param('workerId') workerId: string, @CurrentCaller() caller: Caller) {
+    const reveals = await this.reveals.trail(workerId, caller.scope);
     if (!reveals) throw Problem.notFound(`No worker "${workerId}"`);
     return { reveals };
   }

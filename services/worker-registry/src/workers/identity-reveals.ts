@@ -1,8 +1,13 @@
 import { Database } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
-import { AccessRefusal, checkPurpose, isRefusal, RevealAccess } from './reveal-access';
+import { actorOf, Caller, CallerScope } from '@realname/platform';
+import { Params, ScopeSql } from '../access/scope-sql';
+import { checkPurpose, PurposeRefusal } from './reveal-purpose';
 
-export type RevealRefusal = AccessRefusal | { refused: 'not-found'; message: string };
+export type RevealRefusal =
+  | PurposeRefusal
+  | { refused: 'invalid-argument'; field: string; message: string }
+  | { refused: 'not-found'; message: string };
 export type RevealOutcome =
   ({ revealed: true; caller: string; revealId: string } & RevealedIdentity) | RevealRefusal;
 
@@ -20,7 +25,11 @@ export interface RevealedIdentity {
 
 export interface RevealRecord {
   revealId: string;
+  /** The token's subject. */
   caller: string;
+  /** The role the caller revealed in, and its scope (`city:330100`); null for reveals before issue 10. */
+  callerRole: string | null;
+  callerScope: string | null;
   purpose: string;
   revealedAt: string;
 }
@@ -31,45 +40,52 @@ type Log = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>
 
 /**
  * The one way to read a worker's numbers unmasked (with the birth date, home address and issuing
- * authority, which ordinary reads leave out), for REST and gRPC alike: the caller's token is
- * checked, a purpose is required, and the read and its audit row (`identity_reveals`) commit together
- * or not at all. Logs name the worker, caller and purpose, never a number.
+ * authority, which ordinary reads leave out), for REST and gRPC alike. The guard has checked the token
+ * and its `reveal-identity` permission; here a purpose is required, the worker must be in the
+ * caller's scope (else not found), and the read and its audit row (`identity_reveals`: subject, role,
+ * scope, purpose) commit together or not at all. Logs name the worker, caller and purpose, never a number.
  */
 export class IdentityReveals {
+  private readonly scoped: ScopeSql;
+
   constructor(
     private readonly db: Database,
     private readonly schema: string,
     private readonly vault: PersonalDataVault,
-    private readonly access: RevealAccess,
     private readonly log: Log,
-  ) {}
+  ) {
+    this.scoped = new ScopeSql(schema);
+  }
 
   async reveal(request: {
     workerId: string;
     purpose: unknown;
-    authorization: string | undefined;
+    caller: Caller;
     via: 'grpc' | 'rest';
   }): Promise<RevealOutcome> {
     const { workerId, via } = request;
-    const refuse = (r: RevealRefusal, caller?: string): RevealRefusal => {
+    const actor = actorOf(request.caller);
+    const refuse = (r: RevealRefusal): RevealRefusal => {
       // The worker id is the caller's input: logged only when it has the shape of one, whatever was sent.
       const logged = WORKER_ID.test(workerId) ? workerId : '(not a worker id)';
-      this.log('warn', 'identity reveal refused', { workerId: logged, via, caller, reason: r.refused });
+      this.log('warn', 'identity reveal refused', {
+        workerId: logged,
+        via,
+        caller: actor.subject,
+        role: actor.role,
+        scope: actor.scope,
+        reason: r.refused,
+      });
       return r;
     };
-    // Authentication first: an unauthenticated caller learns nothing, not even whether the worker exists.
-    const who = this.access.authorize(request.authorization);
-    if (isRefusal(who)) return refuse(who);
     if (!workerId)
-      return refuse(
-        { refused: 'invalid-argument', field: 'workerId', message: 'worker_id is required' },
-        who.caller,
-      );
+      return refuse({ refused: 'invalid-argument', field: 'workerId', message: 'worker_id is required' });
     const why = checkPurpose(request.purpose);
-    if (isRefusal(why)) return refuse(why, who.caller);
+    if ('refused' in why) return refuse(why);
 
     const s = this.schema;
     const revealed = await this.db.transaction(async (tx) => {
+      const params = new Params(workerId);
       const [w] = await tx.query<{
         id_encrypted: string;
         phone_encrypted: string | null;
@@ -78,8 +94,8 @@ export class IdentityReveals {
         issuing_authority: string;
       }>(
         `SELECT id_encrypted, phone_encrypted, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, address, issuing_authority
-         FROM ${s}.workers WHERE worker_id = $1`,
-        [workerId],
+         FROM ${s}.workers w WHERE w.worker_id = $1 AND ${this.scoped.worker(request.caller.scope, 'w', params)}`,
+        params.values,
       );
       if (!w) return undefined;
       // Decrypted before the audit row is written: a value that cannot be read leaves no "revealed" record.
@@ -88,8 +104,9 @@ export class IdentityReveals {
         ? this.vault.decrypt(w.phone_encrypted, `worker:${workerId}:phone`)
         : null;
       const [row] = await tx.query<{ reveal_id: string }>(
-        `INSERT INTO ${s}.identity_reveals (worker_id, caller, purpose) VALUES ($1, $2, $3) RETURNING reveal_id`,
-        [workerId, who.caller, why.purpose],
+        `INSERT INTO ${s}.identity_reveals (worker_id, caller, caller_role, caller_scope, purpose)
+         VALUES ($1, $2, $3, $4, $5) RETURNING reveal_id`,
+        [workerId, actor.subject, actor.role, actor.scope, why.purpose],
       );
       return {
         revealId: String(row.reveal_id),
@@ -100,36 +117,45 @@ export class IdentityReveals {
         issuingAuthority: w.issuing_authority,
       };
     });
-    if (!revealed)
-      return refuse({ refused: 'not-found', message: `no worker "${workerId}" is registered` }, who.caller);
+    if (!revealed) return refuse({ refused: 'not-found', message: `no worker "${workerId}" is registered` });
     this.log('info', 'identity revealed', {
       workerId,
       via,
-      caller: who.caller,
+      caller: actor.subject,
+      role: actor.role,
+      scope: actor.scope,
       purpose: why.purpose,
       revealId: revealed.revealId,
     });
-    return { revealed: true, caller: who.caller, ...revealed };
+    return { revealed: true, caller: actor.subject, ...revealed };
   }
 
-  /** Every reveal of a worker's numbers, newest first; undefined for an unknown worker. */
-  async trail(workerId: string): Promise<RevealRecord[] | undefined> {
+  /** Every reveal of a worker's numbers, newest first; undefined for a worker unknown or outside `scope`. */
+  async trail(workerId: string, scope: CallerScope): Promise<RevealRecord[] | undefined> {
     const s = this.schema;
-    const [known] = await this.db.query(`SELECT 1 FROM ${s}.workers WHERE worker_id = $1`, [workerId]);
+    const params = new Params(workerId);
+    const [known] = await this.db.query(
+      `SELECT 1 FROM ${s}.workers w WHERE w.worker_id = $1 AND ${this.scoped.worker(scope, 'w', params)}`,
+      params.values,
+    );
     if (!known) return undefined;
     const rows = await this.db.query<{
       reveal_id: string;
       caller: string;
+      caller_role: string | null;
+      caller_scope: string | null;
       purpose: string;
       revealed_at: Date;
     }>(
-      `SELECT reveal_id, caller, purpose, revealed_at FROM ${s}.identity_reveals WHERE worker_id = $1
+      `SELECT reveal_id, caller, caller_role, caller_scope, purpose, revealed_at FROM ${s}.identity_reveals WHERE worker_id = $1
        ORDER BY reveal_id DESC LIMIT 1000`,
       [workerId],
     );
     return rows.map((r) => ({
       revealId: String(r.reveal_id),
       caller: r.caller,
+      callerRole: r.caller_role,
+      callerScope: r.caller_scope,
       purpose: r.purpose,
       revealedAt: new Date(r.revealed_at).toISOString(),
     }));

@@ -1,10 +1,10 @@
 import { Database, keyedStreamId, migrate } from '@realname/eventstore';
-import { Problem } from '@realname/platform';
+import { Caller, Problem } from '@realname/platform';
 import { enrolmentStreamId } from '../enrolments/enrolment.decider';
 import { EnrolmentCommands } from '../enrolments/enrolments.handler';
 import { EnrolmentsRepository } from '../enrolments/enrolments.repository';
 import { registryMigrations } from '../migrations';
-import { registryWithTeam, testVault } from './registry-database.int-support';
+import { callerFor, registryWithTeam, testVault } from './registry-database.int-support';
 import { WorkerQueries } from './worker-queries';
 import { workerStreamId } from './worker.decider';
 import { WorkerCommands } from './workers.handler';
@@ -26,8 +26,10 @@ describe('uniqueness rules decided on keyed streams (PostgreSQL)', () => {
   let drop: () => Promise<void>;
   let rest: WorkersRest;
   let enrolments: EnrolmentCommands;
+  let municipal: Caller;
 
   beforeAll(async () => {
+    municipal = await callerFor('municipal-hangzhou');
     ({ db, schema, drop } = await registryWithTeam('reg'));
     const workers = new WorkersRepository(db, schema, vault);
     rest = new WorkersRest(new WorkerCommands(db, workers, vault), new WorkerQueries(db, schema, vault));
@@ -45,25 +47,30 @@ describe('uniqueness rules decided on keyed streams (PostgreSQL)', () => {
   };
 
   it('refuses the same ID number twice by the worker decider: 409 with the rule, no SQL violation', async () => {
-    const first = await rest.registerWorker(card);
-    expect(await refusal(rest.registerWorker({ ...card, name: 'Someone Else' }))).toEqual({
+    const first = await rest.registerWorker(card, municipal);
+    expect(await refusal(rest.registerWorker({ ...card, name: 'Someone Else' }, municipal))).toEqual({
       status: 409,
       detail: `this ID card is registered already as worker ${first.workerId}`,
     });
     // Many at once: one registration wins, every other is refused by the decider after the retry.
     const other = { ...card, idCardNumber: '440524188001010014' };
-    const raced = await Promise.allSettled(Array.from({ length: 4 }, () => rest.registerWorker(other)));
+    const raced = await Promise.allSettled(
+      Array.from({ length: 4 }, () => rest.registerWorker(other, municipal)),
+    );
     expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of raced.filter((x): x is PromiseRejectedResult => x.status === 'rejected'))
       expect(r.reason).toMatchObject({ detail: expect.stringMatching(/registered already/) });
   });
 
   it('refuses a second enrolment of a worker on a project by the enrolment decider', async () => {
-    const { workerId } = await rest.registerWorker({ ...card, idCardNumber: '11010519491231002X' });
+    const { workerId } = await rest.registerWorker(
+      { ...card, idCardNumber: '11010519491231002X' },
+      municipal,
+    );
     const input = { workerId, teamId: 'T1', workType: '020', workRole: '20' as const, isTeamLeader: false };
-    const first = await enrolments.enrol('P1', input);
+    const first = await enrolments.enrol('P1', input, municipal);
     expect(first).toMatchObject({ personId: expect.any(String) });
-    expect(await enrolments.enrol('P1', input)).toMatchObject({
+    expect(await enrolments.enrol('P1', input, municipal)).toMatchObject({
       rejected: true,
       code: 'already-enrolled',
       reasons: [expect.stringMatching(/one role per ID card per project/)],

@@ -2,7 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import { Database, migrate } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
-import { testInfrastructure, uniqueName } from '@realname/testing';
+import { Caller, DEFAULT_CLAIM_NAMES, TokenVerifier } from '@realname/platform';
+import {
+  IdentitySelector,
+  testAudience,
+  testInfrastructure,
+  testIssuer,
+  tokenFor,
+  uniqueName,
+} from '@realname/testing';
 import { registryMigrations } from '../migrations';
 
 /** A vault with a fresh random key and hash key. */
@@ -12,6 +20,25 @@ export function testVault(): PersonalDataVault {
     activeKeyId: 'k1',
     hashKey: randomBytes(32).toString('base64'),
   });
+}
+
+let verifier: TokenVerifier | undefined;
+
+/**
+ * The caller a real token of the local realm makes (`callerFor('hz-city')`), as the guard would hand it
+ * to a controller: for tests that call handlers and repositories directly.
+ */
+export async function callerFor(who: IdentitySelector): Promise<Caller> {
+  verifier ??= new TokenVerifier({
+    issuer: testIssuer(),
+    audience: testAudience(),
+    claims: DEFAULT_CLAIM_NAMES,
+    clockToleranceS: 30,
+    algorithms: ['RS256', 'PS256', 'ES256'],
+    httpTimeoutMs: 5_000,
+  });
+  const caller = await verifier.verify(await tokenFor(who));
+  return { ...caller, actingRole: caller.roles[0] };
 }
 
 /**

@@ -2,6 +2,8 @@ import { ACTOR_NOT_RECORDED } from '@realname/contracts';
 import { checkResidentId } from '@realname/domain-rules';
 import { Database } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
+import type { CallerScope } from '@realname/platform';
+import { Params, ScopeSql } from '../access/scope-sql';
 
 /** A request the registry cannot answer as asked (a gRPC INVALID_ARGUMENT, a REST 400). */
 export class InvalidRequest extends Error {
@@ -43,7 +45,7 @@ export interface WorkerView {
   politics: string | null;
   hasHeadPhoto: boolean;
   blacklisted: boolean;
-  /** While blacklisted: why, by whom (`unauthenticated` until callers authenticate), since when. */
+  /** While blacklisted: why, by whom (the token subject; `unauthenticated` before issue 10), since when. */
   blacklisting: { reason: string; actor: string; since: string | null } | null;
 }
 
@@ -77,22 +79,30 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Reads of workers and enrolments. Personal numbers only ever leave masked. */
+/**
+ * Reads of workers and enrolments within the caller's scope (filtered here, in SQL: what is outside
+ * it is not found). Personal numbers only ever leave masked.
+ */
 export class WorkerQueries {
+  private readonly scoped: ScopeSql;
+
   constructor(
     private readonly db: Database,
     private readonly schema: string,
     private readonly vault: PersonalDataVault,
-  ) {}
+  ) {
+    this.scoped = new ScopeSql(schema);
+  }
 
-  async getWorker(workerId: string): Promise<WorkerView | undefined> {
+  async getWorker(workerId: string, scope: CallerScope): Promise<WorkerView | undefined> {
+    const params = new Params(workerId);
     const [w] = await this.db.query<Record<string, string | number | boolean | Date | null>>(
       `SELECT worker_id, masked_id, name, gender,
               date_part('year', age((now() AT TIME ZONE 'Asia/Shanghai')::date, birth_date))::int AS age, nation,
               masked_phone, education, politics, head_photo IS NOT NULL AS has_head_photo, blacklisted,
               blacklist_reason, blacklisted_by, blacklisted_at
-       FROM ${this.schema}.workers WHERE worker_id = $1`,
-      [workerId],
+       FROM ${this.schema}.workers w WHERE w.worker_id = $1 AND ${this.scoped.worker(scope, 'w', params)}`,
+      params.values,
     );
     if (!w) return undefined;
     return {
@@ -117,21 +127,30 @@ export class WorkerQueries {
     };
   }
 
-  async projectExists(projectId: string): Promise<boolean> {
-    const rows = await this.db.query(`SELECT 1 FROM ${this.schema}.projects WHERE project_id = $1`, [
-      projectId,
-    ]);
+  /** Whether a project exists in the caller's scope. */
+  async projectExists(projectId: string, scope: CallerScope): Promise<boolean> {
+    const params = new Params(projectId);
+    const rows = await this.db.query(
+      `SELECT 1 FROM ${this.schema}.projects p WHERE p.project_id = $1 AND ${this.scoped.project(scope, 'p', params)}`,
+      params.values,
+    );
     return rows.length > 0;
   }
 
-  /** Enrolments of a project in the order they were made (ids are UUIDv7), page by page. */
-  async listEnrolments(q: {
-    projectId: string;
-    teamId?: string;
-    status?: EnrolmentStatus;
-    pageSize: number;
-    pageToken?: string;
-  }): Promise<{ enrolments: EnrolmentView[]; nextPageToken: string }> {
+  /**
+   * Enrolments of a project in the caller's scope in the order they were made (ids are UUIDv7), page
+   * by page; an enterprise sees those in its own units only.
+   */
+  async listEnrolments(
+    q: {
+      projectId: string;
+      teamId?: string;
+      status?: EnrolmentStatus;
+      pageSize: number;
+      pageToken?: string;
+    },
+    scope: CallerScope,
+  ): Promise<{ enrolments: EnrolmentView[]; nextPageToken: string }> {
     if (!q.projectId) throw new InvalidRequest('project_id', 'is required');
     if (!Number.isInteger(q.pageSize) || q.pageSize < 0)
       throw new InvalidRequest('page_size', 'must be 0 (the default) or a positive number');
@@ -142,14 +161,15 @@ export class WorkerQueries {
       if (!UUID.test(after))
         throw new InvalidRequest('page_token', 'is not a token from a previous page of this list');
     }
-    if (!(await this.projectExists(q.projectId)))
+    if (!(await this.projectExists(q.projectId, scope)))
       throw new NotFound(`no project "${q.projectId}" is known; it arrives from the integrity platform`);
+    const params = new Params(q.projectId, q.teamId || null, q.status ?? null, after, size + 1);
     const rows = await this.db.query<Record<string, string | boolean | null>>(
       `${this.enrolmentSelect()}
        WHERE e.project_id = $1 AND ($2::text IS NULL OR e.team_id = $2) AND ($3::text IS NULL OR e.status = $3)
-         AND ($4::text IS NULL OR e.enrolment_id COLLATE "C" > $4)
+         AND ($4::text IS NULL OR e.enrolment_id COLLATE "C" > $4) AND ${this.scoped.enrolment(scope, 'e', params)}
        ORDER BY e.enrolment_id COLLATE "C" LIMIT $5`,
-      [q.projectId, q.teamId || null, q.status ?? null, after, size + 1],
+      params.values,
     );
     const page = rows.slice(0, size).map(enrolmentFromRow);
     return {
@@ -167,6 +187,7 @@ export class WorkerQueries {
   async resolveCredential(
     projectId: string,
     credential: Credential | undefined,
+    scope: CallerScope,
   ): Promise<EnrolmentView | undefined> {
     if (!projectId) throw new InvalidRequest('project_id', 'is required');
     if (!credential)
@@ -188,14 +209,15 @@ export class WorkerQueries {
       where = credential.kind === 'personId' ? 'e.person_id = $2' : 'e.card_number = $2';
       value = credential.value.trim();
     }
-    if (!(await this.projectExists(projectId)))
+    if (!(await this.projectExists(projectId, scope)))
       throw new NotFound(`no project "${projectId}" is known; it arrives from the integrity platform`);
+    const params = new Params(projectId, value);
     const [row] = await this.db.query<Record<string, string | boolean | null>>(
       `${this.enrolmentSelect()}
-       WHERE e.project_id = $1 AND ${where}
+       WHERE e.project_id = $1 AND ${where} AND ${this.scoped.enrolment(scope, 'e', params)}
        ORDER BY CASE e.status WHEN 'entered' THEN 0 WHEN 'enrolled' THEN 1 ELSE 2 END, e.enrolment_id COLLATE "C" DESC
        LIMIT 1`,
-      [projectId, value],
+      params.values,
     );
     return row && enrolmentFromRow(row);
   }

@@ -31,8 +31,8 @@ export interface WorkerState {
   blacklistedBy?: string;
 }
 /**
- * `actor` is who asks: the REST layer fills it from the authenticated caller (today the placeholder
- * `unauthenticated`: UNAUTHENTICATED_ACTOR in @realname/contracts), never from a header.
+ * `actor` is who asks: the access token's subject, as the guard verified it, never a header. Writes
+ * made before issue 10 name the placeholder `unauthenticated` (UNAUTHENTICATED_ACTOR).
  */
 export type WorkerCommand =
   | { kind: 'Register'; identity: WorkerIdentity }
@@ -131,8 +131,8 @@ export function decideWorker(c: WorkerCommand, s: WorkerState): WorkerEvent[] | 
       'same-actor-cannot-lift',
       `the blacklisting was made by "${c.actor}"; someone else has to lift it`,
     );
-  // Until callers authenticate every request comes from the same placeholder: such a caller cannot be
-  // told apart from the one who blacklisted, so it may not lift.
+  // The placeholder of the time before tokens cannot be told apart from the one who blacklisted, so
+  // it may not lift (no token's subject is the placeholder).
   if (c.actor === UNAUTHENTICATED_ACTOR)
     return reject(
       'same-actor-cannot-lift',

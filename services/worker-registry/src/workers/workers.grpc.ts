@@ -1,8 +1,16 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseGuards } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { Metadata, status } from '@grpc/grpc-js';
-import { JsonLogger, LOGGER } from '@realname/platform';
+import {
+  callerOf,
+  JsonLogger,
+  LOGGER,
+  RequirePermissions,
+  RequireRoles,
+  ResourceServerGuard,
+} from '@realname/platform';
 import { registryV1 } from '@realname/proto';
+import { READERS, REVEALERS } from '../access/registry-roles';
 import { answerGrpc } from '../grpc-answers';
 import { IdentityReveals, RevealRefusal } from './identity-reveals';
 import { InvalidRequest, NotFound, WorkerQueries } from './worker-queries';
@@ -12,18 +20,18 @@ const GENDERS: Record<string, registryV1.Gender> = {
   female: registryV1.Gender.GENDER_FEMALE,
 };
 const REFUSALS: Record<RevealRefusal['refused'], status> = {
-  unauthenticated: status.UNAUTHENTICATED,
-  'permission-denied': status.PERMISSION_DENIED,
   'invalid-argument': status.INVALID_ARGUMENT,
   'not-found': status.NOT_FOUND,
 };
 
 /**
- * Workers over realname.registry.v1.RegistryService. Personal numbers leave masked, and the birth date,
- * home address and issuing authority not at all, except from RevealIdentity (caller token, purpose,
- * audit row).
+ * Workers over realname.registry.v1.RegistryService, in the caller's scope. Personal numbers leave
+ * masked, and the birth date, home address and issuing authority not at all, except from
+ * RevealIdentity (the reveal-identity permission, a purpose, an audit row with who, role and scope).
+ * Handlers take the metadata and no parameter decorators (with one, Nest passes null for the others).
  */
 @Controller()
+@UseGuards(ResourceServerGuard)
 export class WorkersGrpc {
   constructor(
     private readonly workers: WorkerQueries,
@@ -32,10 +40,15 @@ export class WorkersGrpc {
   ) {}
 
   @GrpcMethod(registryV1.REGISTRY_SERVICE_NAME, 'getWorker')
-  async getWorker(req: registryV1.GetWorkerRequest): Promise<registryV1.GetWorkerResponse> {
+  @RequireRoles(...READERS)
+  async getWorker(
+    req: registryV1.GetWorkerRequest,
+    metadata: Metadata,
+  ): Promise<registryV1.GetWorkerResponse> {
+    const caller = callerOf(metadata);
     return answerGrpc(this.logger, 'GetWorker', async () => {
       if (!req.workerId) throw new InvalidRequest('worker_id', 'is required');
-      const w = await this.workers.getWorker(req.workerId);
+      const w = await this.workers.getWorker(req.workerId, caller.scope);
       if (!w) throw new NotFound(`no worker "${req.workerId}" is registered`);
       return {
         worker: {
@@ -60,16 +73,18 @@ export class WorkersGrpc {
   }
 
   @GrpcMethod(registryV1.REGISTRY_SERVICE_NAME, 'revealIdentity')
+  @RequireRoles(...REVEALERS)
+  @RequirePermissions('reveal-identity')
   async revealIdentity(
     req: registryV1.RevealIdentityRequest,
-    metadata?: Metadata,
+    metadata: Metadata,
   ): Promise<registryV1.RevealIdentityResponse> {
+    const caller = callerOf(metadata);
     return answerGrpc(this.logger, 'RevealIdentity', async () => {
-      const authorization = metadata?.get('authorization')[0];
       const r = await this.reveals.reveal({
         workerId: req.workerId,
         purpose: req.purpose,
-        authorization: typeof authorization === 'string' ? authorization : undefined,
+        caller,
         via: 'grpc',
       });
       if ('refused' in r) throw new RpcException({ code: REFUSALS[r.refused], message: r.message });

@@ -2,6 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { checkResidentId, isMobilePhone, maskResidentId } from '@realname/domain-rules';
 import { Database, isRejection, Rejection } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
+import { actorOf, Caller } from '@realname/platform';
+import { outOfScope } from '../access/out-of-scope';
 import { InputProblem } from '../refusals';
 import { WorkerEvent, workerStreamId } from './worker.decider';
 import { NewWorker, WorkersRepository } from './workers.repository';
@@ -16,7 +18,8 @@ export class WorkerCommands {
     private readonly vault: PersonalDataVault,
   ) {}
 
-  async registerWorker(input: NewWorker): Promise<{ workerId: string } | Rejection> {
+  /** The worker is in the registering caller's scope from now on (and in their projects' once enrolled). */
+  async registerWorker(input: NewWorker, caller: Caller): Promise<{ workerId: string } | Rejection> {
     const problems: { field: string; message: string }[] = [];
     const id = checkResidentId(input.idCardNumber);
     if (!id.ok) problems.push(...id.reasons.map((message) => ({ field: 'idCardNumber', message })));
@@ -30,17 +33,22 @@ export class WorkerCommands {
     const workerId = uuidv7();
     return this.db.transaction(async (tx) => {
       // A second registration of the card reads the first one's stream: the decider refuses it.
-      const r = await this.workers.handle(tx, workerStreamId(idHash), {
-        kind: 'Register',
-        identity: {
-          workerId,
-          idHash,
-          maskedIdNumber: maskResidentId(id.value),
-          name: input.name,
-          gender: id.gender,
-          nation: input.nation,
+      const r = await this.workers.handle(
+        tx,
+        workerStreamId(idHash),
+        {
+          kind: 'Register',
+          identity: {
+            workerId,
+            idHash,
+            maskedIdNumber: maskResidentId(id.value),
+            name: input.name,
+            gender: id.gender,
+            nation: input.nation,
+          },
         },
-      });
+        actorOf(caller),
+      );
       if (isRejection(r)) return r;
       await this.workers.insert(tx, {
         ...input,
@@ -50,32 +58,43 @@ export class WorkerCommands {
         gender: id.gender,
         birthDate: id.birthDate,
         headPhoto: photo,
+        registeredBy: { scope: caller.scope, region: await this.workers.regionOfScope(tx, caller.scope) },
       });
       return { workerId };
     });
   }
 
-  /** Puts the worker on the blacklist; `actor` comes from the authenticated caller, never a header. */
-  async blacklist(workerId: string, reason: string, actor: string): Promise<WorkerEvent[] | Rejection> {
+  /**
+   * Puts a worker of the caller's scope on the blacklist; the actor is the token's subject (the
+   * events' envelopes carry its role and scope too).
+   */
+  async blacklist(workerId: string, reason: string, caller: Caller): Promise<WorkerEvent[] | Rejection> {
+    const actor = caller.subject;
     return this.db.transaction(async (tx) => {
-      const r = await this.workers.handle(tx, await this.workers.streamIdOf(workerId, tx), {
-        kind: 'Blacklist',
-        reason,
-        actor,
-      });
+      if ((await this.workers.reach(tx, workerId, caller.scope)) === 'out-of-scope')
+        return outOfScope(`worker ${workerId}`, caller.scope);
+      const r = await this.workers.handle(
+        tx,
+        await this.workers.streamIdOf(workerId, tx),
+        { kind: 'Blacklist', reason, actor },
+        actorOf(caller),
+      );
       if (!isRejection(r) && r.length) await this.workers.markBlacklisted(tx, workerId, reason, actor);
       return r;
     });
   }
 
-  /** Lifts a blacklisting, with a reason, by someone other than the one who blacklisted. */
-  async liftBlacklist(workerId: string, reason: string, actor: string): Promise<WorkerEvent[] | Rejection> {
+  /** Lifts a blacklisting, with a reason, by someone in scope other than the one who blacklisted. */
+  async liftBlacklist(workerId: string, reason: string, caller: Caller): Promise<WorkerEvent[] | Rejection> {
     return this.db.transaction(async (tx) => {
-      const r = await this.workers.handle(tx, await this.workers.streamIdOf(workerId, tx), {
-        kind: 'LiftBlacklist',
-        reason,
-        actor,
-      });
+      if ((await this.workers.reach(tx, workerId, caller.scope)) === 'out-of-scope')
+        return outOfScope(`worker ${workerId}`, caller.scope);
+      const r = await this.workers.handle(
+        tx,
+        await this.workers.streamIdOf(workerId, tx),
+        { kind: 'LiftBlacklist', reason, actor: caller.subject },
+        actorOf(caller),
+      );
       if (!isRejection(r) && r.length) await this.workers.markBlacklistLifted(tx, workerId);
       return r;
     });

@@ -1,6 +1,10 @@
+import type { EventActor } from '@realname/contracts';
 import { maskPhone, maskResidentId } from '@realname/domain-rules';
 import { Database, EventStore, runCommand, Sql } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
+import { CallerScope, regionPrefix } from '@realname/platform';
+import { actingAs } from '../access/acting-store';
+import { Params, Reach, ScopeSql } from '../access/scope-sql';
 import { REGISTRY_SOURCE } from '../projects/projects.repository';
 import {
   decideWorker,
@@ -36,11 +40,17 @@ export interface WorkerRecord extends Omit<NewWorker, 'headPhoto'> {
   gender: string;
   birthDate: string;
   headPhoto?: Buffer;
+  /**
+   * The scope of whoever registered the worker, and the region it lies in (null when it has none).
+   * Absent (operator tools, tests): the worker is in scope through their enrolments only.
+   */
+  registeredBy?: { scope: CallerScope; region: string | null };
 }
 
 /** Workers' streams and every SQL statement of the workers table. Numbers are stored encrypted. */
 export class WorkersRepository {
   private readonly store: EventStore;
+  private readonly scoped: ScopeSql;
 
   constructor(
     private readonly db: Database,
@@ -48,6 +58,26 @@ export class WorkersRepository {
     private readonly vault: PersonalDataVault,
   ) {
     this.store = new EventStore(db, schema);
+    this.scoped = new ScopeSql(schema);
+  }
+
+  /** Whether the worker exists and is in the caller's scope (checked before a write). */
+  reach(tx: Sql, workerId: string, scope: CallerScope): Promise<Reach> {
+    return this.scoped.workerReach(tx, workerId, scope);
+  }
+
+  /**
+   * The division code a registering caller's scope lies in: the code of a region scope, the region of
+   * a project scope's project; an enterprise scope has none.
+   */
+  async regionOfScope(tx: Sql, scope: CallerScope): Promise<string | null> {
+    if (regionPrefix(scope) !== undefined) return scope.code;
+    if (scope.kind !== 'project') return null;
+    const [p] = await tx.query<{ region: string }>(
+      `SELECT region FROM ${this.schema}.projects WHERE project_id = $1`,
+      [scope.code],
+    );
+    return p?.region ?? null;
   }
 
   /** The stream of a registered worker (from their ID card's keyed hash), or undefined. */
@@ -64,10 +94,11 @@ export class WorkersRepository {
     tx: Sql,
     streamId: string | undefined,
     command: WorkerCommand,
+    actor?: EventActor,
   ): Promise<WorkerEvent[] | WorkerRejection> {
     if (!streamId) return decideWorker(command, initialWorkerState());
     return runCommand({
-      store: this.store,
+      store: actingAs(this.store, actor),
       tx,
       streamId,
       definitions: WORKER_EVENTS,
@@ -82,8 +113,9 @@ export class WorkersRepository {
   async insert(tx: Sql, w: WorkerRecord): Promise<void> {
     await tx.execute(
       `INSERT INTO ${this.schema}.workers (worker_id, id_hash, id_encrypted, masked_id, name, gender, birth_date, nation, address,
-         issuing_authority, id_valid_from, id_valid_to, phone_encrypted, masked_phone, education, politics, head_photo)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+         issuing_authority, id_valid_from, id_valid_to, phone_encrypted, masked_phone, education, politics, head_photo,
+         registered_scope_kind, registered_scope_code, registered_region)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
       [
         w.workerId,
         w.idHash,
@@ -102,6 +134,11 @@ export class WorkersRepository {
         w.education ?? null,
         w.politics ?? null,
         w.headPhoto ?? null,
+        w.registeredBy?.scope.kind ?? null,
+        w.registeredBy?.scope.kind === 'enterprise'
+          ? w.registeredBy.scope.code.toUpperCase()
+          : (w.registeredBy?.scope.code ?? null),
+        w.registeredBy?.region ?? null,
       ],
     );
   }
@@ -123,10 +160,12 @@ export class WorkersRepository {
     );
   }
 
-  async headPhoto(workerId: string): Promise<Buffer | undefined> {
+  /** The head photo of a worker in the caller's scope. */
+  async headPhoto(workerId: string, scope: CallerScope): Promise<Buffer | undefined> {
+    const params = new Params(workerId);
     const [row] = await this.db.query<{ head_photo: Buffer | null }>(
-      `SELECT head_photo FROM ${this.schema}.workers WHERE worker_id = $1`,
-      [workerId],
+      `SELECT w.head_photo FROM ${this.schema}.workers w WHERE w.worker_id = $1 AND ${this.scoped.worker(scope, 'w', params)}`,
+      params.values,
     );
     return row?.head_photo ?? undefined;
   }

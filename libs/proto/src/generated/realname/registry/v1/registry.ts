@@ -27,7 +27,12 @@ export const protobufFileName = "realname/registry/v1/registry.proto";
  *   masked, e.g. "3301**********123X" (first four and last four characters: the county and the
  *   birth date are hidden) and "138****5678". Neither the birth date nor the home address nor the
  *   issuing authority of the ID card is part of an ordinary read. The single exception is
- *   RegistryService.RevealIdentity, which needs a caller token and is recorded in an audit trail.
+ *   RegistryService.RevealIdentity, which needs the reveal-identity permission and is recorded in
+ *   an audit trail.
+ * - Access (docs/access.md): every method needs gRPC metadata "authorization: Bearer <token>" with an
+ *   access token of the platform's OpenID Connect provider (UNAUTHENTICATED without a valid one,
+ *   PERMISSION_DENIED when its role may not call the method). Records outside the token's scope do
+ *   not exist for the caller: NOT_FOUND on reads, PERMISSION_DENIED on changes.
  * - 64-bit integers are generated as decimal strings in TypeScript
  *   (ts-proto forceLong=string) so they are never truncated to a JS number.
  */
@@ -330,7 +335,10 @@ export interface ResolveCredentialResponse {
   enrolment?: Enrolment | undefined;
 }
 
-/** Request of RegistryService.RevealIdentity. Also needs gRPC metadata "authorization: Bearer <token>". */
+/**
+ * Request of RegistryService.RevealIdentity. The access token (gRPC metadata "authorization: Bearer
+ * <token>") must carry the reveal-identity permission.
+ */
 export interface RevealIdentityRequest {
   /** Worker whose numbers are revealed. Required. */
   workerId: string;
@@ -2131,14 +2139,16 @@ export interface RegistryServiceClient {
 
   /**
    * Returns a worker's unmasked ID number and mobile phone number, with the birth date, home address
-   * and issuing authority that ordinary reads leave out, e.g. to upload them to the national platform. The caller must send gRPC metadata "authorization: Bearer <token>" with a
-   * token the registry is configured with (REGISTRY_REVEAL_TOKENS, which names the caller) and
-   * state a purpose. Every successful call is recorded (caller, purpose, time) in the same
-   * transaction as the read; the trail is listed by GET /api/v1/workers/{worker_id}/identity-reveals.
+   * and issuing authority that ordinary reads leave out, e.g. to upload them to the national
+   * platform. The caller's access token must carry a supervisor or municipal-integrator role and the
+   * reveal-identity permission, and the caller must state a purpose. Every successful call is
+   * recorded (the token's subject, the role acted in, its scope, the purpose, the time) in the same
+   * transaction as the read; auditors list the trail by GET /api/v1/workers/{worker_id}/identity-reveals.
    * Checked in this order, so that a caller without a valid token learns nothing about the worker:
-   * UNAUTHENTICATED without a bearer token, PERMISSION_DENIED when the token is not one that may
-   * reveal (or none is configured), INVALID_ARGUMENT without worker_id or purpose, NOT_FOUND for an
-   * unknown worker. Refused calls are logged (worker, caller, reason) but not put in the trail.
+   * UNAUTHENTICATED without a valid bearer token, PERMISSION_DENIED without the role or the
+   * permission, INVALID_ARGUMENT without worker_id or purpose, NOT_FOUND for an unknown worker or
+   * one outside the token's scope. Refused calls are logged (worker, caller, reason) but not put in
+   * the trail.
    */
 
   revealIdentity(request: RevealIdentityRequest, metadata?: Metadata): Observable<RevealIdentityResponse>;
@@ -2210,14 +2220,16 @@ export interface RegistryServiceController {
 
   /**
    * Returns a worker's unmasked ID number and mobile phone number, with the birth date, home address
-   * and issuing authority that ordinary reads leave out, e.g. to upload them to the national platform. The caller must send gRPC metadata "authorization: Bearer <token>" with a
-   * token the registry is configured with (REGISTRY_REVEAL_TOKENS, which names the caller) and
-   * state a purpose. Every successful call is recorded (caller, purpose, time) in the same
-   * transaction as the read; the trail is listed by GET /api/v1/workers/{worker_id}/identity-reveals.
+   * and issuing authority that ordinary reads leave out, e.g. to upload them to the national
+   * platform. The caller's access token must carry a supervisor or municipal-integrator role and the
+   * reveal-identity permission, and the caller must state a purpose. Every successful call is
+   * recorded (the token's subject, the role acted in, its scope, the purpose, the time) in the same
+   * transaction as the read; auditors list the trail by GET /api/v1/workers/{worker_id}/identity-reveals.
    * Checked in this order, so that a caller without a valid token learns nothing about the worker:
-   * UNAUTHENTICATED without a bearer token, PERMISSION_DENIED when the token is not one that may
-   * reveal (or none is configured), INVALID_ARGUMENT without worker_id or purpose, NOT_FOUND for an
-   * unknown worker. Refused calls are logged (worker, caller, reason) but not put in the trail.
+   * UNAUTHENTICATED without a valid bearer token, PERMISSION_DENIED without the role or the
+   * permission, INVALID_ARGUMENT without worker_id or purpose, NOT_FOUND for an unknown worker or
+   * one outside the token's scope. Refused calls are logged (worker, caller, reason) but not put in
+   * the trail.
    */
 
   revealIdentity(
