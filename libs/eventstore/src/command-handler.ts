@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { createEvent, EventDefinition, parseEvent } from '@realname/contracts';
+import { createEvent, EventActor, EventDefinition, parseEvent } from '@realname/contracts';
 import type { Sql } from './database';
 import { isRejection, Rejection } from './decider';
 import { ConcurrencyConflict, EventStore } from './event-store';
@@ -23,6 +23,8 @@ export interface CommandRun<S, E extends DomainEvent, R extends Rejection> {
   region: (state: S) => string;
   correlationId?: string;
   causationId?: string;
+  /** Who asked for the command (an authenticated caller); recorded on every event it produces. */
+  actor?: EventActor;
   /** Read-model changes for each new event, in the same transaction. */
   project?: (tx: Sql, event: E) => Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function runCommand<S, E extends DomainEvent, R extends Rejection>(
         region,
         correlationId: run.correlationId,
         causationId: run.causationId,
+        actor: run.actor,
       }),
     );
     await run.store.append(run.streamId, envelopes, history.length, run.tx);

@@ -9,7 +9,6 @@ import { maskBankCard } from '@realname/domain-rules';
 import { Database, EventStore, runCommand, Sql } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import type { CallerScope } from '@realname/platform';
-import { actingAs } from '../access/acting-store';
 import { Params, Reach, ScopeSql } from '../access/scope-sql';
 import { REGISTRY_SOURCE } from '../projects/projects.repository';
 import {
@@ -77,7 +76,8 @@ export class EnrolmentsRepository {
   ): Promise<EnrolmentEvent[] | EnrolmentRejection> {
     if (!streamId) return decideEnrolment(command, initialEnrolmentState());
     return runCommand({
-      store: actingAs(this.store, actor),
+      store: this.store,
+      actor: actor,
       tx,
       streamId,
       definitions: ENROLMENT_EVENTS,

@@ -1,6 +1,5 @@
 import type { EventActor } from '@realname/contracts';
 import { Database, EventStore, runCommand, Sql } from '@realname/eventstore';
-import { actingAs } from '../access/acting-store';
 import { REGISTRY_SOURCE } from '../projects/projects.repository';
 import {
   EnterpriseCommand,
@@ -33,7 +32,8 @@ export class EnterprisesRepository {
 
   handle(tx: Sql, creditCode: string, command: EnterpriseCommand, region: string, actor?: EventActor) {
     return runCommand({
-      store: actingAs(this.store, actor),
+      store: this.store,
+      actor: actor,
       tx,
       streamId: `enterprise-${creditCode}`,
       definitions: ENTERPRISE_EVENTS,

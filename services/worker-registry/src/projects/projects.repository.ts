@@ -9,7 +9,6 @@ import {
 import type { EventActor } from '@realname/contracts';
 import { EventStore, Rejection, runCommand, Sql } from '@realname/eventstore';
 import type { CallerScope } from '@realname/platform';
-import { actingAs } from '../access/acting-store';
 import { Reach, ScopeSql } from '../access/scope-sql';
 import type { z } from 'zod';
 import { KeyPersonAssigned, KeyPersonRegistered, ParticipantUpdated } from './internal-events';
@@ -60,7 +59,8 @@ export class ProjectRepository {
   ): Promise<ProjectEvent[] | Rejection> {
     return runCommand({
       // Integrity-platform sync has no actor; a request's writes record who made them.
-      store: actingAs(this.store, meta.actor),
+      store: this.store,
+      actor: meta.actor,
       tx,
       streamId: projectStreamId(projectId),
       definitions: DEFINITIONS,

@@ -3,7 +3,6 @@ import { maskPhone, maskResidentId } from '@realname/domain-rules';
 import { Database, EventStore, runCommand, Sql } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import { CallerScope, regionPrefix } from '@realname/platform';
-import { actingAs } from '../access/acting-store';
 import { Params, Reach, ScopeSql } from '../access/scope-sql';
 import { REGISTRY_SOURCE } from '../projects/projects.repository';
 import {
@@ -98,7 +97,8 @@ export class WorkersRepository {
   ): Promise<WorkerEvent[] | WorkerRejection> {
     if (!streamId) return decideWorker(command, initialWorkerState());
     return runCommand({
-      store: actingAs(this.store, actor),
+      store: this.store,
+      actor: actor,
       tx,
       streamId,
       definitions: WORKER_EVENTS,
