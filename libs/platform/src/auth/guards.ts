@@ -55,7 +55,10 @@ export function callerOf(requestOrMetadata: object): Caller {
   return caller;
 }
 
-/** Handler parameter: the {@link Caller} (REST and gRPC handlers both). */
+/**
+ * REST handler parameter: the {@link Caller}. On `@GrpcMethod` handlers use {@link callerOf}(metadata)
+ * instead: a decorated parameter makes Nest pass `null` for the undecorated ones (the request).
+ */
 export const CurrentCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
   if (ctx.getType() === 'rpc') return callerOf(ctx.switchToRpc().getContext<Metadata>());
   return callerOf(ctx.switchToHttp().getRequest<Request>());
