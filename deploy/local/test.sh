@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test level against real servers: build, proto check, lint, unit, integration, end-to-end.
+# Runs every test level against real servers: build, proto check, lint, unit, integration, end-to-end,
+# API fuzzing.
 # Starts the local stack (deploy/local/stack.sh) when it is not up. This is `npm test`.
 #
 #   npm test                   everything
@@ -44,6 +45,9 @@ want unit && step "unit tests" jest_level unit unit
 # --forceExit: a test that times out can leave a Kafka client running; the run must still end.
 want integration && step "integration tests (real PostgreSQL, Kafka, ClickHouse)" jest_level integration integration --runInBand --forceExit --testTimeout=60000
 want e2e && step "end-to-end tests (services as processes)" jest_level e2e e2e --runInBand --forceExit --testTimeout=240000
+# Schemathesis against the OpenAPI document of every REST service it knows, with real tokens of two
+# scopes, every check on (libs/api-fuzz; docs/testing.md).
+want e2e && step "API fuzzing (Schemathesis, OpenAPI conformance)" bash libs/api-fuzz/api-fuzz.sh --no-build --report "$REPORT_DIR/api-fuzz.json"
 
 # One summary line over every level that ran: "N passed, N failed".
 node -e '

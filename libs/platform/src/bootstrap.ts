@@ -1,7 +1,7 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { json, raw, urlencoded } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
@@ -11,6 +11,7 @@ import { grpcServerOptions, GrpcServerSpec } from './grpc';
 import { Readiness } from './health';
 import { JsonLogger, requestContext } from './logger';
 import { createMetricsRegistry, httpRequestHistogram } from './metrics';
+import { methodNotAllowed } from './openapi/method-not-allowed';
 import { Problem, ProblemDetailsFilter, toProblem } from './problem';
 import { apiRateLimit, RateLimited, underPrefix } from './rate-limit';
 import { SERVICE_DECLARATION, ServiceDeclaration, ServiceRuntime } from './runtime';
@@ -133,6 +134,24 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
       reject: (req, res, retryAfterS) => sendProblem(req, res, new RateLimited(retryAfterS)),
     }),
   );
+  // Set below once the document is built; a documented path called with another method answers 405.
+  let openapiDocument: OpenAPIObject | undefined;
+  app.use(
+    methodNotAllowed(
+      () => openapiDocument,
+      (req, res, allow) =>
+        sendProblem(
+          req,
+          res,
+          new Problem(
+            'method-not-allowed',
+            'Method not allowed',
+            405,
+            `${req.method} is not an operation of ${req.path}: use ${allow}`,
+          ),
+        ),
+    ),
+  );
   app.use(
     bodyParsers(def.rawBodyPaths ?? [], def.bodyLimits ?? [], def.defaultBodyLimit ?? DEFAULT_BODY_LIMIT),
   );
@@ -165,6 +184,7 @@ export async function runService<S extends z.ZodObject<z.ZodRawShape>>(
         .build(),
     );
     SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/v1/openapi.json' });
+    openapiDocument = doc;
   }
 
   const readiness = app.get(Readiness, { strict: false });

@@ -12,3 +12,4 @@ export * from './transport-security';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './auth';
+export * from './openapi';

@@ -1,6 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { AttendanceApi } from '@realname/contracts';
 import { CallerScope, regionPrefix } from '@realname/platform';
-import { checkDay, DayCount, InvalidQuery, ProjectNotFound, ScopeNotServed } from '../punches/punch-queries';
+import {
+  checkDay,
+  checkProjectId,
+  DayCount,
+  InvalidQuery,
+  ProjectNotFound,
+  ScopeNotServed,
+} from '../punches/punch-queries';
 import { chIdentifier, chString } from './clickhouse';
 
 /*
@@ -42,7 +50,7 @@ export function projectDailySql(
   scope: CallerScope,
 ): string {
   chIdentifier(database);
-  if (!projectId) throw new InvalidQuery('projectId', 'projectId is required');
+  checkProjectId(projectId);
   checkDay('from', from);
   checkDay('to', to);
   // An alias named like a column would shadow it in WHERE (ClickHouse aliases are global).
@@ -91,12 +99,7 @@ export interface RegionDailyRow {
   punches: string | number;
   projects: string | number;
 }
-export interface RegionDay {
-  region: string;
-  day: string;
-  punches: number;
-  projects: number;
-}
+export type RegionDay = AttendanceApi.RegionDay;
 
 export function toDayCounts(rows: ProjectDailyRow[]): DayCount[] {
   return rows.map((r) => ({ day: r.day_text, punches: Number(r.punches), persons: Number(r.persons) }));

@@ -1,51 +1,13 @@
-import { ResolutionStatus, UnresolvedReason } from '@realname/contracts';
+import { AttendanceApi, ResolutionStatus, UnresolvedReason } from '@realname/contracts';
 import { Database } from '@realname/eventstore';
+import { z } from 'zod';
 import { CallerScope, regionPrefix } from '@realname/platform';
 
-export interface PunchView {
-  eventId: string;
-  projectId: string;
-  personId: string;
-  day: string;
-  punchedAt: string;
-  direction: 'in' | 'out' | 'unknown';
-  deviceId: string;
-  deviceRecordId: string;
-  verifyMode: string;
-  receivedAt: string;
-  sequence: string;
-  /** Whether attendance knows which enrolled worker punched. */
-  resolutionStatus: ResolutionStatus;
-  /** Why not, when unresolved; null when resolved. */
-  unresolvedReason: UnresolvedReason | null;
-  /** The enrolment (worker, team, unit): the resolved one, or for not-entered/exited the one matched. */
-  enrolmentId: string | null;
-  workerId: string | null;
-  workerName: string | null;
-  maskedIdNumber: string | null;
-  teamId: string | null;
-  teamName: string | null;
-  participantId: string | null;
-  corpName: string | null;
-  workType: string | null;
-}
-
-export interface PunchPage {
-  punches: PunchView[];
-  nextPageToken: string;
-  totalCount: number;
-}
-
-export interface UnresolvedPunchPage extends PunchPage {
-  /** Unresolved punches of the whole range (not only this page) by reason; every reason is listed. */
-  reasons: Record<UnresolvedReason, number>;
-}
-
-export interface DayCount {
-  day: string;
-  punches: number;
-  persons: number;
-}
+/** The answers, as the REST API documents them (the gRPC answers carry the same fields). */
+export type PunchView = AttendanceApi.PunchView;
+export type PunchPage = AttendanceApi.PunchPage;
+export type UnresolvedPunchPage = AttendanceApi.UnresolvedPunchPage;
+export type DayCount = AttendanceApi.DayCount;
 
 export class InvalidQuery extends Error {
   constructor(
@@ -76,14 +38,31 @@ export class ScopeNotServed extends Error {
   }
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_RANGE_DAYS = 366;
 
+/** A calendar day that exists (not 2026-02-30, not year 0: PostgreSQL would refuse it). */
 export function checkDay(field: string, value: string | undefined): string {
-  if (!value || !DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  if (!AttendanceApi.LocalDay.safeParse(value).success) {
     throw new InvalidQuery(field, `${field} must be a date YYYY-MM-DD, got "${value ?? ''}"`);
   }
+  return value!;
+}
+
+/** A project id: present, and without control characters (PostgreSQL text cannot hold NUL). */
+export function checkProjectId(value: string | undefined): string {
+  if (!value) throw new InvalidQuery('projectId', 'projectId is required');
+  if (!AttendanceApi.ProjectIdParam.safeParse(value).success)
+    throw new InvalidQuery('projectId', 'projectId must not contain control characters');
   return value;
+}
+
+/** The page size as sent (a whole number 1-1000), or undefined for the default. */
+export function checkPageSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = AttendanceApi.PageSize.safeParse(value);
+  if (!/^\d+$/.test(value) || !parsed.success)
+    throw new InvalidQuery('pageSize', `pageSize must be a whole number 1-1000, got "${value}"`);
+  return parsed.data;
 }
 
 /** `resolved`, `unresolved`, or nothing (every punch). */
@@ -146,8 +125,10 @@ export class PunchQueries {
     },
     scope: CallerScope,
   ): Promise<PunchPage> {
-    if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
+    checkProjectId(q.projectId);
     checkDay('day', q.day);
+    if (q.personId?.includes('\u0000'))
+      throw new InvalidQuery('personId', 'personId must not contain a NUL character');
     const resolution = checkResolution('resolution', q.resolution) ?? null;
     await this.requireProject(q.projectId, scope);
     const inScope = punchScopeSql(this.schema, scope, 5);
@@ -169,7 +150,7 @@ export class PunchQueries {
     },
     scope: CallerScope,
   ): Promise<UnresolvedPunchPage> {
-    if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
+    checkProjectId(q.projectId);
     const { from, to } = checkRange(q.from, q.to);
     let reason: UnresolvedReason | null = null;
     if (q.reason) {
@@ -204,7 +185,7 @@ export class PunchQueries {
     q: { projectId: string; fromDay: string; toDay: string },
     scope: CallerScope,
   ): Promise<DayCount[]> {
-    if (!q.projectId) throw new InvalidQuery('projectId', 'projectId is required');
+    checkProjectId(q.projectId);
     checkDay('from', q.fromDay);
     checkDay('to', q.toDay);
     if (q.fromDay > q.toDay) throw new InvalidQuery('from', 'from must not be after to');
@@ -268,7 +249,12 @@ export class PunchQueries {
     if (q.pageToken) {
       try {
         after = JSON.parse(Buffer.from(q.pageToken, 'base64url').toString('utf8'));
-        if (typeof after?.t !== 'string' || typeof after?.id !== 'string') throw new Error();
+        // Both go into SQL as timestamptz and uuid: anything else is not a token this service issued.
+        if (
+          !z.string().datetime().safeParse(after?.t).success ||
+          !z.string().uuid().safeParse(after?.id).success
+        )
+          throw new Error();
       } catch {
         throw new InvalidQuery(
           'pageToken',

@@ -1,8 +1,19 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { Caller, CurrentCaller, RequireRoles, ResourceServerGuard, Role } from '@realname/platform';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AttendanceApi } from '@realname/contracts';
+import {
+  ApiAnswers,
+  ApiParamsFrom,
+  ApiQueryFrom,
+  Caller,
+  CurrentCaller,
+  GUARDED_READ_ANSWERS,
+  RequireRoles,
+  ResourceServerGuard,
+  Role,
+} from '@realname/platform';
 import { AnalyticsQueries } from '../analytics/analytics-queries';
-import { PunchQueries } from './punch-queries';
+import { checkPageSize, PunchQueries } from './punch-queries';
 import { restQuery } from './query-errors';
 
 /** Who may read punches (with names and masked ID numbers) of the projects in their scope. */
@@ -23,6 +34,21 @@ export const ANALYTICS_READERS: Role[] = [
   'municipal-integrator',
 ];
 
+/** The OpenAPI link from a page to the next one (`nextPageToken`), for the same project and question. */
+function nextPage(operationId: string, question: Record<string, string>) {
+  return {
+    nextPage: {
+      operationId,
+      parameters: {
+        projectId: '$request.path.projectId',
+        ...question,
+        pageSize: 1,
+        pageToken: '$response.body#/nextPageToken',
+      },
+    },
+  };
+}
+
 /** Every answer is limited to the caller's scope by the queries; the scope comes from the token only. */
 @ApiTags('punches')
 @ApiBearerAuth()
@@ -35,17 +61,22 @@ export class PunchesController {
   ) {}
 
   @Get('projects/:projectId/punches')
-  @ApiOperation({ summary: 'Punches of a project on one local day, oldest first, page by page' })
-  @ApiQuery({ name: 'day', required: true, example: '2026-11-21' })
-  @ApiQuery({ name: 'personId', required: false })
-  @ApiQuery({
-    name: 'resolution',
-    required: false,
-    enum: ['resolved', 'unresolved'],
-    description: 'only punches resolved to an enrolled worker, or only those that are not',
+  @ApiOperation({
+    operationId: 'listPunches',
+    summary: 'Punches of a project on one local day, oldest first, page by page',
   })
-  @ApiQuery({ name: 'pageSize', required: false, description: '1-1000, default 100' })
-  @ApiQuery({ name: 'pageToken', required: false })
+  @ApiParamsFrom(AttendanceApi.ProjectPathParams, AttendanceApi.PROJECT_EXAMPLE)
+  @ApiQueryFrom(AttendanceApi.PunchListQuery, { day: '2026-11-20' })
+  @ApiAnswers({
+    200: {
+      schema: AttendanceApi.PunchPage,
+      example: AttendanceApi.PUNCH_PAGE_EXAMPLE,
+      links: nextPage('listPunches', { day: '$request.query.day' }),
+    },
+    400: true,
+    404: true,
+    ...GUARDED_READ_ANSWERS,
+  })
   @RequireRoles(...PUNCH_READERS)
   list(
     @CurrentCaller() caller: Caller,
@@ -55,10 +86,10 @@ export class PunchesController {
     @Query('resolution') resolution?: string,
     @Query('pageSize') pageSize?: string,
     @Query('pageToken') pageToken?: string,
-  ) {
+  ): Promise<AttendanceApi.PunchPage> {
     return restQuery(() =>
       this.punches.listPunches(
-        { projectId, day, personId, resolution, pageSize: Number(pageSize) || undefined, pageToken },
+        { projectId, day, personId, resolution, pageSize: checkPageSize(pageSize), pageToken },
         caller.scope,
       ),
     );
@@ -66,20 +97,27 @@ export class PunchesController {
 
   @Get('projects/:projectId/unresolved-punches')
   @ApiOperation({
+    operationId: 'listUnresolvedPunches',
     summary:
       'Punches not resolved to an enrolled, entered worker over a range of local days (at most 366), oldest ' +
       'first, page by page, with the count per reason (unknown-person, not-entered, exited, ' +
       'recorded-before-resolution) over the whole range',
   })
-  @ApiQuery({ name: 'from', required: true, example: '2026-11-01' })
-  @ApiQuery({ name: 'to', required: true, example: '2026-11-30' })
-  @ApiQuery({
-    name: 'reason',
-    required: false,
-    enum: ['unknown-person', 'not-entered', 'exited', 'recorded-before-resolution'],
+  @ApiParamsFrom(AttendanceApi.ProjectPathParams, AttendanceApi.PROJECT_EXAMPLE)
+  @ApiQueryFrom(AttendanceApi.UnresolvedPunchQuery, { from: '2026-11-01', to: '2026-11-30' })
+  @ApiAnswers({
+    200: {
+      schema: AttendanceApi.UnresolvedPunchPage,
+      example: AttendanceApi.UNRESOLVED_PAGE_EXAMPLE,
+      links: nextPage('listUnresolvedPunches', {
+        from: '$request.query.from',
+        to: '$request.query.to',
+      }),
+    },
+    400: true,
+    404: true,
+    ...GUARDED_READ_ANSWERS,
   })
-  @ApiQuery({ name: 'pageSize', required: false, description: '1-1000, default 100' })
-  @ApiQuery({ name: 'pageToken', required: false })
   @RequireRoles(...PUNCH_READERS)
   unresolved(
     @CurrentCaller() caller: Caller,
@@ -89,26 +127,35 @@ export class PunchesController {
     @Query('reason') reason?: string,
     @Query('pageSize') pageSize?: string,
     @Query('pageToken') pageToken?: string,
-  ) {
+  ): Promise<AttendanceApi.UnresolvedPunchPage> {
     return restQuery(() =>
       this.punches.unresolvedPunches(
-        { projectId, from, to, reason, pageSize: Number(pageSize) || undefined, pageToken },
+        { projectId, from, to, reason, pageSize: checkPageSize(pageSize), pageToken },
         caller.scope,
       ),
     );
   }
 
   @Get('projects/:projectId/punch-counts')
-  @ApiOperation({ summary: 'Punches and distinct persons per local day (from the PostgreSQL read model)' })
-  @ApiQuery({ name: 'from', required: true, example: '2026-11-01' })
-  @ApiQuery({ name: 'to', required: true, example: '2026-11-30' })
+  @ApiOperation({
+    operationId: 'countPunchesPerDay',
+    summary: 'Punches and distinct persons per local day (from the PostgreSQL read model)',
+  })
+  @ApiParamsFrom(AttendanceApi.ProjectPathParams, AttendanceApi.PROJECT_EXAMPLE)
+  @ApiQueryFrom(AttendanceApi.DayRangeQuery, { from: '2026-11-01', to: '2026-11-30' })
+  @ApiAnswers({
+    200: { schema: AttendanceApi.DayCounts, example: AttendanceApi.DAY_COUNTS_EXAMPLE },
+    400: true,
+    404: true,
+    ...GUARDED_READ_ANSWERS,
+  })
   @RequireRoles(...PUNCH_READERS)
   async counts(
     @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
     @Query('from') from: string,
     @Query('to') to: string,
-  ) {
+  ): Promise<AttendanceApi.DayCounts> {
     return {
       days: await restQuery(() =>
         this.punches.countPerDay({ projectId, fromDay: from, toDay: to }, caller.scope),
@@ -117,35 +164,50 @@ export class PunchesController {
   }
 
   @Get('analytics/projects/:projectId/daily')
-  @ApiOperation({ summary: 'Punches and distinct persons per day of a project (from ClickHouse)' })
-  @ApiQuery({ name: 'from', required: true })
-  @ApiQuery({ name: 'to', required: true })
+  @ApiOperation({
+    operationId: 'projectDailyAnalytics',
+    summary: 'Punches and distinct persons per day of a project (from ClickHouse)',
+  })
+  @ApiParamsFrom(AttendanceApi.ProjectPathParams, AttendanceApi.PROJECT_EXAMPLE)
+  @ApiQueryFrom(AttendanceApi.DayRangeQuery, { from: '2026-11-01', to: '2026-11-30' })
+  @ApiAnswers({
+    200: { schema: AttendanceApi.DayCounts, example: AttendanceApi.DAY_COUNTS_EXAMPLE },
+    400: true,
+    404: true,
+    ...GUARDED_READ_ANSWERS,
+    403: 'The role may not read analytics, or the scope is an enterprise (analytics know no enterprise)',
+  })
   @RequireRoles(...ANALYTICS_READERS)
   async projectDaily(
     @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
     @Query('from') from: string,
     @Query('to') to: string,
-  ) {
+  ): Promise<AttendanceApi.DayCounts> {
     return { days: await restQuery(() => this.analytics.projectDaily(projectId, from, to, caller.scope)) };
   }
 
   @Get('analytics/regions/daily')
   @ApiOperation({
+    operationId: 'regionDailyAnalytics',
     summary:
       'Punches per region and day (from ClickHouse) within your scope; region is a division-code prefix ' +
       '(one outside your scope gives no rows)',
   })
-  @ApiQuery({ name: 'region', required: false, example: '33' })
-  @ApiQuery({ name: 'from', required: true })
-  @ApiQuery({ name: 'to', required: true })
+  @ApiQueryFrom(AttendanceApi.RegionDailyQuery, { region: '33', from: '2026-11-01', to: '2026-11-30' })
+  @ApiAnswers({
+    200: { schema: AttendanceApi.RegionDays, example: AttendanceApi.REGION_DAYS_EXAMPLE },
+    400: true,
+    ...GUARDED_READ_ANSWERS,
+    403: 'The role may not read analytics, or the scope is an enterprise (analytics know no enterprise)',
+  })
   @RequireRoles(...ANALYTICS_READERS)
   async regionDaily(
     @CurrentCaller() caller: Caller,
     @Query('region') region: string | undefined,
     @Query('from') from: string,
     @Query('to') to: string,
-  ) {
+  ): Promise<AttendanceApi.RegionDays> {
     return { rows: await restQuery(() => this.analytics.regionDaily(region ?? '', from, to, caller.scope)) };
   }
 }

@@ -1,0 +1,54 @@
+"""Schemathesis hooks of the API fuzzing stage (loaded with SCHEMATHESIS_HOOKS=realname_api_fuzz).
+
+Some rules span two query parameters, which JSON Schema (and so the OpenAPI document) cannot state; the
+document says them in words: `from` not after `to`, and for unresolved punches at most 366 days. Here a
+positive (schema-valid) case is brought within them, so that "schema-valid request rejected" keeps
+meaning what it says; negative cases are left as generated, and every check stays on.
+
+`pageToken` is opaque: only a value the service issued is valid, and no generator can make one. A
+positive case keeps it only when it reads like one the service issued (the stateful phase follows the
+document's next-page links with real ones); a generated string is dropped (the first page).
+"""
+import base64
+import json
+from datetime import date, timedelta
+
+import schemathesis
+
+# Operations with a day range: the most days the range may span (None: no limit).
+RANGE_LIMITS = {"unresolved-punches": 366}
+
+
+def _issued_page_token(value):
+    """Whether `value` is shaped like a page token of the service: base64url JSON with `t` and `id`."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError):
+        return False
+    return isinstance(decoded, dict) and isinstance(decoded.get("t"), str) and isinstance(decoded.get("id"), str)
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+@schemathesis.hook
+def map_case(ctx, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.query, dict):
+        return case
+    query = case.query
+    start, end = _day(query.get("from")), _day(query.get("to"))
+    if start and end:
+        if start > end:
+            start, end = end, start
+        limit = next((n for key, n in RANGE_LIMITS.items() if key in case.operation.path), None)
+        if limit is not None and (end - start).days + 1 > limit:
+            end = start + timedelta(days=limit - 1)
+        query["from"], query["to"] = start.isoformat(), end.isoformat()
+    if query.get("pageToken") and not _issued_page_token(query["pageToken"]):
+        del query["pageToken"]
+    return case
