@@ -36,11 +36,19 @@ export class FakeIssuer {
           });
         if (req.method === 'POST' && req.url === '/realms/test/protocol/openid-connect/token') {
           const form = Object.fromEntries(new URLSearchParams(body));
+          // A confidential client authenticates with HTTP Basic (RFC 6749 2.3.1), or in the form.
+          const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+          if (basic) {
+            const [id, secret] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
+            form.client_id = decodeURIComponent(id);
+            form.client_secret = decodeURIComponent(secret ?? '');
+          }
           this.grants.push(form);
           const ok =
             form.grant_type === 'password'
               ? form.client_id === 'realname-cli' && this.users.get(form.username) === form.password
               : form.grant_type === 'client_credentials' &&
+                form.client_id !== undefined &&
                 this.clients.get(form.client_id) === form.client_secret;
           if (!ok)
             return reply(401, { error: 'invalid_grant', error_description: 'Invalid user credentials' });
