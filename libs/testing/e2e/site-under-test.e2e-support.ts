@@ -1,8 +1,7 @@
 // Shared by the device families' end-to-end tests (jest only; not part of any build).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { randomBytes } from 'node:crypto';
-import { DemoWorker, shanghaiToday } from '@realname/demo';
-import { createRng, fakePerson, workerRegistration } from '@realname/fixtures';
+import { DemoWorker, RegistryClient } from '@realname/demo';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import {
   authorizationFor,
@@ -13,6 +12,7 @@ import {
   serviceClientEnv,
   startService,
   testInfrastructure,
+  tokenFor,
   uniqueName,
 } from '../src';
 
@@ -98,72 +98,6 @@ export const SITE_IDENTITIES = {
   /** Reading attendance: Hangzhou's city supervisor. */
   reader: 'hz-city',
 } as const;
-
-/**
- * The worker registry's REST API as a site's municipal system uses it (an access token on every call):
- * what `RegistryClient` of @realname/demo does, with a token.
- */
-class SiteRegistry {
-  constructor(
-    private readonly base: string,
-    private readonly who: IdentitySelector,
-  ) {}
-
-  async formTeam(projectId: string, name: string): Promise<string> {
-    const project = await this.call('GET', `/api/v1/projects/${projectId}`);
-    const participants = project.participants as { creditCode: string; unitType: string }[];
-    const unit = participants.find((p) => ['006', '001', '009'].includes(p.unitType)) ?? participants[0];
-    if (!unit) throw new Error(`project ${projectId} has no participating unit to form a team in`);
-    const team = await this.call('POST', `/api/v1/projects/${projectId}/teams`, {
-      name,
-      participantId: unit.creditCode,
-    });
-    return team.teamId as string;
-  }
-
-  async exitWorker(enrolmentId: string): Promise<void> {
-    await this.call('POST', `/api/v1/enrolments/${enrolmentId}/exit`, { date: shanghaiToday() });
-  }
-
-  /** Registers fake workers (`seed` makes them), enrols them in the team, contracts, trains and enters them today. */
-  async enterWorkers(projectId: string, count: number, seed: string, teamId: string): Promise<DemoWorker[]> {
-    const today = shanghaiToday();
-    const workers: DemoWorker[] = [];
-    for (let i = 0; i < count; i++) {
-      const person = fakePerson(createRng(`${seed}-${projectId}-${i}`), { ageRange: [22, 50] });
-      const headPhoto = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(1200)]).toString(
-        'base64',
-      );
-      const worker = await this.call('POST', '/api/v1/workers', { ...workerRegistration(person), headPhoto });
-      const enrolment = await this.call('POST', `/api/v1/projects/${projectId}/enrolments`, {
-        workerId: worker.workerId,
-        teamId,
-        workType: '020',
-        workRole: '20',
-      });
-      const id = enrolment.enrolmentId as string;
-      await this.call('POST', `/api/v1/enrolments/${id}/contract`, { periodType: '0', startDate: today });
-      await this.call('POST', `/api/v1/enrolments/${id}/trainings`, {
-        typeCode: '003001',
-        date: today,
-        passed: true,
-        score: 88,
-      });
-      await this.call('POST', `/api/v1/enrolments/${id}/entry`, { date: today });
-      workers.push({
-        workerId: worker.workerId as string,
-        enrolmentId: id,
-        personId: enrolment.personId as string,
-        name: person.name,
-      });
-    }
-    return workers;
-  }
-
-  private async call(method: string, path: string, body?: unknown): Promise<any> {
-    return ok(this.base, method, path, body, await authorizationFor(this.who));
-  }
-}
 
 /**
  * A whole site: the integrity platform (simulated) with one project (region 330106, Xihu), the worker
@@ -280,7 +214,8 @@ export async function startSite(
   }
 
   const admin = () => authorizationFor(SITE_IDENTITIES.admin);
-  const registry = new SiteRegistry(urls.registry, SITE_IDENTITIES.siteWriter);
+  const asSiteWriter = () => tokenFor(SITE_IDENTITIES.siteWriter);
+  const registry = new RegistryClient(urls.registry, { read: asSiteWriter, write: asSiteWriter });
   let teamId: string | undefined;
   let batches = 0;
 
