@@ -1,15 +1,6 @@
-import {
-  AttendanceApi,
-  createEvent,
-  EventEnvelope,
-  PunchRecorded,
-  Topics,
-  toKafkaRecord,
-  withTopicPrefix,
-  WorkerEnrolled,
-  WorkerEntered,
-} from '@realname/contracts';
+import { AttendanceApi, EventEnvelope, Topics, toKafkaRecord, withTopicPrefix } from '@realname/contracts';
 import { createKafka, ensureTopics } from '@realname/eventstore';
+import { PublishedFacts } from '@realname/fixtures';
 import { eventually, freePort, startService, testIssuer, tokenFor } from '@realname/testing';
 import { Client } from 'pg';
 import type { FuzzTarget } from './targets';
@@ -26,65 +17,7 @@ const XIHU = { id: XIHU_ID, region: '330106' };
 const NINGBO = { id: NINGBO_ID, region: '330203' };
 const ENTERPRISE = '91330106MA2H4K7N15';
 
-let records = 0;
-function punch(p: { id: string; region: string }, personId: string): EventEnvelope {
-  records++;
-  const deviceId = `gate-${p.region}`;
-  const punchedAt = new Date(Date.parse(`${DAY}T08:00:00+08:00`) + records * 1000).toISOString();
-  return createEvent(
-    PunchRecorded,
-    {
-      deviceId,
-      projectId: p.id,
-      region: p.region,
-      deviceRecordId: String(records).padStart(6, '0'),
-      personId,
-      deviceTime: `${DAY} 08:00:00`,
-      punchedAt,
-      timeZone: 'Asia/Shanghai',
-      receivedAt: punchedAt,
-      skewMs: 0,
-      direction: records % 2 ? 'in' : 'out',
-      verifyMode: 'face',
-      protocol: 'open-v1',
-      rawRequestId: '0190a8c4-8f6e-7cc1-a1b2-3c4d5e6f7a8b',
-    },
-    { source: '/realname/device-gateway', subject: `device-${deviceId}`, region: p.region },
-  );
-}
-
-function enrolment(p: { id: string; region: string }, n: number): EventEnvelope[] {
-  const enrolmentId = `en-${p.region}-${n}`;
-  const opts = { source: '/realname/registry', subject: `enrolment-${enrolmentId}`, region: p.region };
-  return [
-    createEvent(
-      WorkerEnrolled,
-      {
-        enrolmentId,
-        projectId: p.id,
-        workerId: `w-${n}`,
-        name: `工人${n}`,
-        idHash: `hash-${n}`.padEnd(32, '0'),
-        maskedIdNumber: `3301**********${String(n).padStart(4, '0')}`,
-        teamId: `team-${ENTERPRISE}`,
-        teamName: '钢筋班',
-        participantId: `pa-${ENTERPRISE}`,
-        creditCode: ENTERPRISE,
-        corpName: '杭州某某劳务有限公司',
-        workType: '钢筋工',
-        workRole: '20',
-        isTeamLeader: false,
-        credentials: { personId: String(n) },
-      },
-      opts,
-    ),
-    createEvent(
-      WorkerEntered,
-      { enrolmentId, projectId: p.id, workerId: `w-${n}`, date: '2026-11-01' },
-      opts,
-    ),
-  ];
-}
+const facts = new PublishedFacts(DAY);
 
 export const ATTENDANCE: FuzzTarget = {
   service: 'attendance',
@@ -134,7 +67,10 @@ export const ATTENDANCE: FuzzTarget = {
       const send = (topic: string, events: EventEnvelope[]) =>
         producer.send({ topic, acks: -1, messages: events.map((e) => toKafkaRecord(e)) });
       try {
-        await send(enrolments.name, [...enrolment(XIHU, 1), ...enrolment(XIHU, 2)]);
+        await send(enrolments.name, [
+          ...facts.enrolment(XIHU, 1, ENTERPRISE, { enteredOn: '2026-11-01' }),
+          ...facts.enrolment(XIHU, 2, ENTERPRISE, { enteredOn: '2026-11-01' }),
+        ]);
         // Enrolments applied first, so that the punches resolve as they land.
         const get = async (who: string, path: string) => {
           const res = await fetch(url + path, {
@@ -149,8 +85,8 @@ export const ATTENDANCE: FuzzTarget = {
           { timeoutMs: 60_000, what: 'the enrolments in attendance' },
         );
         await send(punches.name, [
-          ...['1', '2', '1', '9999'].map((person) => punch(XIHU, person)),
-          ...['5', '6'].map((person) => punch(NINGBO, person)),
+          ...['1', '2', '1', '9999'].map((person) => facts.punch(XIHU, person)),
+          ...['5', '6'].map((person) => facts.punch(NINGBO, person)),
         ]);
         for (const [who, p, n] of [
           ['hz-city', XIHU, 4],

@@ -13,15 +13,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Producer } from 'kafkajs';
-import {
-  createEvent,
-  EventEnvelope,
-  PunchRecorded,
-  toKafkaRecord,
-  WorkerEnrolled,
-  WorkerEntered,
-} from '@realname/contracts';
+import { EventEnvelope, toKafkaRecord } from '@realname/contracts';
 import { createKafka, ensureTopics } from '@realname/eventstore';
+import { PublishedFacts } from '@realname/fixtures';
 import { regionCovers } from '@realname/platform';
 import { ATTENDANCE_V1_PROTO, PROTO_LOADER_OPTIONS, protoPath } from '@realname/proto';
 import {
@@ -81,61 +75,12 @@ const expected = new Map<string, { punches: number; ofEnterprise: number; unreso
 
 // ---- what the registry and the gateway publish ------------------------------------------------------
 
-let records = 0;
-function punch(p: Project, personId: string): EventEnvelope {
-  records++;
-  const deviceId = `gate-${p.region}`;
-  const punchedAt = new Date(Date.parse(`${DAY}T08:00:00+08:00`) + records * 1000).toISOString();
-  return createEvent(
-    PunchRecorded,
-    {
-      deviceId,
-      projectId: p.id,
-      region: p.region,
-      deviceRecordId: String(records).padStart(6, '0'),
-      personId,
-      deviceTime: `${DAY} 08:00:00`,
-      punchedAt,
-      timeZone: 'Asia/Shanghai',
-      receivedAt: punchedAt,
-      skewMs: 0,
-      direction: records % 2 ? 'in' : 'out',
-      verifyMode: 'face',
-      protocol: 'open-v1',
-      rawRequestId: '0190a8c4-8f6e-7cc1-a1b2-3c4d5e6f7a8b',
-    },
-    { source: '/realname/device-gateway', subject: `device-${deviceId}`, region: p.region },
-  );
-}
-
-function enrolment(p: Project, n: number, creditCode: string): EventEnvelope[] {
-  const enrolmentId = `en-${p.region}-${n}`;
-  const opts = { source: '/realname/registry', subject: `enrolment-${enrolmentId}`, region: p.region };
-  return [
-    createEvent(
-      WorkerEnrolled,
-      {
-        enrolmentId,
-        projectId: p.id,
-        workerId: `w-${n}`,
-        name: `工人${n}`,
-        idHash: `hash-${n}`.padEnd(32, '0'),
-        maskedIdNumber: `3301**********${String(n).padStart(4, '0')}`,
-        teamId: `team-${creditCode}`,
-        teamName: '钢筋班',
-        participantId: `pa-${creditCode}`,
-        creditCode,
-        corpName: creditCode === ENTERPRISE ? '杭州某某劳务有限公司' : '杭州另一劳务有限公司',
-        workType: '钢筋工',
-        workRole: '20',
-        isTeamLeader: false,
-        credentials: { personId: String(n) },
-      },
-      opts,
-    ),
-    createEvent(WorkerEntered, { enrolmentId, projectId: p.id, workerId: `w-${n}`, date: FROM }, opts),
-  ];
-}
+const facts = new PublishedFacts(DAY);
+const enrolment = (p: Project, n: number, creditCode: string) =>
+  facts.enrolment(p, n, creditCode, {
+    corpName: creditCode === ENTERPRISE ? '杭州某某劳务有限公司' : '杭州另一劳务有限公司',
+    enteredOn: FROM,
+  });
 
 // ---- calling attendance -------------------------------------------------------------------------------
 
@@ -281,7 +226,7 @@ beforeAll(async () => {
   );
   await send(
     topics.punches.name,
-    PROJECTS.flatMap((p) => punches[p.id].map((person) => punch(p, person))),
+    PROJECTS.flatMap((p) => punches[p.id].map((person) => facts.punch(p, person))),
   );
   // Every punch in PostgreSQL (each project seen by a province supervisor) and in ClickHouse.
   for (const p of PROJECTS) {
