@@ -5,18 +5,23 @@ document says them in words: `from` not after `to`, and for unresolved punches a
 positive (schema-valid) case is brought within them, so that "schema-valid request rejected" keeps
 meaning what it says; negative cases are left as generated, and every check stays on.
 
+A JSON body with a range of instants (`from`, `to`: a backfill of the gateway) must run forward and span at
+most 31 days; a positive case's range is put in order and shortened likewise.
+
 `pageToken` is opaque: only a value the service issued is valid, and no generator can make one. A
 positive case keeps it only when it reads like one the service issued (the stateful phase follows the
 document's next-page links with real ones); a generated string is dropped (the first page).
 """
 import base64
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import schemathesis
 
-# Operations with a day range: the most days the range may span (None: no limit).
+# Operations with a day range in the query: the most days the range may span (None: no limit).
 RANGE_LIMITS = {"unresolved-punches": 366}
+# Operations whose JSON body is a range of instants `from`-`to`: the most days it may span.
+BODY_RANGE_LIMITS = {"/backfills": 31}
 
 
 def _issued_page_token(value):
@@ -35,10 +40,38 @@ def _day(value):
         return None
 
 
+def _instant(value):
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _body_range(case):
+    """A positive case's body range of instants, in order and within its operation's limit."""
+    limit = next((n for key, n in BODY_RANGE_LIMITS.items() if case.operation.path.endswith(key)), None)
+    if limit is None or not isinstance(case.body, dict):
+        return
+    start, end = _instant(case.body.get("from")), _instant(case.body.get("to"))
+    if start is None or end is None:
+        return
+    if start > end:
+        start, end = end, start
+    try:
+        if end - start > timedelta(days=limit) or end - start < timedelta(seconds=1):
+            end = start + timedelta(days=1)
+    except OverflowError:
+        start = end - timedelta(days=1)
+    case.body["from"], case.body["to"] = start.isoformat(), end.isoformat()
+
+
 @schemathesis.hook
 def map_case(ctx, case):
     meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.query, dict):
+    if meta is None or not meta.generation.mode.is_positive:
+        return case
+    _body_range(case)
+    if not isinstance(case.query, dict):
         return case
     query = case.query
     start, end = _day(query.get("from")), _day(query.get("to"))

@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, testInfrastructure, tokenFor, uniqueName } from '@realname/testing';
 import { ATTENDANCE } from './attendance';
+import { DEVICE_GATEWAY } from './device-gateway';
 import { runSchemathesis } from './schemathesis';
 import type { FuzzTarget } from './targets';
 
 /** Every REST service the stage fuzzes: one entry each. */
-export const TARGETS: FuzzTarget[] = [ATTENDANCE];
+export const TARGETS: FuzzTarget[] = [ATTENDANCE, DEVICE_GATEWAY];
 
 /** Access tokens live 300 s: a run is stopped (and fails) before its token would expire. */
 const RUN_TIMEOUT_MS = 270_000;

@@ -1,2 +1,3 @@
 export * from './attendance';
 export * from './attendance-examples';
+export * as GatewayApi from './gateway';

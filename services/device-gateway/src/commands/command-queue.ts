@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { AttendanceApi } from '@realname/contracts';
 import { Database, Sql } from '@realname/eventstore';
 import {
   decideAnswer,
@@ -12,7 +13,8 @@ import {
 } from './command-lifecycle.decider';
 import { CommandRepository } from './command.repository';
 
-export const COMMAND_KINDS = ['person.upsert', 'person.delete', 'records.query', 'records.verify'] as const;
+/** The kinds of command (as the admin API's document names them). */
+export const COMMAND_KINDS = AttendanceApi.GatewayApi.COMMAND_KINDS;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 export type CommandStatus = 'queued' | 'sent' | 'succeeded' | 'failed';
 

@@ -9,6 +9,12 @@ export const TOKEN_IN_PATH_FAMILIES: readonly DeviceFamily[] = ['hikvision-isapi
 export const SERIAL_FAMILIES: readonly DeviceFamily[] = ['zkteco-push', 'uface', 'httpv2'];
 
 const SERIAL = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * 1-64 characters (code points, as JSON Schema counts them), none a control character: PostgreSQL
+ * text cannot hold a NUL, and a name with control characters is a mistake.
+ */
+const TEXT_1_64 = /^[^\u0000-\u001f\u007f]{1,64}$/u;
+const TEXT_1_64_MESSAGE = 'must be 1-64 characters, none of them a control character';
 
 /**
  * A device as registered: it belongs to one project and stands at one gate; its family decides how it
@@ -20,11 +26,11 @@ export const DeviceRegistration = z
     deviceId: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, underscore or hyphen'),
-    projectId: z.string().min(1).max(64),
+    projectId: z.string().regex(TEXT_1_64, TEXT_1_64_MESSAGE),
     region: z.string().regex(REGION_CODE, 'must be a six-digit administrative division code such as 330106'),
     family: DeviceFamily.default('open-v1'),
     /** Where the device stands, e.g. "North gate, lane 2". */
-    gate: z.string().min(1).max(64).optional(),
+    gate: z.string().regex(TEXT_1_64, TEXT_1_64_MESSAGE).optional(),
     /** ZKTeco SN, Uface deviceKey, HTTPv2 SN, Hikvision serial (informational). */
     serial: z
       .string()

@@ -12,11 +12,16 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { zodProblems } from '@realname/contracts';
+import { AttendanceApi, zodProblems } from '@realname/contracts';
 import {
   actorOf,
+  ApiAnswers,
+  ApiParamsFrom,
+  ApiQueryFrom,
   Caller,
   CurrentCaller,
+  GUARDED_READ_ANSWERS,
+  openApiSchemaOf,
   Problem,
   RequireRoles,
   ResourceServerGuard,
@@ -24,11 +29,11 @@ import {
 } from '@realname/platform';
 import type { GatewayConfig } from '../config';
 import { Backfills } from '../backfill/backfills';
-import { COMMAND_KINDS, CommandQueue } from '../commands/command-queue';
+import { CommandQueue } from '../commands/command-queue';
 import { GatePersons } from '../commands/gate-persons';
 import { PunchRecordsRepository } from '../ingest/punch-records.repository';
 import { RefusedRequests, UNKNOWN_DEVICE } from '../ingest/refused-requests';
-import { Device, DeviceFamily, DeviceRegistration } from './device';
+import { Device, DeviceRegistration } from './device';
 import {
   DeviceOutOfScope,
   DeviceRepository,
@@ -37,6 +42,9 @@ import {
   SerialTaken,
 } from './device-repository';
 import { DEVICE_READERS, DEVICE_WRITERS, PERSONAL_DATA_READERS, REFUSED_READERS } from './device-roles';
+import { BACKFILL_RANGE_BODY, REGISTRATION_BODY, ROTATION_BODY } from './devices.openapi';
+
+const Api = AttendanceApi.GatewayApi;
 
 /** What the API shows of a device: never its secret, its token or the token's hash. */
 export function view(d: Device) {
@@ -75,27 +83,25 @@ export function deviceEndpoints(base: string, d: Device, token = '<token>'): Rec
   }
 }
 
-const Range = z
-  .object({ from: z.string().datetime({ offset: true }), to: z.string().datetime({ offset: true }) })
-  .strict()
-  .refine((r) => Date.parse(r.from) < Date.parse(r.to), { message: 'must be before "to"', path: ['from'] })
-  .refine((r) => Date.parse(r.to) - Date.parse(r.from) <= 31 * 86_400_000, {
-    message: 'the range may span at most 31 days: split it',
-    path: ['to'],
-  });
-
-const CommandFilter = z.object({
-  status: z.enum(['queued', 'sent', 'succeeded', 'failed']).optional(),
-  kind: z.enum(COMMAND_KINDS).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  afterSeq: z.coerce.number().int().min(0).default(0),
+const Range = Api.BackfillRange.refine((r) => Date.parse(r.from) < Date.parse(r.to), {
+  message: 'must be before "to"',
+  path: ['from'],
+}).refine((r) => Date.parse(r.to) - Date.parse(r.from) <= 31 * 86_400_000, {
+  message: 'the range may span at most 31 days: split it',
+  path: ['to'],
 });
 
-const DeviceFilter = z.object({
-  projectId: z.string().min(1).optional(),
-  family: DeviceFamily.optional(),
-  online: z.enum(['true', 'false']).optional(),
-});
+const CommandFilter = Api.CommandListQuery;
+const DeviceFilter = Api.DeviceListQuery;
+
+/** Every answer of a write, besides its own: a role that may not write, or a device outside the scope. */
+const WRITE_ANSWERS = {
+  ...GUARDED_READ_ANSWERS,
+  403: "The token's roles may not change devices, or the device, region or project is outside its scope",
+} as const;
+
+/** The device of the document's examples in each identity's scope (Xihu for Hangzhou, Ningbo). */
+const DEVICE_ID_EXAMPLES = { deviceId: Api.DEVICE_EXAMPLES.map((d) => d.deviceId) };
 
 /** A write to a device, region or project outside the caller's scope: 403, naming why. */
 function forbidden(err: DeviceOutOfScope): Problem {
@@ -147,30 +153,13 @@ export class DevicesController {
     summary:
       'Register or update a device. The reply holds the URLs to configure on the device and, once, a generated path token (never again: a later reply or GET does not show it)',
   })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['deviceId', 'projectId', 'region'],
-      properties: {
-        deviceId: { type: 'string', example: 'gate-01' },
-        projectId: { type: 'string', example: '330106202601010001' },
-        region: { type: 'string', example: '330106' },
-        family: { type: 'string', enum: DeviceFamily.options },
-        gate: { type: 'string', example: 'North gate, lane 1' },
-        serial: { type: 'string', description: 'ZKTeco SN, Uface deviceKey, HTTPv2 SN' },
-        secret: {
-          type: 'string',
-          description: 'open-v1: HMAC key shared with the device, at least 16 characters',
-        },
-        token: {
-          type: 'string',
-          description: 'Path token (generated when absent) for Hikvision, Uface, HTTPv2',
-        },
-        timeZone: { type: 'string', example: 'Asia/Shanghai' },
-        defaultDirection: { type: 'string', enum: ['in', 'out', 'unknown'] },
-        enabled: { type: 'boolean' },
-      },
-    },
+  @ApiBody({ required: true, schema: REGISTRATION_BODY })
+  @ApiAnswers({
+    201: { schema: Api.RegisteredDevice, description: 'Registered (or updated)' },
+    400: true,
+    409: 'The serial number is registered for another device',
+    413: true,
+    ...WRITE_ANSWERS,
   })
   @RequireRoles(...DEVICE_WRITERS)
   async register(@Body() body: unknown, @CurrentCaller() caller: Caller) {
@@ -203,6 +192,8 @@ export class DevicesController {
 
   @Get()
   @ApiOperation({ summary: 'List the devices of your scope, by project, family or online state' })
+  @ApiQueryFrom(Api.DeviceListQuery)
+  @ApiAnswers({ 200: Api.DeviceList, 400: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...DEVICE_READERS)
   async list(@Query() query: Record<string, string>, @CurrentCaller() caller: Caller) {
     const f = parse(DeviceFilter, query, 'filter');
@@ -219,6 +210,8 @@ export class DevicesController {
 
   @Get(':deviceId')
   @ApiOperation({ summary: 'One device: state (online, last seen, clock skew), pending commands, URLs' })
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiAnswers({ 200: Api.DeviceDetail, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...DEVICE_READERS)
   async get(@Param('deviceId') deviceId: string, @CurrentCaller() caller: Caller) {
     const d = await this.device(deviceId, caller);
@@ -231,9 +224,14 @@ export class DevicesController {
 
   @Patch(':deviceId')
   @ApiOperation({ summary: 'Enable or disable a device ({"enabled": false}); a disabled device is refused' })
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiBody({ required: true, schema: openApiSchemaOf(Api.DeviceChange) })
+  @ApiAnswers({ 200: Api.DeviceView, 400: true, 404: true, 413: true, ...WRITE_ANSWERS })
   @RequireRoles(...DEVICE_WRITERS)
   async patch(@Param('deviceId') deviceId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const { enabled } = parse(z.object({ enabled: z.boolean() }).strict(), body, 'change');
+    const { enabled } = parse(Api.DeviceChange, body, 'change');
+    // No device can have an id of another shape (and PostgreSQL text cannot hold a NUL).
+    if (!Api.DEVICE_ID.test(deviceId)) throw notFound(deviceId);
     const d = await outOfScopeForbidden(() => this.devices.setEnabled(deviceId, enabled, caller));
     if (!d) throw notFound(deviceId);
     return view(d);
@@ -245,15 +243,15 @@ export class DevicesController {
     summary:
       "Replace the device's credential (open-v1: HMAC secret; Hikvision, Uface, HTTPv2: path token, also the site agent's key). The new one is in this reply only; the old one stops working",
   })
-  @ApiBody({
-    required: false,
-    schema: {
-      type: 'object',
-      properties: {
-        secret: { type: 'string', description: 'open-v1: the new HMAC key (generated when absent)' },
-        token: { type: 'string', description: 'the new path token (generated when absent)' },
-      },
-    },
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiBody({ required: false, schema: ROTATION_BODY })
+  @ApiAnswers({
+    200: Api.RotatedDevice,
+    400: true,
+    404: true,
+    413: true,
+    409: "The device's family has no credential of the gateway's to rotate (ZKTeco: its serial), or none of the kind given (a secret for a device with a path token, a token for an open-v1 device)",
+    ...WRITE_ANSWERS,
   })
   @RequireRoles(...DEVICE_WRITERS)
   async rotateCredential(
@@ -269,8 +267,9 @@ export class DevicesController {
         : given.token && current.family === 'open-v1'
           ? 'token'
           : undefined;
+    // Well formed, but not for this device: a conflict with its family, as when there is nothing to rotate.
     if (unfit)
-      throw Problem.badRequest('The rotation is not valid', [
+      throw new Problem('credential-unfit', 'Conflict', 409, `a ${current.family} device has no ${unfit}`, [
         { field: unfit, message: `a ${current.family} device has no ${unfit}` },
       ]);
     let rotated;
@@ -296,20 +295,16 @@ export class DevicesController {
   @ApiOperation({
     summary: `Requests refused or ignored for the device: counts by reason over the last days, and the last samples (first bytes of each body). "${UNKNOWN_DEVICE}": requests naming no registered device`,
   })
+  @ApiParamsFrom(Api.RefusedDevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiQueryFrom(Api.RefusedRequestsQuery)
+  @ApiAnswers({ 200: Api.RefusedRequestsSummary, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...REFUSED_READERS)
   async refusedRequests(
     @Param('deviceId') deviceId: string,
     @Query() query: Record<string, string>,
     @CurrentCaller() caller: Caller,
   ) {
-    const q = parse(
-      z.object({
-        days: z.coerce.number().int().min(1).max(90).default(7),
-        limit: z.coerce.number().int().min(0).max(50).default(10),
-      }),
-      query,
-      'filter',
-    );
+    const q = parse(Api.RefusedRequestsQuery, query, 'filter');
     // Requests naming no registered device belong to no region: only a province-wide caller sees them.
     if (deviceId === UNKNOWN_DEVICE && caller.scope.kind !== 'province') throw notFound(deviceId);
     const id = deviceId === UNKNOWN_DEVICE ? UNKNOWN_DEVICE : (await this.device(deviceId, caller)).deviceId;
@@ -318,6 +313,9 @@ export class DevicesController {
 
   @Get(':deviceId/commands')
   @ApiOperation({ summary: "The device's commands (person issuance, record queries) and their status" })
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiQueryFrom(Api.CommandListQuery)
+  @ApiAnswers({ 200: Api.CommandList, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...PERSONAL_DATA_READERS)
   async listCommands(
     @Param('deviceId') deviceId: string,
@@ -332,6 +330,8 @@ export class DevicesController {
   @Post(':deviceId/person-sync')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send everyone currently on the project to the device again' })
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiAnswers({ 200: Api.PersonSyncReply, 404: true, ...WRITE_ANSWERS })
   @RequireRoles(...DEVICE_WRITERS)
   async personSync(@Param('deviceId') deviceId: string, @CurrentCaller() caller: Caller) {
     const d = await this.writable(deviceId, caller);
@@ -340,15 +340,14 @@ export class DevicesController {
 
   @Post(':deviceId/backfills')
   @ApiOperation({ summary: 'Ask the device for the records of a time range again (fills gaps)' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['from', 'to'],
-      properties: {
-        from: { type: 'string', example: '2026-11-21T06:00:00+08:00' },
-        to: { type: 'string', example: '2026-11-21T09:00:00+08:00' },
-      },
-    },
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiBody({ required: true, schema: BACKFILL_RANGE_BODY })
+  @ApiAnswers({
+    201: { schema: Api.BackfillView, description: 'Requested' },
+    400: true,
+    404: true,
+    413: true,
+    ...WRITE_ANSWERS,
   })
   @RequireRoles(...DEVICE_WRITERS)
   async requestBackfill(
@@ -363,6 +362,8 @@ export class DevicesController {
 
   @Get(':deviceId/backfills')
   @ApiOperation({ summary: "The device's backfills, newest first" })
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiAnswers({ 200: Api.BackfillList, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...DEVICE_READERS)
   async listBackfills(@Param('deviceId') deviceId: string, @CurrentCaller() caller: Caller) {
     const d = await this.device(deviceId, caller);
@@ -373,6 +374,9 @@ export class DevicesController {
   @ApiOperation({
     summary: 'Records the gateway holds from the device in a time range (with photo references)',
   })
+  @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
+  @ApiQueryFrom(Api.RecordsQuery, { from: '2026-11-20T00:00:00+08:00', to: '2026-12-31T00:00:00+08:00' })
+  @ApiAnswers({ 200: Api.DeviceRecords, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...PERSONAL_DATA_READERS)
   async records(
     @Param('deviceId') deviceId: string,
@@ -380,21 +384,14 @@ export class DevicesController {
     @CurrentCaller() caller: Caller,
   ) {
     const d = await this.device(deviceId, caller);
-    const q = parse(
-      z.object({
-        from: z.string().datetime({ offset: true }),
-        to: z.string().datetime({ offset: true }),
-        limit: z.coerce.number().int().min(1).max(5000).default(1000),
-      }),
-      query,
-      'range',
-    );
+    const q = parse(Api.RecordsQuery, query, 'range');
     const rows = await this.punchRecords.between(d.deviceId, new Date(q.from), new Date(q.to), q.limit);
     return { records: rows };
   }
 
   /** A device to read: one outside the caller's scope is not found, like a missing one. */
   private async device(deviceId: string, caller: Caller): Promise<Device> {
+    if (!Api.DEVICE_ID.test(deviceId)) throw notFound(deviceId);
     const d = await this.devices.findInScope(deviceId, caller.scope);
     if (!d) throw notFound(deviceId);
     return d;
@@ -402,6 +399,7 @@ export class DevicesController {
 
   /** A device to change: 404 when there is none, 403 when it is outside the caller's scope. */
   private async writable(deviceId: string, caller: Caller): Promise<Device> {
+    if (!Api.DEVICE_ID.test(deviceId)) throw notFound(deviceId);
     const d = await outOfScopeForbidden(() => this.devices.forWrite(deviceId, caller));
     if (!d) throw notFound(deviceId);
     return d;

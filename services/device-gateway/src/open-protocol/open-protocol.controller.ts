@@ -11,7 +11,7 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import { DeviceRateLimiter } from '../families/shared/device-rate-limit';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeController, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
   FieldProblem,
@@ -88,6 +88,9 @@ function Signed(): MethodDecorator {
  * person issuance pulled by the device with per-command results, and photo download. Every request is
  * signed with the device's secret over the exact bytes of its body.
  */
+// A device protocol (signed with device secrets), not the platform's REST API: out of the OpenAPI
+// document; docs/device-protocol.md describes it and its fuzz tests cover it.
+@ApiExcludeController()
 @ApiTags('open device protocol v1')
 @Controller(OPEN_V1_PREFIX.slice(1))
 @UseFilters(OpenV1ProblemFilter)

@@ -1,7 +1,17 @@
 import { Controller, Get, Param, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Caller, CurrentCaller, Problem, RequireRoles, ResourceServerGuard } from '@realname/platform';
+import { AttendanceApi } from '@realname/contracts';
+import {
+  ApiAnswers,
+  ApiParamsFrom,
+  Caller,
+  CurrentCaller,
+  GUARDED_READ_ANSWERS,
+  Problem,
+  RequireRoles,
+  ResourceServerGuard,
+} from '@realname/platform';
 import { PHOTO_READERS } from '../devices/device-roles';
 import { photoDigest, PhotoStore } from './photo-store';
 
@@ -18,6 +28,20 @@ export class PhotosController {
 
   @Get(':sha256')
   @ApiOperation({ summary: 'A photo by its SHA-256 (the hex part of a punch\'s photoRef "sha256:<hex>")' })
+  @ApiParamsFrom(AttendanceApi.GatewayApi.PhotoPathParams, {
+    sha256: AttendanceApi.GatewayApi.PHOTO_EXAMPLE_SHA256,
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'The photo as the device sent it (its type by its first bytes)',
+    content: Object.fromEntries(
+      ['image/jpeg', 'image/png', 'image/*', 'application/octet-stream'].map((t) => [
+        t,
+        { schema: { type: 'string', format: 'binary' } },
+      ]),
+    ),
+  })
+  @ApiAnswers({ 400: true, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...PHOTO_READERS)
   async get(@Param('sha256') sha256: string, @Res() res: Response, @CurrentCaller() caller: Caller) {
     if (!photoDigest(sha256))

@@ -11,7 +11,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { DeviceRateLimiter } from '../families/shared/device-rate-limit';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeController, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import {
@@ -51,6 +51,8 @@ const UNREACHABLE_CODES = new Set<string>([AGENT_CODES.unreachable]);
  * devices, reports each result and uploads the records a backfill query fetched. Every route is
  * authenticated with `Authorization: Bearer <device token>` (the device's path token).
  */
+// A device protocol (device tokens), not the platform's REST API: out of the OpenAPI document.
+@ApiExcludeController()
 @ApiTags('site agent')
 @ApiBearerAuth()
 @Controller(SITE_AGENT_PREFIX.slice(1) + '/:deviceId')
