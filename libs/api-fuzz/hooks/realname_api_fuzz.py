@@ -8,12 +8,19 @@ meaning what it says; negative cases are left as generated, and every check stay
 A JSON body with a range of instants (`from`, `to`: a backfill of the gateway) must run forward and span at
 most 31 days; a positive case's range is put in order and shortened likewise.
 
+Check characters are beyond JSON Schema too: the resident ID number (GB 11643), the unified social credit
+code (GB 32100) and a bank card number (Luhn). A positive case's ID number is replaced by a valid one
+derived from it (area 330106, a real birth date), and the last character of a credit code or card
+number is set to the right check character.
+
 `pageToken` is opaque: only a value the service issued is valid, and no generator can make one. A
 positive case keeps it only when it reads like one the service issued (the stateful phase follows the
 document's next-page links with real ones); a generated string is dropped (the first page).
 """
 import base64
+import hashlib
 import json
+import re
 from datetime import date, datetime, timedelta
 
 import schemathesis
@@ -22,6 +29,54 @@ import schemathesis
 RANGE_LIMITS = {"unresolved-punches": 366}
 # Operations whose JSON body is a range of instants `from`-`to`: the most days it may span.
 BODY_RANGE_LIMITS = {"/backfills": 31}
+
+
+_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_CHECK = "10X98765432"
+_CC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+
+
+def _resident_id(seed):
+    """A valid resident ID number derived from any string (same string, same number)."""
+    h = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
+    birth = "%04d%02d%02d" % (1960 + h % 40, 1 + (h >> 8) % 12, 1 + (h >> 16) % 28)
+    first17 = "330106" + birth + "%03d" % ((h >> 24) % 1000)
+    return first17 + _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def _credit_code(value):
+    v = value.strip().upper()
+    if len(v) != 18 or any(c not in _CC_ALPHABET for c in v):
+        return value
+    check = 31 - sum(_CC_ALPHABET.index(c) * w for c, w in zip(v[:17], _CC_WEIGHTS)) % 31
+    return v[:17] + _CC_ALPHABET[0 if check == 31 else check]
+
+
+def _bank_card(value):
+    digits = re.sub(r"\s", "", value)
+    if not digits.isdigit():
+        return value
+    body = digits[:-1]
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        d = int(c) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
+def _check_characters(case):
+    """A positive case's ID number, credit code and card number with valid check characters."""
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if isinstance(body.get("idCardNumber"), str):
+        body["idCardNumber"] = _resident_id(body["idCardNumber"])
+    if isinstance(body.get("creditCode"), str) and case.operation.path.endswith("/enterprises"):
+        body["creditCode"] = _credit_code(body["creditCode"])
+    card = body.get("wageCard")
+    if isinstance(card, dict) and isinstance(card.get("number"), str):
+        card["number"] = _bank_card(card["number"])
 
 
 def _issued_page_token(value):
@@ -71,6 +126,7 @@ def map_case(ctx, case):
     if meta is None or not meta.generation.mode.is_positive:
         return case
     _body_range(case)
+    _check_characters(case)
     if not isinstance(case.query, dict):
         return case
     query = case.query

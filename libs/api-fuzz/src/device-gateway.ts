@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AttendanceApi, OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
+import { GatewayApi, OPEN_V1_PUNCHES_PATH, signRequest } from '@realname/contracts';
 import { freePort, resourceServerEnv, startService, tokenFor } from '@realname/testing';
 import { Client } from 'pg';
 import type { FuzzTarget } from './targets';
@@ -15,7 +15,6 @@ import type { FuzzTarget } from './targets';
  * answer outside its scope would be checked.
  */
 
-const { GatewayApi } = AttendanceApi;
 const DEVICES = GatewayApi.DEVICE_EXAMPLES.map((d) => ({ ...d, secret: randomBytes(16).toString('hex') }));
 
 export const DEVICE_GATEWAY: FuzzTarget = {

@@ -11,4 +11,4 @@ export * from './site-agent/site-agent-wire';
 export * from './result';
 export * from './json';
 export * from './masked-resident-id';
-export * as AttendanceApi from './api';
+export * from './api';

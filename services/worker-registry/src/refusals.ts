@@ -57,3 +57,10 @@ export function recorded(r: { type: string }[] | Rejection) {
   if (isRejection(r)) refused(r);
   return { recorded: r.map((e) => e.type.split('.').pop()) };
 }
+
+/** Parses path or query parameters as the document states them, or answers 400 naming each one. */
+export function parseParams<T extends z.ZodTypeAny>(schema: T, values: unknown): z.infer<T> {
+  const r = schema.safeParse(values);
+  if (!r.success) throw Problem.badRequest('A parameter is not valid', zodProblems(r.error));
+  return r.data;
+}

@@ -718,6 +718,19 @@ describe('lists hold in-scope rows only', () => {
     }
   });
 
+  it('an enterprise registered without a region is in the region its credit code was issued in, so its registrant sees it', async () => {
+    const code = fakeCreditCode(createRng(`${run}-no-region`), '330106');
+    const created = await rest('municipal-hangzhou', 'POST', '/api/v1/enterprises', {
+      creditCode: code,
+      name: 'Regionless labour Co.',
+    });
+    expect(created.status).toBe(201);
+    const seen = await rest('municipal-hangzhou', 'GET', `/api/v1/enterprises/${code}`);
+    expect(seen.status).toBe(200);
+    expect(seen.json).toMatchObject({ creditCode: code, region: '330106' });
+    expect((await rest('municipal-ningbo', 'GET', `/api/v1/enterprises/${code}`)).status).toBe(404);
+  });
+
   it('the audit trail names who revealed, in which role and scope', async () => {
     const trail = await ok('audit-zj', 'GET', `/api/v1/workers/${sites.xihu.workerId}/identity-reveals`);
     expect((trail.reveals as unknown[]).length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { AttendanceApi } from '@realname/contracts';
+import { GatewayApi } from '@realname/contracts';
 import { Database, Sql } from '@realname/eventstore';
 import {
   decideAnswer,
@@ -14,7 +14,7 @@ import {
 import { CommandRepository } from './command.repository';
 
 /** The kinds of command (as the admin API's document names them). */
-export const COMMAND_KINDS = AttendanceApi.GatewayApi.COMMAND_KINDS;
+export const COMMAND_KINDS = GatewayApi.COMMAND_KINDS;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
 export type CommandStatus = 'queued' | 'sent' | 'succeeded' | 'failed';
 

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { AttendanceApi, zodProblems } from '@realname/contracts';
+import { GatewayApi, zodProblems } from '@realname/contracts';
 import {
   actorOf,
   ApiAnswers,
@@ -44,7 +44,7 @@ import {
 import { DEVICE_READERS, DEVICE_WRITERS, PERSONAL_DATA_READERS, REFUSED_READERS } from './device-roles';
 import { BACKFILL_RANGE_BODY, REGISTRATION_BODY, ROTATION_BODY } from './devices.openapi';
 
-const Api = AttendanceApi.GatewayApi;
+const Api = GatewayApi;
 
 /** What the API shows of a device: never its secret, its token or the token's hash. */
 export function view(d: Device) {

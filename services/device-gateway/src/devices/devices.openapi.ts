@@ -1,6 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
-import { AttendanceApi } from '@realname/contracts';
+import { GatewayApi } from '@realname/contracts';
 import { openApiSchemaOf } from '@realname/platform';
 import { DeviceRegistration, SERIAL_FAMILIES } from './device';
 
@@ -102,7 +102,7 @@ export const ROTATION_BODY: SchemaObject = {
 };
 
 export const BACKFILL_RANGE_BODY: SchemaObject = {
-  ...openApiSchemaOf(AttendanceApi.GatewayApi.BackfillRange),
+  ...openApiSchemaOf(GatewayApi.BackfillRange),
   description: 'A range of at most 31 days, `from` before `to`',
   example: { from: '2026-11-21T06:00:00+08:00', to: '2026-11-21T09:00:00+08:00' },
 };

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AttendanceApi } from '@realname/contracts';
+import { GatewayApi } from '@realname/contracts';
 import {
   ApiAnswers,
   ApiParamsFrom,
@@ -28,8 +28,8 @@ export class PhotosController {
 
   @Get(':sha256')
   @ApiOperation({ summary: 'A photo by its SHA-256 (the hex part of a punch\'s photoRef "sha256:<hex>")' })
-  @ApiParamsFrom(AttendanceApi.GatewayApi.PhotoPathParams, {
-    sha256: AttendanceApi.GatewayApi.PHOTO_EXAMPLE_SHA256,
+  @ApiParamsFrom(GatewayApi.PhotoPathParams, {
+    sha256: GatewayApi.PHOTO_EXAMPLE_SHA256,
   })
   @ApiResponse({
     status: 200,

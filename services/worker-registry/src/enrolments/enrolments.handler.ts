@@ -133,40 +133,46 @@ export class EnrolmentCommands {
       attendees.map((a) => a.enrolmentId),
     );
     const strangers = attendees.map((a) => a.enrolmentId).filter((id) => !workers.has(id));
+    // An attendee who is no enrolment of the project is unknown there, as an unknown worker or team is.
     if (strangers.length)
-      throw new InputProblem(
-        strangers.map((id) => ({
-          field: 'attendees',
-          message: `${id} is not an enrolment of project ${projectId}`,
-        })),
-      );
+      return {
+        rejected: true,
+        code: 'not-enrolled',
+        reasons: strangers.map((id) => `${id} is not an enrolment of project ${projectId}`),
+      };
     const trainingId = uuidv7();
     const today = todayIn('Asia/Shanghai');
-    return this.db.transaction(async (tx) => {
-      await this.enrolments.insertTraining(tx, { trainingId, projectId, ...session });
-      for (const a of attendees) {
-        const r = await this.enrolments.handle(
-          tx,
-          enrolmentStreamId(projectId, workers.get(a.enrolmentId)!),
-          {
-            kind: 'RecordTraining',
-            today,
-            training: {
-              trainingId,
-              typeCode: session.typeCode,
-              date: session.date,
-              passed: a.passed,
-              ...(a.score !== undefined ? { score: a.score } : {}),
+    try {
+      return await this.db.transaction(async (tx) => {
+        await this.enrolments.insertTraining(tx, { trainingId, projectId, ...session });
+        for (const a of attendees) {
+          const r = await this.enrolments.handle(
+            tx,
+            enrolmentStreamId(projectId, workers.get(a.enrolmentId)!),
+            {
+              kind: 'RecordTraining',
+              today,
+              training: {
+                trainingId,
+                typeCode: session.typeCode,
+                date: session.date,
+                passed: a.passed,
+                ...(a.score !== undefined ? { score: a.score } : {}),
+              },
             },
-          },
-          region,
-          actorOf(caller),
-        );
-        if (isRejection(r)) throw new InputProblem(r.reasons.map((message) => ({ field: 'date', message })));
-        await this.enrolments.insertAttendee(tx, trainingId, a);
-      }
-      return { trainingId };
-    });
+            region,
+            actorOf(caller),
+          );
+          // Refused for an attendee as a training of one enrolment is (409): nothing of the session is kept.
+          if (isRejection(r)) throw new Refused(r);
+          await this.enrolments.insertAttendee(tx, trainingId, a);
+        }
+        return { trainingId };
+      });
+    } catch (err) {
+      if (err instanceof Refused) return err.rejection;
+      throw err;
+    }
   }
 }
 

@@ -1,57 +1,45 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
-import { codeTables, profileFor } from '@realname/domain-rules';
+import { profileFor } from '@realname/domain-rules';
 import { isRejection } from '@realname/eventstore';
-import { Caller, CurrentCaller, Problem, RequireRoles, ResourceServerGuard } from '@realname/platform';
+import {
+  ApiAnswers,
+  ApiParamsFrom,
+  ApiQueryFrom,
+  Caller,
+  CurrentCaller,
+  GUARDED_READ_ANSWERS,
+  Problem,
+  RequireRoles,
+  ResourceServerGuard,
+} from '@realname/platform';
 import { READERS, SITE_WRITERS } from '../access/registry-roles';
-import { parseBody, recorded, refused, withInput } from '../refusals';
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
+import { parseBody, parseParams, recorded, refused, withInput } from '../refusals';
+import {
+  CardBody,
+  CertificateBody,
+  ContractBody,
+  DateBody,
+  EnrolBody,
+  TrainingBody,
+  TrainingSessionBody,
+  BODY_EXAMPLES,
+} from '../rest-bodies';
 import { EnrolmentCommands } from './enrolments.handler';
 import { EnrolmentsRepository } from './enrolments.repository';
 
-const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-const EnrolBody = z
-  .object({
-    workerId: z.string().min(1),
-    teamId: z.string().min(1),
-    workType: z
-      .string()
-      .refine(
-        (c) => codeTables.isValid('work-type', c),
-        'must be a work type code from the national table, e.g. 020',
-      ),
-    workRole: z.enum(['10', '20']),
-    isTeamLeader: z.boolean().default(false),
-    cardNumber: z.string().min(1).max(32).optional(),
-    /** The worker's own bank card the wages of this project are paid to. */
-    wageCard: z
-      .object({ number: z.string().min(1), bankCode: z.string().min(1) })
-      .strict()
-      .optional(),
-  })
-  .strict();
-const TrainingSessionBody = z
-  .object({
-    name: z.string().min(1).max(200),
-    typeCode: z
-      .string()
-      .refine((c) => codeTables.isValid('training-type', c), 'must be a training type code, e.g. 003001'),
-    date: DAY,
-    durationHours: z.number().positive().max(200).optional(),
-    trainer: z.string().max(100).optional(),
-    attendees: z
-      .array(
-        z
-          .object({
-            enrolmentId: z.string().min(1),
-            passed: z.boolean(),
-            score: z.number().min(0).max(100).optional(),
-          })
-          .strict(),
-      )
-      .min(1, 'must list at least one attendee'),
-  })
-  .strict();
+/** The OpenAPI links from a new enrolment to what is done to it next (stateful testing follows them). */
+const ENROLMENT_ACTS = Object.fromEntries(
+  ['signContract', 'recordTraining', 'addCertificate', 'enterSite', 'issueCard', 'exitSite'].map(
+    (operationId) => [
+      operationId,
+      { operationId, parameters: { enrolmentId: '$response.body#/enrolmentId' } },
+    ],
+  ),
+);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Enrolments and what is done to them, through their project's scope. */
 @ApiTags('workers and enrolments')
@@ -67,9 +55,23 @@ export class EnrolmentsRest {
   @Post('projects/:projectId/enrolments')
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({
+    operationId: 'enrolWorker',
     summary: 'Enrol a worker on a project (team, work type, role); the device PIN is assigned here',
   })
-  async enrol(@Param('projectId') projectId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiBodyFrom(EnrolBody, BODY_EXAMPLES.EnrolBody)
+  @ApiAnswers({
+    201: { schema: RegistryApi.Enrolled, links: ENROLMENT_ACTS },
+    404: 'No such project, worker or team (or not in your scope)',
+    409: 'Refused: e.g. the worker is enrolled on the project already, or the card is in use',
+    ...GUARDED_WRITE_ANSWERS,
+  })
+  async enrol(
+    @Param('projectId') projectId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.Enrolled> {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
     const input = parseBody(EnrolBody, body, 'enrolment');
     const r = await withInput('enrolment', () => this.commands.enrol(projectId, input, caller));
     if (isRejection(r)) refused(r);
@@ -78,19 +80,43 @@ export class EnrolmentsRest {
 
   @Get('projects/:projectId/enrolments')
   @RequireRoles(...READERS)
-  @ApiOperation({ summary: 'Enrolments of a project in your scope, optionally of one team or status' })
+  @ApiOperation({
+    operationId: 'listEnrolments',
+    summary: 'Enrolments of a project in your scope, optionally of one team or status',
+  })
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiQueryFrom(RegistryApi.EnrolmentListQuery)
+  @ApiAnswers({
+    200: {
+      schema: RegistryApi.EnrolmentPage,
+      links: {
+        nextPage: {
+          operationId: 'listEnrolments',
+          parameters: { projectId: '$request.path.projectId', pageToken: '$response.body#/nextPageToken' },
+        },
+      },
+    },
+    400: true,
+    404: true,
+    ...GUARDED_READ_ANSWERS,
+  })
   async enrolments(
     @CurrentCaller() caller: Caller,
     @Param('projectId') projectId: string,
-    @Query('teamId') teamId?: string,
-    @Query('status') status?: string,
-    @Query('participantId') participantId?: string,
-    @Query('pageSize') pageSizeText?: string,
-    @Query('pageToken') pageToken?: string,
-  ) {
-    const pageSize = Math.min(Math.max(Number(pageSizeText) || 100, 1), 1000);
+    @Query() query: unknown,
+  ): Promise<RegistryApi.EnrolmentPage> {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
+    const { teamId, status, participantId, pageToken, ...q } = parseParams(
+      RegistryApi.EnrolmentListQuery,
+      query,
+    );
+    const pageSize = q.pageSize ?? 100;
     // Enrolment ids are UUIDv7, so their order is the order enrolments were made: a stable page key.
     const after = pageToken ? Buffer.from(pageToken, 'base64url').toString() : null;
+    if (after !== null && !UUID.test(after))
+      throw Problem.badRequest('pageToken is not a token from a previous page of this list', [
+        { field: 'pageToken', message: 'start again without it' },
+      ]);
     await this.projectInScope(projectId, caller);
     const rows = await this.repository.page(
       { projectId, teamId, status, participantId, after, limit: pageSize + 1 },
@@ -103,7 +129,7 @@ export class EnrolmentsRest {
           ? Buffer.from(page[page.length - 1].enrolment_id as string).toString('base64url')
           : '',
       enrolments: page.map((r) => ({
-        enrolmentId: r.enrolment_id,
+        enrolmentId: r.enrolment_id as string,
         workerId: r.worker_id,
         name: r.name,
         maskedIdNumber: r.masked_id,
@@ -121,27 +147,25 @@ export class EnrolmentsRest {
         safetyTrained: r.safety_trained,
         wageCardMasked: r.wage_card_masked,
         wageBankCode: r.wage_bank_code,
-      })),
+      })) as RegistryApi.EnrolmentPage['enrolments'],
     };
   }
 
   @Post('enrolments/:enrolmentId/contract')
   @HttpCode(200)
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Record the signed labour contract' })
+  @ApiOperation({ operationId: 'signContract', summary: 'Record the signed labour contract' })
+  @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
+  @ApiBodyFrom(ContractBody, BODY_EXAMPLES.ContractBody)
+  @ApiAnswers({
+    200: RegistryApi.Recorded,
+    404: true,
+    409: true,
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async contract(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const c = parseBody(
-      z
-        .object({
-          periodType: z.enum(['0', '1']),
-          startDate: DAY,
-          endDate: DAY.optional(),
-          contractId: z.string().optional(),
-        })
-        .strict(),
-      body,
-      'contract',
-    );
+    parseParams(RegistryApi.EnrolmentPathParams, { enrolmentId: id });
+    const c = parseBody(ContractBody, body, 'contract');
     return recorded(
       await this.commands.act(id, caller, (today) => ({
         kind: 'SignContract',
@@ -159,25 +183,21 @@ export class EnrolmentsRest {
   @Post('enrolments/:enrolmentId/trainings')
   @HttpCode(200)
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Record a training the worker attended (003001 safety education, ...)' })
+  @ApiOperation({
+    operationId: 'recordTraining',
+    summary: 'Record a training the worker attended (003001 safety education, ...)',
+  })
+  @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
+  @ApiBodyFrom(TrainingBody, BODY_EXAMPLES.TrainingBody)
+  @ApiAnswers({
+    200: RegistryApi.Recorded,
+    404: true,
+    409: 'Refused: e.g. a training date in the future',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async training(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const t = parseBody(
-      z
-        .object({
-          typeCode: z
-            .string()
-            .refine(
-              (c) => codeTables.isValid('training-type', c),
-              'must be a training type code, e.g. 003001',
-            ),
-          date: DAY,
-          passed: z.boolean(),
-          score: z.number().min(0).max(100).optional(),
-        })
-        .strict(),
-      body,
-      'training',
-    );
+    parseParams(RegistryApi.EnrolmentPathParams, { enrolmentId: id });
+    const t = parseBody(TrainingBody, body, 'training');
     return recorded(
       await this.commands.act(id, caller, (today) => ({
         kind: 'RecordTraining',
@@ -189,12 +209,24 @@ export class EnrolmentsRest {
 
   @Post('projects/:projectId/trainings')
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Record a training session with its attendees, who passed and their scores' })
+  @ApiOperation({
+    operationId: 'recordTrainingSession',
+    summary: 'Record a training session with its attendees, who passed and their scores',
+  })
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiBodyFrom(TrainingSessionBody, BODY_EXAMPLES.TrainingSessionBody)
+  @ApiAnswers({
+    201: RegistryApi.TrainingSessionRecorded,
+    404: 'No such project, or an attendee is no enrolment of it',
+    409: "Refused for an attendee: e.g. a training date in the future, or the attendee's enrolment is exited",
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async trainingSession(
     @Param('projectId') projectId: string,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
-  ) {
+  ): Promise<RegistryApi.TrainingSessionRecorded> {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
     const { attendees, ...session } = parseBody(TrainingSessionBody, body, 'training');
     const r = await withInput('training', () =>
       this.commands.recordTrainingSession(projectId, session, attendees, caller),
@@ -205,35 +237,34 @@ export class EnrolmentsRest {
 
   @Get('projects/:projectId/trainings')
   @RequireRoles(...READERS)
-  @ApiOperation({ summary: 'Training sessions of a project in your scope with their attendees' })
-  async trainingSessions(@Param('projectId') projectId: string, @CurrentCaller() caller: Caller) {
+  @ApiOperation({
+    operationId: 'listTrainingSessions',
+    summary: 'Training sessions of a project in your scope with their attendees',
+  })
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiAnswers({ 200: RegistryApi.TrainingSessions, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
+  async trainingSessions(
+    @Param('projectId') projectId: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.TrainingSessions> {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
     await this.projectInScope(projectId, caller);
     const rows = await this.repository.trainingAttendance(projectId, caller.scope);
-    const sessions = new Map<
-      string,
-      {
-        trainingId: string;
-        name: unknown;
-        typeCode: unknown;
-        date: unknown;
-        trainer: unknown;
-        attendees: unknown[];
-      }
-    >();
+    const sessions = new Map<string, RegistryApi.TrainingSessions['trainings'][number]>();
     for (const r of rows) {
       const id = r.training_id as string;
       if (!sessions.has(id))
         sessions.set(id, {
           trainingId: id,
-          name: r.name,
-          typeCode: r.type_code,
-          date: r.date,
-          trainer: r.trainer,
+          name: r.name as string,
+          typeCode: r.type_code as string,
+          date: r.date as string,
+          trainer: r.trainer as string | null,
           attendees: [],
         });
       sessions.get(id)!.attendees.push({
-        enrolmentId: r.enrolment_id,
-        passed: r.passed,
+        enrolmentId: r.enrolment_id as string,
+        passed: r.passed as boolean,
         score: r.score === null ? null : Number(r.score),
       });
     }
@@ -243,26 +274,46 @@ export class EnrolmentsRest {
   @Post('enrolments/:enrolmentId/certificates')
   @HttpCode(200)
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Record an operation certificate for a special work type' })
+  @ApiOperation({
+    operationId: 'addCertificate',
+    summary: 'Record an operation certificate for a special work type',
+  })
+  @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
+  @ApiBodyFrom(CertificateBody, BODY_EXAMPLES.CertificateBody)
+  @ApiAnswers({
+    200: RegistryApi.Recorded,
+    404: true,
+    409: true,
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async certificate(
     @Param('enrolmentId') id: string,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
   ) {
-    const c = parseBody(
-      z.object({ workType: z.string().min(1), number: z.string().min(1), expiresOn: DAY }).strict(),
-      body,
-      'certificate',
-    );
+    parseParams(RegistryApi.EnrolmentPathParams, { enrolmentId: id });
+    const c = parseBody(CertificateBody, body, 'certificate');
     return recorded(await this.commands.act(id, caller, () => ({ kind: 'AddCertificate', certificate: c })));
   }
 
   @Post('enrolments/:enrolmentId/entry')
   @HttpCode(200)
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Enter the site; refused with one reason per failed condition' })
+  @ApiOperation({
+    operationId: 'enterSite',
+    summary: 'Enter the site; refused with one reason per failed condition',
+  })
+  @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
+  @ApiBodyFrom(DateBody, BODY_EXAMPLES.DateBody)
+  @ApiAnswers({
+    200: RegistryApi.Recorded,
+    404: true,
+    409: 'Refused, with one reason per failed condition (contract, safety training, age, blacklist, ...)',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async entry(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const { date } = parseBody(z.object({ date: DAY }).strict(), body, 'entry');
+    parseParams(RegistryApi.EnrolmentPathParams, { enrolmentId: id });
+    const { date } = parseBody(DateBody, body, 'entry');
     return recorded(
       await this.commands.act(id, caller, (today, worker, region) => ({
         kind: 'Enter',
@@ -278,23 +329,38 @@ export class EnrolmentsRest {
   @HttpCode(200)
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({
+    operationId: 'issueCard',
     summary: 'Issue, replace (cardNumber) or withdraw (null) the attendance card; the device PIN stays',
   })
+  @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
+  @ApiBodyFrom(CardBody, BODY_EXAMPLES.CardBody)
+  @ApiAnswers({
+    200: RegistryApi.Recorded,
+    404: true,
+    409: 'Refused: e.g. the card is in use on the project',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async card(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const { cardNumber } = parseBody(
-      z.object({ cardNumber: z.string().min(1).max(32).nullable() }).strict(),
-      body,
-      'card',
-    );
+    parseParams(RegistryApi.EnrolmentPathParams, { enrolmentId: id });
+    const { cardNumber } = parseBody(CardBody, body, 'card');
     return recorded(await this.commands.act(id, caller, () => ({ kind: 'IssueCard', cardNumber })));
   }
 
   @Post('enrolments/:enrolmentId/exit')
   @HttpCode(200)
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Leave the site' })
+  @ApiOperation({ operationId: 'exitSite', summary: 'Leave the site' })
+  @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
+  @ApiBodyFrom(DateBody, BODY_EXAMPLES.DateBody)
+  @ApiAnswers({
+    200: RegistryApi.Recorded,
+    404: true,
+    409: 'Refused: e.g. the worker is not on site',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async exit(@Param('enrolmentId') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    const { date } = parseBody(z.object({ date: DAY }).strict(), body, 'exit');
+    parseParams(RegistryApi.EnrolmentPathParams, { enrolmentId: id });
+    const { date } = parseBody(DateBody, body, 'exit');
     return recorded(await this.commands.act(id, caller, (today) => ({ kind: 'Exit', date, today })));
   }
 

@@ -40,7 +40,9 @@ export class EnterpriseCommands {
         code,
         {
           kind: 'RegisterLocally',
-          details,
+          // The region the scope was checked against is the one recorded (the body's, or the one the
+          // credit code was issued in): an enterprise its registrant cannot see again would be lost.
+          details: { ...details, region },
           pilotCodes,
           overrideReason,
           caller: caller.subject,

@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
 import { isRejection } from '@realname/eventstore';
 import {
+  ApiAnswers,
+  ApiParamsFrom,
   Caller,
+  GUARDED_READ_ANSWERS,
   CurrentCaller,
   Problem,
   RequireRoles,
@@ -13,22 +15,10 @@ import {
 import { READERS } from '../access/registry-roles';
 import type { RegistryConfig } from '../config';
 import { ProjectQueries } from '../projects/project-queries';
-import { parseBody, refused, withInput } from '../refusals';
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
+import { parseBody, parseParams, refused, withInput } from '../refusals';
+import { BODY_EXAMPLES, EnterpriseBody } from '../rest-bodies';
 import { EnterpriseCommands } from './enterprises.handler';
-
-const EnterpriseBody = z
-  .object({
-    creditCode: z.string().min(1),
-    name: z.string().min(1).max(200),
-    registrationType: z.string().optional(),
-    legalRepresentative: z.string().max(50).optional(),
-    region: z
-      .string()
-      .regex(/^\d{6}$/, 'must be a six-digit division code')
-      .optional(),
-    overrideReason: z.string().min(5).max(500).optional(),
-  })
-  .strict();
 
 @ApiTags('enterprises')
 @ApiBearerAuth()
@@ -44,8 +34,15 @@ export class EnterprisesRest {
   @Post()
   @RequireRoles('municipal-integrator')
   @ApiOperation({
+    operationId: 'registerEnterprise',
     summary:
       'Register an enterprise of your region the integrity platform does not share (GB 32100 credit code; known pilot codes with an audited reason)',
+  })
+  @ApiBodyFrom(EnterpriseBody, BODY_EXAMPLES.EnterpriseBody)
+  @ApiAnswers({
+    201: RegistryApi.EnterpriseRegistered,
+    409: 'Refused: the enterprise is known already, or its region is not yours',
+    ...GUARDED_WRITE_ANSWERS,
   })
   async registerEnterprise(@Body() body: unknown, @CurrentCaller() caller: Caller) {
     const input = parseBody(EnterpriseBody, body, 'enterprise');
@@ -58,8 +55,14 @@ export class EnterprisesRest {
 
   @Get(':creditCode')
   @RequireRoles(...READERS)
-  @ApiOperation({ summary: 'An enterprise in your scope, as the integrity platform shares it' })
+  @ApiOperation({
+    operationId: 'getEnterprise',
+    summary: 'An enterprise in your scope, as the integrity platform shares it',
+  })
+  @ApiParamsFrom(RegistryApi.EnterprisePathParams, RegistryApi.ENTERPRISE_EXAMPLE)
+  @ApiAnswers({ 200: RegistryApi.EnterpriseView, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
   async enterprise(@Param('creditCode') creditCode: string, @CurrentCaller() caller: Caller) {
+    parseParams(RegistryApi.EnterprisePathParams, { creditCode });
     const e = await this.queries.getEnterprise(creditCode, caller.scope);
     if (!e) throw Problem.notFound(`No enterprise "${creditCode}" is known`);
     return e;

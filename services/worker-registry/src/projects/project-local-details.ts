@@ -9,16 +9,27 @@ import { INTEGRITY_OWNED_PROJECT_FIELDS } from './project-queries';
  * The details of a project kept only in the registry. A change names fields as the REST API does
  * (`siteContactPhone`, `remark`); `null` clears a field, a field left out is kept.
  */
-const LocalProjectPatch = z
+export const LocalProjectPatch = z
   .object({
     siteContactPhone: z
       .string()
       .regex(/^1[3-9]\d{9}$/, 'must be a mainland mobile number')
       .nullable()
-      .optional(),
-    remark: z.string().max(500).nullable().optional(),
+      .optional()
+      .describe('A mainland mobile number; null clears it'),
+    // PostgreSQL text holds no NUL character.
+    // At most 500 code points (as JSON Schema counts), no NUL (PostgreSQL text cannot hold it).
+    remark: z
+      .string()
+      .regex(/^[^\u0000]{0,500}$/u, 'must be at most 500 characters, without NUL')
+      .nullable()
+      .optional()
+      .describe('At most 500 characters; null clears it'),
   })
-  .strict();
+  .strict()
+  .describe(
+    'The locally kept fields to change; a field left out is kept. Fields of the integrity platform (name, region, ...) are refused with 409',
+  );
 
 /**
  * The fields of realname.registry.v1.Project an UpdateProject `update_mask` may name, and the field

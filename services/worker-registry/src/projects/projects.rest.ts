@@ -1,19 +1,28 @@
 import { Body, Controller, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { KeyPost, zodProblems } from '@realname/contracts';
 import { checkResidentId } from '@realname/domain-rules';
 import { isRejection } from '@realname/eventstore';
-import { Caller, CurrentCaller, Problem, RequireRoles, ResourceServerGuard } from '@realname/platform';
+import {
+  ApiAnswers,
+  ApiParamsFrom,
+  ApiQueryFrom,
+  Caller,
+  CurrentCaller,
+  GUARDED_READ_ANSWERS,
+  Problem,
+  RequireRoles,
+  ResourceServerGuard,
+} from '@realname/platform';
 import { READERS, SITE_WRITERS } from '../access/registry-roles';
-import { forbiddenOutOfScope, parseBody, refused } from '../refusals';
-import { ProjectLocalDetails } from './project-local-details';
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
+import { forbiddenOutOfScope, parseBody, parseParams, refused } from '../refusals';
+import { BODY_EXAMPLES, KeyPersonBody, TeamBody } from '../rest-bodies';
+import { LocalProjectPatch, ProjectLocalDetails } from './project-local-details';
 import { ProjectQueries } from './project-queries';
 import { ProjectCommands } from './projects.handler';
 
-const KeyPersonAssignment = z
-  .object({ name: z.string().min(1).max(50), idCardNumber: z.string().min(1) })
-  .strict();
+const KeyPersonAssignment = KeyPersonBody;
 
 /** Projects within the caller's scope (docs/access.md): out of scope, not found on read, 403 on write. */
 @ApiTags('projects')
@@ -30,20 +39,35 @@ export class ProjectsRest {
   @Get('projects')
   @RequireRoles(...READERS)
   @ApiOperation({
+    operationId: 'listProjects',
     summary: 'Projects in your scope, optionally of a region (division-code prefix), page by page',
   })
-  list(
-    @CurrentCaller() caller: Caller,
-    @Query('region') region?: string,
-    @Query('pageSize') pageSize?: string,
-    @Query('pageToken') pageToken?: string,
-  ) {
-    if (region !== undefined && !/^\d{0,6}$/.test(region))
-      throw Problem.badRequest('region must be 0-6 digits of a division code', [
-        { field: 'region', message: 'e.g. 33 or 330106' },
+  @ApiQueryFrom(RegistryApi.ProjectListQuery, { region: '33' })
+  @ApiAnswers({
+    200: {
+      schema: RegistryApi.ProjectPage,
+      links: {
+        nextPage: {
+          operationId: 'listProjects',
+          parameters: { region: '$request.query.region', pageToken: '$response.body#/nextPageToken' },
+        },
+      },
+    },
+    400: true,
+    ...GUARDED_READ_ANSWERS,
+  })
+  list(@CurrentCaller() caller: Caller, @Query() query: unknown): Promise<RegistryApi.ProjectPage> {
+    const q = parseParams(RegistryApi.ProjectListQuery, query);
+    // A page token is the base64url of the last project id of the page before.
+    if (
+      q.pageToken &&
+      !/^[^\u0000-\u001f\u007f\ufffd]+$/.test(Buffer.from(q.pageToken, 'base64url').toString())
+    )
+      throw Problem.badRequest('pageToken is not a token from a previous page of this list', [
+        { field: 'pageToken', message: 'start again without it' },
       ]);
     return this.queries.listProjects(
-      { region: region ?? '', pageSize: Number(pageSize) || 50, pageToken },
+      { region: q.region ?? '', pageSize: q.pageSize ?? 50, pageToken: q.pageToken || undefined },
       caller.scope,
     );
   }
@@ -51,29 +75,38 @@ export class ProjectsRest {
   @Get('projects/:projectId')
   @RequireRoles(...READERS)
   @ApiOperation({
+    operationId: 'getProject',
     summary: 'A project with its participating units, key personnel (masked) and open key-person mismatches',
   })
-  async get(@Param('projectId') projectId: string, @CurrentCaller() caller: Caller) {
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiAnswers({ 200: RegistryApi.ProjectView, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
+  async get(
+    @Param('projectId') projectId: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.ProjectView> {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
     const p = await this.queries.getProject(projectId, caller.scope);
     if (!p)
       throw Problem.notFound(`No project "${projectId}" is known; it arrives from the integrity platform`);
-    return p;
+    return p as RegistryApi.ProjectView;
   }
 
   @Patch('projects/:projectId')
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Change the locally owned fields of a project (siteContactPhone, remark)' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: { siteContactPhone: { type: 'string' }, remark: { type: 'string' } },
-    },
+  @ApiOperation({
+    operationId: 'updateProject',
+    summary: 'Change the locally owned fields of a project (siteContactPhone, remark)',
   })
-  async patch(
-    @Param('projectId') projectId: string,
-    @Body() body: Record<string, unknown>,
-    @CurrentCaller() caller: Caller,
-  ) {
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiBodyFrom(LocalProjectPatch, { remark: 'Gate 2 closed for works' })
+  @ApiAnswers({
+    200: RegistryApi.ProjectView,
+    404: true,
+    409: 'A field of the integrity platform was named (integrity-owned-field): correct it there',
+    ...GUARDED_WRITE_ANSWERS,
+  })
+  async patch(@Param('projectId') projectId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
     const r = await this.localDetails.update(projectId, body, caller.scope);
     switch (r.outcome) {
       case 'integrity-owned':
@@ -87,22 +120,28 @@ export class ProjectsRest {
           `project ${projectId} is outside your scope (${caller.scope.kind} ${caller.scope.code}); nothing was changed`,
         );
       case 'updated':
-        return this.queries.getProject(projectId, caller.scope);
+        return (await this.queries.getProject(projectId, caller.scope)) as RegistryApi.ProjectView;
     }
   }
 
   @Put('projects/:projectId/participants/:creditCode/key-persons/:post')
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({
+    operationId: 'assignKeyPerson',
     summary:
       'Assign the project manager or chief supervising engineer on site (checked against the integrity platform)',
   })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['name', 'idCardNumber'],
-      properties: { name: { type: 'string' }, idCardNumber: { type: 'string' } },
-    },
+  @ApiParamsFrom(RegistryApi.KeyPersonPathParams, {
+    projectId: RegistryApi.PROJECT_EXAMPLE.projectId[0],
+    creditCode: RegistryApi.ENTERPRISE_EXAMPLE.creditCode[0],
+    post: 'project-manager',
+  })
+  @ApiBodyFrom(KeyPersonBody, BODY_EXAMPLES.KeyPersonBody)
+  @ApiAnswers({
+    200: RegistryApi.ProjectView,
+    404: true,
+    409: 'Refused: the unit takes no part in the project, or the person cannot hold the post',
+    ...GUARDED_WRITE_ANSWERS,
   })
   async assign(
     @Param('projectId') projectId: string,
@@ -111,6 +150,7 @@ export class ProjectsRest {
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
   ) {
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
     const post = KeyPost.safeParse(postText);
     if (!post.success)
       throw Problem.badRequest('post must be project-manager or chief-supervising-engineer', [
@@ -136,22 +176,27 @@ export class ProjectsRest {
       if (events.code === 'unknown-project' || events.code === 'out-of-scope') refused(events);
       throw Problem.conflict(events.code, events.reasons.join('; '));
     }
-    return this.queries.getProject(projectId, caller.scope);
+    return (await this.queries.getProject(projectId, caller.scope)) as RegistryApi.ProjectView;
   }
 
   @Post('projects/:projectId/teams')
   @RequireRoles(...SITE_WRITERS)
-  @ApiOperation({ summary: 'Form a team of a participating unit' })
+  @ApiOperation({ operationId: 'formTeam', summary: 'Form a team of a participating unit' })
+  @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
+  @ApiBodyFrom(TeamBody, BODY_EXAMPLES.TeamBody)
+  @ApiAnswers({
+    201: RegistryApi.TeamFormed,
+    404: true,
+    409: 'Refused: the unit takes no part in the project',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async formTeam(
     @Param('projectId') projectId: string,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
   ) {
-    const input = parseBody(
-      z.object({ name: z.string().min(1).max(100), participantId: z.string().min(1) }).strict(),
-      body,
-      'team',
-    );
+    parseParams(RegistryApi.ProjectPathParams, { projectId });
+    const input = parseBody(TeamBody, body, 'team');
     const r = await this.commands.formTeam(projectId, input.name, input.participantId, caller);
     if (isRejection(r)) refused(r);
     return { teamId: r.teamId, projectId, ...input };

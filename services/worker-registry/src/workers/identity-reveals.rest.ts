@@ -1,7 +1,10 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  ApiAnswers,
+  ApiParamsFrom,
   Caller,
+  GUARDED_READ_ANSWERS,
   CurrentCaller,
   Problem,
   RequirePermissions,
@@ -9,6 +12,9 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { REVEALERS } from '../access/registry-roles';
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
+import { parseParams } from '../refusals';
+import { RevealBody } from '../rest-bodies';
 import { IdentityReveals, RevealRefusal } from './identity-reveals';
 
 /** A refused reveal as problem details (the guard has answered 401 and 403 already). */
@@ -34,17 +40,24 @@ export class IdentityRevealsRest {
   @RequireRoles(...REVEALERS)
   @RequirePermissions('reveal-identity')
   @ApiOperation({
+    operationId: 'revealIdentity',
     summary:
       'Reveal the unmasked ID and phone numbers, birth date, home address and issuing authority of a worker in your scope: needs the reveal-identity permission and a purpose; every reveal is recorded with who, in which role and scope',
   })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['purpose'],
-      properties: { purpose: { type: 'string', example: 'national-platform-upload' } },
-    },
+  @ApiParamsFrom(RegistryApi.WorkerPathParams)
+  @ApiBodyFrom(RevealBody, { purpose: 'national-platform-upload' })
+  @ApiAnswers({
+    200: RegistryApi.RevealedIdentity,
+    404: true,
+    ...GUARDED_WRITE_ANSWERS,
+    403: 'The role may not reveal, or the token lacks the reveal-identity permission',
   })
-  async reveal(@Param('workerId') workerId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+  async reveal(
+    @Param('workerId') workerId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.RevealedIdentity> {
+    parseParams(RegistryApi.WorkerPathParams, { workerId });
     const r = await this.reveals.reveal({
       workerId,
       purpose: body && typeof body === 'object' ? (body as { purpose?: unknown }).purpose : undefined,
@@ -64,10 +77,17 @@ export class IdentityRevealsRest {
   @Get()
   @RequireRoles('auditor')
   @ApiOperation({
+    operationId: 'identityRevealTrail',
     summary:
       "The audit trail of reveals of a worker's numbers (who, role, scope, purpose, time), newest first; for auditors, in their scope",
   })
-  async trail(@Param('workerId') workerId: string, @CurrentCaller() caller: Caller) {
+  @ApiParamsFrom(RegistryApi.WorkerPathParams)
+  @ApiAnswers({ 200: RegistryApi.RevealTrail, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
+  async trail(
+    @Param('workerId') workerId: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.RevealTrail> {
+    parseParams(RegistryApi.WorkerPathParams, { workerId });
     const reveals = await this.reveals.trail(workerId, caller.scope);
     if (!reveals) throw Problem.notFound(`No worker "${workerId}"`);
     return { reveals };

@@ -1,29 +1,22 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isRejection } from '@realname/eventstore';
-import { Caller, CurrentCaller, Problem, RequireRoles, ResourceServerGuard } from '@realname/platform';
+import {
+  ApiAnswers,
+  ApiParamsFrom,
+  Caller,
+  CurrentCaller,
+  GUARDED_READ_ANSWERS,
+  Problem,
+  RequireRoles,
+  ResourceServerGuard,
+} from '@realname/platform';
 import { READERS, SITE_WRITERS, SUPERVISORS } from '../access/registry-roles';
-import { parseBody, refused, withInput } from '../refusals';
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
+import { parseBody, parseParams, refused, withInput } from '../refusals';
+import { BODY_EXAMPLES, BlacklistBody, NewWorkerBody } from '../rest-bodies';
 import { WorkerQueries } from './worker-queries';
 import { WorkerCommands } from './workers.handler';
-
-const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-const NewWorkerBody = z
-  .object({
-    idCardNumber: z.string().min(1),
-    name: z.string().min(1).max(50),
-    nation: z.string().min(1).max(10),
-    address: z.string().min(1).max(200),
-    issuingAuthority: z.string().min(1).max(100),
-    idValidFrom: DAY.optional(),
-    idValidTo: z.string().max(20).optional(),
-    phone: z.string().optional(),
-    education: z.string().optional(),
-    politics: z.string().optional(),
-    headPhoto: z.string().optional(),
-  })
-  .strict();
 
 @ApiTags('workers and enrolments')
 @ApiBearerAuth()
@@ -38,13 +31,20 @@ export class WorkersRest {
   @Post()
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({
+    operationId: 'registerWorker',
     summary:
       'Register a worker from the ID card (number encrypted at rest, shown masked); the worker is in your scope from then on',
   })
-  @ApiBody({
-    schema: { type: 'object', required: ['idCardNumber', 'name', 'nation', 'address', 'issuingAuthority'] },
+  @ApiBodyFrom(NewWorkerBody, BODY_EXAMPLES.NewWorkerBody)
+  @ApiAnswers({
+    201: RegistryApi.WorkerView,
+    409: 'Refused: a worker with this ID number is registered already',
+    ...GUARDED_WRITE_ANSWERS,
   })
-  async registerWorker(@Body() body: unknown, @CurrentCaller() caller: Caller) {
+  async registerWorker(
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.WorkerView> {
     const input = parseBody(NewWorkerBody, body, 'worker');
     const r = await withInput('worker', () => this.commands.registerWorker(input, caller));
     if (isRejection(r)) refused(r);
@@ -54,10 +54,17 @@ export class WorkersRest {
   @Get(':workerId')
   @RequireRoles(...READERS)
   @ApiOperation({
+    operationId: 'getWorker',
     summary:
       'A worker: personal numbers masked, age instead of the birth date, no home address (those only through identity-reveals)',
   })
-  async getWorker(@Param('workerId') workerId: string, @CurrentCaller() caller: Caller) {
+  @ApiParamsFrom(RegistryApi.WorkerPathParams)
+  @ApiAnswers({ 200: RegistryApi.WorkerView, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
+  async getWorker(
+    @Param('workerId') workerId: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<RegistryApi.WorkerView> {
+    parseParams(RegistryApi.WorkerPathParams, { workerId });
     const w = await this.workers.getWorker(workerId, caller.scope);
     if (!w) throw Problem.notFound(`No worker "${workerId}"`);
     return w;
@@ -67,15 +74,24 @@ export class WorkersRest {
   @HttpCode(200)
   @RequireRoles(...SUPERVISORS)
   @ApiOperation({
+    operationId: 'blacklistWorker',
     summary:
       'Put a worker on the blacklist with a reason (entry is refused from then on); records who did it',
   })
-  @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
+  @ApiParamsFrom(RegistryApi.WorkerPathParams)
+  @ApiBodyFrom(BlacklistBody, BODY_EXAMPLES.BlacklistBody)
+  @ApiAnswers({
+    200: RegistryApi.WorkerView,
+    404: true,
+    409: 'Refused: the worker is blacklisted already',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async blacklist(
     @Param('workerId') workerId: string,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
   ) {
+    parseParams(RegistryApi.WorkerPathParams, { workerId });
     const { reason } = parseBody(BlacklistBody, body, 'blacklisting');
     const r = await this.commands.blacklist(workerId, reason, caller);
     if (isRejection(r)) refused(r);
@@ -86,20 +102,27 @@ export class WorkersRest {
   @HttpCode(200)
   @RequireRoles(...SUPERVISORS)
   @ApiOperation({
+    operationId: 'liftBlacklisting',
     summary:
       'Lift a blacklisting with a reason; refused (409 same-actor-cannot-lift) to the one who blacklisted',
   })
-  @ApiBody({ schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } } })
+  @ApiParamsFrom(RegistryApi.WorkerPathParams)
+  @ApiBodyFrom(BlacklistBody, BODY_EXAMPLES.BlacklistBody)
+  @ApiAnswers({
+    200: RegistryApi.WorkerView,
+    404: true,
+    409: 'Refused: the worker is not blacklisted, or you blacklisted them (same-actor-cannot-lift)',
+    ...GUARDED_WRITE_ANSWERS,
+  })
   async liftBlacklist(
     @Param('workerId') workerId: string,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
   ) {
+    parseParams(RegistryApi.WorkerPathParams, { workerId });
     const { reason } = parseBody(BlacklistBody, body, 'lifting of the blacklisting');
     const r = await this.commands.liftBlacklist(workerId, reason, caller);
     if (isRejection(r)) refused(r);
     return this.getWorker(workerId, caller);
   }
 }
-
-const BlacklistBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();

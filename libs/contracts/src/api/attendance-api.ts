@@ -1,0 +1,3 @@
+// The attendance REST API's contract: its parameters, answers and examples (AttendanceApi).
+export * from './attendance';
+export * from './attendance-examples';
