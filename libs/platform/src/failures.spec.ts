@@ -36,6 +36,7 @@ describe('classifyFailure', () => {
       }),
     ],
     ['a version conflict', named('ConcurrencyConflict')],
+    ['a dependency that cannot serve now', named('DependencyUnavailable')],
     ['ClickHouse client timeout', new Error('Timeout error.')],
     ['pg client closed', new Error('Client was closed and is not queryable')],
     ['TypeORM runner released', named('QueryRunnerAlreadyReleasedError')],

@@ -14,6 +14,18 @@ export class PermanentFailure extends Error {
 }
 
 /**
+ * A dependency cannot serve now: unreachable for longer than the caller waited, or refusing the
+ * platform's own configuration (credentials, an issuer without a token endpoint). Never the message's
+ * fault: transient, so a consumer waits for it (and for the operator) instead of dead-lettering.
+ */
+export class DependencyUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DependencyUnavailable';
+  }
+}
+
+/**
  * - `transient`: the dependency is unavailable or busy (connection refused/reset, server shutting down,
  *   serialization failure, deadlock, timeout); the same call succeeds later. Retry without limit.
  * - `permanent`: the input can never succeed (decode, contract, domain rejection). Give up at once.
@@ -113,6 +125,7 @@ function kindOf(err: unknown, depth: number): FailureKind {
   if (PERMANENT_NAMES.has(name)) return 'permanent';
   // A version conflict is another writer that got there first: reading again and retrying succeeds.
   if (name === 'ConcurrencyConflict') return 'transient';
+  if (name === 'DependencyUnavailable') return 'transient';
   // TypeORM: a query runner whose connection was lost, or a data source not (re)connected.
   if (name === 'QueryRunnerAlreadyReleasedError' || name === 'CannotExecuteNotConnectedError')
     return 'transient';

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { testIdentity, testIssuer } from '@realname/testing';
 import { DEFAULT_CLAIM_NAMES } from './claims';
+import { DependencyUnavailable, classifyFailure } from '../failures';
 import { ClientCredentials } from './client-credentials';
 import { TokenVerifier } from './token-verifier';
 
@@ -38,6 +39,25 @@ describe('ClientCredentials (client credentials grant at the local Keycloak)', (
       /refused the client credentials of svc-device-gateway \(401 unauthorized_client.*OIDC_CLIENT_SECRET/,
     );
     expect(Date.now() - started).toBeLessThan(4_000);
+    // Not the fault of whatever message needed the token: a consumer waits, it never dead-letters.
+    expect(classifyFailure(await client.token().catch((e: unknown) => e))).toBe('transient');
+  });
+
+  it('gives up on an issuer that does not answer after maxWaitMs, as a transient failure', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const client = new ClientCredentials({
+      issuer: `http://127.0.0.1:${port}/realms/realname`,
+      clientId: 'svc-device-gateway',
+      clientSecret: 'x',
+      maxWaitMs: 1_500,
+    });
+    const err = await client.token().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DependencyUnavailable);
+    expect(String(err)).toMatch(/could not be reached within 1500 ms/);
+    expect(classifyFailure(err)).toBe('transient');
   });
 
   it('waits out an issuer that answers 503 for a while, then gets its token', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { secret } from '../config';
-import { PermanentFailure, retryTransient } from '../failures';
+import { DependencyUnavailable, retryTransient } from '../failures';
 
 /**
  * The variables of a service that calls another platform service as a machine client (OAuth 2.0 client
@@ -35,10 +35,15 @@ const tokenResponse = z.object({
   token_type: z.string().optional(),
 });
 
+/** What the token endpoint gave: a token, or a refusal that waiting will not cure. */
+type TokenAnswer = z.infer<typeof tokenResponse> | { refused: string };
+
 /**
  * Access tokens of a machine client (client credentials grant), kept until shortly before they expire
  * and shared by concurrent callers. An issuer that is briefly unreachable is waited out (transient
- * failures retried); refused credentials throw a {@link PermanentFailure} naming the client.
+ * failures retried, up to `maxWaitMs`); refused credentials are not retried. Whatever fails is a
+ * {@link DependencyUnavailable} naming the client: a token problem is never the fault of the message
+ * being handled, so a consumer waits instead of dead-lettering it.
  */
 export class ClientCredentials {
   private current?: { token: string; renewAt: number };
@@ -65,21 +70,37 @@ export class ClientCredentials {
   }
 
   private async fetchToken(signal?: AbortSignal): Promise<string> {
-    const deadline = AbortSignal.timeout(this.opts.maxWaitMs ?? 30_000);
-    const res = await retryTransient(() => this.requestToken(), {
-      name: 'client credentials',
-      maxDelayMs: 2_000,
-      signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-    });
+    const waitMs = this.opts.maxWaitMs ?? 30_000;
+    const deadline = AbortSignal.timeout(waitMs);
+    let answer: TokenAnswer;
+    try {
+      // Only an unreachable or busy issuer is retried; its refusals come back as an answer.
+      answer = await retryTransient(() => this.requestToken(), {
+        name: 'client credentials',
+        maxDelayMs: 2_000,
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new DependencyUnavailable(
+        `no access token for ${this.opts.clientId}: the issuer ${this.opts.issuer} could not be reached ` +
+          `within ${waitMs} ms (${err instanceof Error ? err.message : String(err)})`,
+        { cause: err },
+      );
+    }
+    if ('refused' in answer) throw new DependencyUnavailable(answer.refused);
     this.current = {
-      token: res.access_token,
-      renewAt: Date.now() + Math.max(res.expires_in * 1000 - (this.opts.renewBeforeMs ?? 30_000), 5_000),
+      token: answer.access_token,
+      renewAt: Date.now() + Math.max(answer.expires_in * 1000 - (this.opts.renewBeforeMs ?? 30_000), 5_000),
     };
-    return res.access_token;
+    return answer.access_token;
   }
 
-  private async requestToken(): Promise<z.infer<typeof tokenResponse>> {
+  private async requestToken(): Promise<TokenAnswer> {
     const endpoint = (this.tokenEndpoint ??= await this.discoverTokenEndpoint());
+    if (endpoint === undefined) {
+      return { refused: `the issuer's discovery document (${this.discoveryUrl}) names no token_endpoint` };
+    }
     const res = await this.fetch(endpoint, {
       method: 'POST',
       headers: {
@@ -96,27 +117,29 @@ export class ClientCredentials {
     const body = (await res.json().catch(() => undefined)) as unknown;
     if (!res.ok) {
       const error = (body as { error?: string; error_description?: string } | undefined) ?? {};
-      throw new PermanentFailure(
-        `the issuer refused the client credentials of ${this.opts.clientId} (${res.status} ${error.error ?? ''}` +
+      return {
+        refused:
+          `the issuer refused the client credentials of ${this.opts.clientId} (${res.status} ${error.error ?? ''}` +
           `${error.error_description ? `: ${error.error_description}` : ''}); check OIDC_CLIENT_ID and OIDC_CLIENT_SECRET`,
-      );
+      };
     }
     const parsed = tokenResponse.safeParse(body);
-    if (!parsed.success) throw new PermanentFailure('the token endpoint answered without an access_token');
+    if (!parsed.success) return { refused: 'the token endpoint answered without an access_token' };
     return parsed.data;
   }
 
-  private async discoverTokenEndpoint(): Promise<string> {
-    const url = `${this.opts.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    const res = await this.fetch(url, {});
+  private get discoveryUrl(): string {
+    return `${this.opts.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  }
+
+  /** The token endpoint; undefined when the discovery document names none (asked again next time). */
+  private async discoverTokenEndpoint(): Promise<string | undefined> {
+    const res = await this.fetch(this.discoveryUrl, {});
     if (!res.ok) {
       throw Object.assign(new Error(`discovery document answered ${res.status}`), { code: 'ECONNRESET' });
     }
     const doc = (await res.json()) as { token_endpoint?: unknown };
-    if (typeof doc.token_endpoint !== 'string') {
-      throw new PermanentFailure(`the issuer's discovery document (${url}) names no token_endpoint`);
-    }
-    return doc.token_endpoint;
+    return typeof doc.token_endpoint === 'string' ? doc.token_endpoint : undefined;
   }
 
   private async fetch(url: string, init: RequestInit): Promise<Response> {
