@@ -97,3 +97,5 @@ export function ApiAnswers(answers: ApiAnswerMap): MethodDecorator & ClassDecora
 
 /** The answers of a read behind the resource-server guard, besides its own: auth, rate limit, issuer away. */
 export const GUARDED_READ_ANSWERS = { 401: true, 403: true, 429: true, 503: true } as const;
+/** The answers of a write behind the resource-server guard, besides its own: a bad body (400), too large (413). */
+export const GUARDED_WRITE_ANSWERS = { ...GUARDED_READ_ANSWERS, 400: true, 413: true } as const;

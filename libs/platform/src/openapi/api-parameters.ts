@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiParam, ApiQuery } from '@nestjs/swagger';
+import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { z, ZodTypeAny } from 'zod';
 import { openApiSchemaOf } from './zod-json-schema';
 
@@ -71,4 +71,20 @@ export function ApiParamsFrom<T extends z.ZodRawShape>(
       });
     }),
   );
+}
+
+/**
+ * Declares a JSON request body from the zod schema the handler parses it with (its constraints, its
+ * description), with an example; `required: false` for a body that may be left out.
+ */
+export function ApiBodyFrom(
+  schema: ZodTypeAny,
+  opts: { example?: unknown; required?: boolean } = {},
+): MethodDecorator {
+  const json = openApiSchemaOf(schema);
+  return ApiBody({
+    required: opts.required ?? true,
+    description: schema.description,
+    schema: opts.example === undefined ? json : { ...json, example: opts.example },
+  });
 }

@@ -16,12 +16,12 @@ import { GatewayApi, zodProblems } from '@realname/contracts';
 import {
   actorOf,
   ApiAnswers,
+  ApiBodyFrom,
   ApiParamsFrom,
   ApiQueryFrom,
   Caller,
   CurrentCaller,
   GUARDED_READ_ANSWERS,
-  openApiSchemaOf,
   Problem,
   RequireRoles,
   ResourceServerGuard,
@@ -225,7 +225,7 @@ export class DevicesController {
   @Patch(':deviceId')
   @ApiOperation({ summary: 'Enable or disable a device ({"enabled": false}); a disabled device is refused' })
   @ApiParamsFrom(Api.DevicePathParams, DEVICE_ID_EXAMPLES)
-  @ApiBody({ required: true, schema: openApiSchemaOf(Api.DeviceChange) })
+  @ApiBodyFrom(Api.DeviceChange)
   @ApiAnswers({ 200: Api.DeviceView, 400: true, 404: true, 413: true, ...WRITE_ANSWERS })
   @RequireRoles(...DEVICE_WRITERS)
   async patch(@Param('deviceId') deviceId: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {

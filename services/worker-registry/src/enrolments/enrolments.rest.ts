@@ -1,3 +1,5 @@
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS } from '@realname/platform';
+import { RegistryApi } from '@realname/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { profileFor } from '@realname/domain-rules';
@@ -14,7 +16,6 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { READERS, SITE_WRITERS } from '../access/registry-roles';
-import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
 import { parseBody, parseParams, recorded, refused, withInput } from '../refusals';
 import {
   CardBody,
@@ -59,7 +60,7 @@ export class EnrolmentsRest {
     summary: 'Enrol a worker on a project (team, work type, role); the device PIN is assigned here',
   })
   @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
-  @ApiBodyFrom(EnrolBody, BODY_EXAMPLES.EnrolBody)
+  @ApiBodyFrom(EnrolBody, { example: BODY_EXAMPLES.EnrolBody })
   @ApiAnswers({
     201: { schema: RegistryApi.Enrolled, links: ENROLMENT_ACTS },
     404: 'No such project, worker or team (or not in your scope)',
@@ -156,7 +157,7 @@ export class EnrolmentsRest {
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ operationId: 'signContract', summary: 'Record the signed labour contract' })
   @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
-  @ApiBodyFrom(ContractBody, BODY_EXAMPLES.ContractBody)
+  @ApiBodyFrom(ContractBody, { example: BODY_EXAMPLES.ContractBody })
   @ApiAnswers({
     200: RegistryApi.Recorded,
     404: true,
@@ -188,7 +189,7 @@ export class EnrolmentsRest {
     summary: 'Record a training the worker attended (003001 safety education, ...)',
   })
   @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
-  @ApiBodyFrom(TrainingBody, BODY_EXAMPLES.TrainingBody)
+  @ApiBodyFrom(TrainingBody, { example: BODY_EXAMPLES.TrainingBody })
   @ApiAnswers({
     200: RegistryApi.Recorded,
     404: true,
@@ -214,7 +215,7 @@ export class EnrolmentsRest {
     summary: 'Record a training session with its attendees, who passed and their scores',
   })
   @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
-  @ApiBodyFrom(TrainingSessionBody, BODY_EXAMPLES.TrainingSessionBody)
+  @ApiBodyFrom(TrainingSessionBody, { example: BODY_EXAMPLES.TrainingSessionBody })
   @ApiAnswers({
     201: RegistryApi.TrainingSessionRecorded,
     404: 'No such project, or an attendee is no enrolment of it',
@@ -279,7 +280,7 @@ export class EnrolmentsRest {
     summary: 'Record an operation certificate for a special work type',
   })
   @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
-  @ApiBodyFrom(CertificateBody, BODY_EXAMPLES.CertificateBody)
+  @ApiBodyFrom(CertificateBody, { example: BODY_EXAMPLES.CertificateBody })
   @ApiAnswers({
     200: RegistryApi.Recorded,
     404: true,
@@ -304,7 +305,7 @@ export class EnrolmentsRest {
     summary: 'Enter the site; refused with one reason per failed condition',
   })
   @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
-  @ApiBodyFrom(DateBody, BODY_EXAMPLES.DateBody)
+  @ApiBodyFrom(DateBody, { example: BODY_EXAMPLES.DateBody })
   @ApiAnswers({
     200: RegistryApi.Recorded,
     404: true,
@@ -333,7 +334,7 @@ export class EnrolmentsRest {
     summary: 'Issue, replace (cardNumber) or withdraw (null) the attendance card; the device PIN stays',
   })
   @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
-  @ApiBodyFrom(CardBody, BODY_EXAMPLES.CardBody)
+  @ApiBodyFrom(CardBody, { example: BODY_EXAMPLES.CardBody })
   @ApiAnswers({
     200: RegistryApi.Recorded,
     404: true,
@@ -351,7 +352,7 @@ export class EnrolmentsRest {
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ operationId: 'exitSite', summary: 'Leave the site' })
   @ApiParamsFrom(RegistryApi.EnrolmentPathParams)
-  @ApiBodyFrom(DateBody, BODY_EXAMPLES.DateBody)
+  @ApiBodyFrom(DateBody, { example: BODY_EXAMPLES.DateBody })
   @ApiAnswers({
     200: RegistryApi.Recorded,
     404: true,

@@ -1,3 +1,5 @@
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS } from '@realname/platform';
+import { RegistryApi } from '@realname/contracts';
 import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isRejection } from '@realname/eventstore';
@@ -15,7 +17,6 @@ import {
 import { READERS } from '../access/registry-roles';
 import type { RegistryConfig } from '../config';
 import { ProjectQueries } from '../projects/project-queries';
-import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
 import { parseBody, parseParams, refused, withInput } from '../refusals';
 import { BODY_EXAMPLES, EnterpriseBody } from '../rest-bodies';
 import { EnterpriseCommands } from './enterprises.handler';
@@ -38,7 +39,7 @@ export class EnterprisesRest {
     summary:
       'Register an enterprise of your region the integrity platform does not share (GB 32100 credit code; known pilot codes with an audited reason)',
   })
-  @ApiBodyFrom(EnterpriseBody, BODY_EXAMPLES.EnterpriseBody)
+  @ApiBodyFrom(EnterpriseBody, { example: BODY_EXAMPLES.EnterpriseBody })
   @ApiAnswers({
     201: RegistryApi.EnterpriseRegistered,
     409: 'Refused: the enterprise is known already, or its region is not yours',

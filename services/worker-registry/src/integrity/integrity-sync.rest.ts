@@ -1,8 +1,8 @@
+import { RegistryApi } from '@realname/contracts';
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAnswers, GUARDED_READ_ANSWERS, RequireRoles, ResourceServerGuard } from '@realname/platform';
 import { SYNC_READERS, SYNC_TRIGGERS } from '../access/registry-roles';
-import { RegistryApi } from '../api-docs';
 import { IntegritySync } from './integrity-sync';
 
 /** Operations on the integrity sync: no personal data, the platform's operators and provinces. */

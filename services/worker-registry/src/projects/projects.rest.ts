@@ -1,3 +1,5 @@
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS } from '@realname/platform';
+import { RegistryApi } from '@realname/contracts';
 import { Body, Controller, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { KeyPost, zodProblems } from '@realname/contracts';
@@ -15,7 +17,6 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { READERS, SITE_WRITERS } from '../access/registry-roles';
-import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
 import { forbiddenOutOfScope, parseBody, parseParams, refused } from '../refusals';
 import { BODY_EXAMPLES, KeyPersonBody, TeamBody } from '../rest-bodies';
 import { LocalProjectPatch, ProjectLocalDetails } from './project-local-details';
@@ -98,7 +99,7 @@ export class ProjectsRest {
     summary: 'Change the locally owned fields of a project (siteContactPhone, remark)',
   })
   @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
-  @ApiBodyFrom(LocalProjectPatch, { remark: 'Gate 2 closed for works' })
+  @ApiBodyFrom(LocalProjectPatch, { example: { remark: 'Gate 2 closed for works' } })
   @ApiAnswers({
     200: RegistryApi.ProjectView,
     404: true,
@@ -136,7 +137,7 @@ export class ProjectsRest {
     creditCode: RegistryApi.ENTERPRISE_EXAMPLE.creditCode[0],
     post: 'project-manager',
   })
-  @ApiBodyFrom(KeyPersonBody, BODY_EXAMPLES.KeyPersonBody)
+  @ApiBodyFrom(KeyPersonBody, { example: BODY_EXAMPLES.KeyPersonBody })
   @ApiAnswers({
     200: RegistryApi.ProjectView,
     404: true,
@@ -183,7 +184,7 @@ export class ProjectsRest {
   @RequireRoles(...SITE_WRITERS)
   @ApiOperation({ operationId: 'formTeam', summary: 'Form a team of a participating unit' })
   @ApiParamsFrom(RegistryApi.ProjectPathParams, RegistryApi.PROJECT_EXAMPLE)
-  @ApiBodyFrom(TeamBody, BODY_EXAMPLES.TeamBody)
+  @ApiBodyFrom(TeamBody, { example: BODY_EXAMPLES.TeamBody })
   @ApiAnswers({
     201: RegistryApi.TeamFormed,
     404: true,

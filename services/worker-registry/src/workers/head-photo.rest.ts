@@ -1,3 +1,4 @@
+import { RegistryApi } from '@realname/contracts';
 import { Controller, Get, Param, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -12,7 +13,6 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { HEAD_PHOTO_READERS } from '../access/registry-roles';
-import { RegistryApi } from '../api-docs';
 import { parseParams } from '../refusals';
 import { WorkersRepository } from './workers.repository';
 

@@ -1,3 +1,5 @@
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS } from '@realname/platform';
+import { RegistryApi } from '@realname/contracts';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -12,7 +14,6 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { REVEALERS } from '../access/registry-roles';
-import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
 import { parseParams } from '../refusals';
 import { RevealBody } from '../rest-bodies';
 import { IdentityReveals, RevealRefusal } from './identity-reveals';
@@ -45,7 +46,7 @@ export class IdentityRevealsRest {
       'Reveal the unmasked ID and phone numbers, birth date, home address and issuing authority of a worker in your scope: needs the reveal-identity permission and a purpose; every reveal is recorded with who, in which role and scope',
   })
   @ApiParamsFrom(RegistryApi.WorkerPathParams)
-  @ApiBodyFrom(RevealBody, { purpose: 'national-platform-upload' })
+  @ApiBodyFrom(RevealBody, { example: { purpose: 'national-platform-upload' } })
   @ApiAnswers({
     200: RegistryApi.RevealedIdentity,
     404: true,

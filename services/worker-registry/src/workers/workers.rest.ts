@@ -1,3 +1,5 @@
+import { ApiBodyFrom, GUARDED_WRITE_ANSWERS } from '@realname/platform';
+import { RegistryApi } from '@realname/contracts';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isRejection } from '@realname/eventstore';
@@ -12,7 +14,6 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { READERS, SITE_WRITERS, SUPERVISORS } from '../access/registry-roles';
-import { ApiBodyFrom, GUARDED_WRITE_ANSWERS, RegistryApi } from '../api-docs';
 import { parseBody, parseParams, refused, withInput } from '../refusals';
 import { BODY_EXAMPLES, BlacklistBody, NewWorkerBody } from '../rest-bodies';
 import { WorkerQueries } from './worker-queries';
@@ -35,7 +36,7 @@ export class WorkersRest {
     summary:
       'Register a worker from the ID card (number encrypted at rest, shown masked); the worker is in your scope from then on',
   })
-  @ApiBodyFrom(NewWorkerBody, BODY_EXAMPLES.NewWorkerBody)
+  @ApiBodyFrom(NewWorkerBody, { example: BODY_EXAMPLES.NewWorkerBody })
   @ApiAnswers({
     201: RegistryApi.WorkerView,
     409: 'Refused: a worker with this ID number is registered already',
@@ -79,7 +80,7 @@ export class WorkersRest {
       'Put a worker on the blacklist with a reason (entry is refused from then on); records who did it',
   })
   @ApiParamsFrom(RegistryApi.WorkerPathParams)
-  @ApiBodyFrom(BlacklistBody, BODY_EXAMPLES.BlacklistBody)
+  @ApiBodyFrom(BlacklistBody, { example: BODY_EXAMPLES.BlacklistBody })
   @ApiAnswers({
     200: RegistryApi.WorkerView,
     404: true,
@@ -107,7 +108,7 @@ export class WorkersRest {
       'Lift a blacklisting with a reason; refused (409 same-actor-cannot-lift) to the one who blacklisted',
   })
   @ApiParamsFrom(RegistryApi.WorkerPathParams)
-  @ApiBodyFrom(BlacklistBody, BODY_EXAMPLES.BlacklistBody)
+  @ApiBodyFrom(BlacklistBody, { example: BODY_EXAMPLES.BlacklistBody })
   @ApiAnswers({
     200: RegistryApi.WorkerView,
     404: true,
