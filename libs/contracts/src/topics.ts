@@ -13,6 +13,8 @@ export const Topics = {
   devicePunches: { name: 'device.punches.v1', partitions: 6 },
   deviceStatus: { name: 'device.status.v1', partitions: 3 },
   attendanceRecords: { name: 'attendance.records.v1', partitions: 6 },
+  attendanceDays: { name: 'attendance.days.v1', partitions: 6 },
+  attendancePayroll: { name: 'attendance.payroll.v1', partitions: 3 },
   registryProjects: { name: 'registry.projects.v1', partitions: 3 },
   registryEnrolments: { name: 'registry.enrolments.v1', partitions: 6 },
 } as const satisfies Record<string, TopicSpec>;

@@ -105,4 +105,100 @@ export const attendanceMigrations: Migration[] = [
        WHERE data::text ~ '[0-9]{6}[*]{8}';
     `,
   },
+  {
+    id: '0104_projects_key_persons_timesheets',
+    sql: `
+      -- The projects attendance hears of (registry.projects.v1): the region whose calendar and rules apply.
+      CREATE TABLE {{schema}}.projects (
+        project_id text PRIMARY KEY,
+        region text NOT NULL,
+        name text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Who holds each key post of each participating unit (registry KeyPersonAppointed); id_hash links the
+      -- key person to their enrolment's punches.
+      CREATE TABLE {{schema}}.key_persons (
+        project_id text NOT NULL,
+        participant_id text NOT NULL,
+        post text NOT NULL,
+        id_hash text NOT NULL,
+        name text NOT NULL,
+        masked_id_number text NOT NULL,
+        since timestamptz NOT NULL,
+        PRIMARY KEY (project_id, participant_id, post)
+      );
+      -- The keyed hash of the worker's ID number, as the registry's events carry it.
+      ALTER TABLE {{schema}}.enrolments ADD COLUMN id_hash text;
+      CREATE INDEX enrolments_id_hash ON {{schema}}.enrolments (id_hash) WHERE id_hash IS NOT NULL;
+      CREATE INDEX enrolments_project ON {{schema}}.enrolments (project_id, team_id);
+      CREATE INDEX punches_enrolment ON {{schema}}.punches (enrolment_id, punched_at) WHERE enrolment_id IS NOT NULL;
+
+      -- The latest revision of every finalised attendance day (AttendanceDayFinalised / Revised).
+      CREATE TABLE {{schema}}.timesheet_days (
+        project_id text NOT NULL,
+        enrolment_id text NOT NULL,
+        day date NOT NULL,
+        region text NOT NULL,
+        worker_id text NOT NULL,
+        team_id text NOT NULL,
+        participant_id text NOT NULL,
+        revision integer NOT NULL,
+        status text NOT NULL,
+        working boolean NOT NULL,
+        calendar_kind text NOT NULL,
+        intervals jsonb NOT NULL,
+        first_in timestamptz,
+        last_out timestamptz,
+        worked_minutes integer NOT NULL,
+        punches integer NOT NULL,
+        corrections jsonb NOT NULL,
+        cause text NOT NULL,
+        finalised_at timestamptz NOT NULL,
+        revised_at timestamptz NOT NULL,
+        PRIMARY KEY (project_id, enrolment_id, day)
+      );
+      CREATE INDEX timesheet_days_team ON {{schema}}.timesheet_days (project_id, team_id, day);
+      CREATE INDEX timesheet_days_region ON {{schema}}.timesheet_days (region text_pattern_ops, day);
+      CREATE INDEX timesheet_days_worker ON {{schema}}.timesheet_days (worker_id, day);
+
+      -- Days to decide again: a new or resolved punch, a correction, a decision, an exit. Taken by the
+      -- finaliser once the day is due (its boundary plus the grace period have passed).
+      CREATE TABLE {{schema}}.timesheet_pending (
+        project_id text NOT NULL,
+        enrolment_id text NOT NULL,
+        day date NOT NULL,
+        cause text NOT NULL,
+        since timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project_id, enrolment_id, day)
+      );
+      CREATE INDEX timesheet_pending_day ON {{schema}}.timesheet_pending (day);
+      -- Up to which day every entered day of an enrolment has been put on the pending list (absent days too).
+      CREATE TABLE {{schema}}.timesheet_watermarks (
+        enrolment_id text PRIMARY KEY,
+        seeded_through date NOT NULL
+      );
+
+      -- Corrections and leave asked for by site managers, with their decision (the events are in the day's stream).
+      CREATE TABLE {{schema}}.timesheet_corrections (
+        correction_id text PRIMARY KEY,
+        project_id text NOT NULL,
+        region text NOT NULL,
+        enrolment_id text NOT NULL,
+        worker_id text NOT NULL,
+        day date NOT NULL,
+        kind text NOT NULL,
+        at timestamptz,
+        reason text NOT NULL,
+        requested_by text NOT NULL,
+        requested_at timestamptz NOT NULL,
+        status text NOT NULL,
+        decided_by text,
+        decided_at timestamptz,
+        decision_note text
+      );
+      CREATE INDEX timesheet_corrections_day ON {{schema}}.timesheet_corrections (project_id, enrolment_id, day);
+      CREATE INDEX timesheet_corrections_pending ON {{schema}}.timesheet_corrections (region text_pattern_ops)
+        WHERE status = 'pending';
+    `,
+  },
 ];

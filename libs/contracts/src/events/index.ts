@@ -1,4 +1,10 @@
 import { AttendanceRecorded, PunchResolved } from './attendance';
+import {
+  AttendanceDayFinalised,
+  AttendanceDayRevised,
+  PayrollFindingCleared,
+  PayrollFindingRaised,
+} from './timesheets';
 import { DeviceCameOnline, DeviceClockSkewChanged, DeviceWentOffline, PunchRecorded } from './device';
 import {
   EnrolmentCredentialsChanged,
@@ -17,6 +23,7 @@ import {
 export * from './define';
 export * from './device';
 export * from './attendance';
+export * from './timesheets';
 export * from './registry';
 
 /** Every event of the platform by type: a name maps to exactly one definition. */
@@ -27,6 +34,10 @@ export const EventCatalog = {
   [DeviceClockSkewChanged.type]: DeviceClockSkewChanged,
   [AttendanceRecorded.type]: AttendanceRecorded,
   [PunchResolved.type]: PunchResolved,
+  [AttendanceDayFinalised.type]: AttendanceDayFinalised,
+  [AttendanceDayRevised.type]: AttendanceDayRevised,
+  [PayrollFindingRaised.type]: PayrollFindingRaised,
+  [PayrollFindingCleared.type]: PayrollFindingCleared,
   [ProjectSynced.type]: ProjectSynced,
   [ParticipantJoined.type]: ParticipantJoined,
   [TeamFormed.type]: TeamFormed,
