@@ -5,4 +5,5 @@ export * from './identity/phone';
 export * from './identity/bank-card';
 export * from './code-tables';
 export * from './regional-rules';
+export * from './attendance-rules';
 export * from './entry-check';

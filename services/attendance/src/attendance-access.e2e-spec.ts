@@ -139,7 +139,17 @@ const REST_PROJECT_ENDPOINTS: { name: string; path: (p: string) => string; analy
     path: (p) => `/api/v1/analytics/projects/${p}/daily?from=${FROM}&to=${TO}`,
     analytics: true,
   },
+  {
+    name: 'key-personnel presence',
+    path: (p) => `/api/v1/projects/${p}/key-personnel/presence?from=${FROM}&to=${TO}`,
+    analytics: false,
+  },
+  { name: 'absences', path: (p) => `/api/v1/projects/${p}/absences?asOf=${TO}`, analytics: false },
 ];
+
+/** Enrolled and entered workers per project (all of them, and those of ENTERPRISE), for the absences. */
+const ENROLLED: Record<string, number> = { [XIHU.id]: 3, [NINGBO.id]: 1 };
+const ENROLLED_OF_ENTERPRISE: Record<string, number> = { [XIHU.id]: 2 };
 
 const GRPC_METHODS: { name: string; req: (p: string) => object }[] = [
   { name: 'ListPunches', req: (p) => ({ projectId: p, day: DAY, pageSize: 1000 }) },
@@ -299,6 +309,18 @@ describe.each(MATRIX)('$name', (who) => {
           expect(list).toHaveLength(ownOnly ? 0 : want.unresolved);
           break;
         }
+        case 'key-personnel presence':
+          // No key person is appointed in these projects: the region's posts, nobody listed.
+          expect(r.json).toMatchObject({ projectId: p.id, region: p.region, persons: [] });
+          break;
+        case 'absences': {
+          // Every enrolled worker punched on DAY only: absent every working day since (the 23rd to the 30th).
+          const workers = r.json.workers as { corpName: string | null; lastPresent: string }[];
+          expect(workers).toHaveLength(ownOnly ? (ENROLLED_OF_ENTERPRISE[p.id] ?? 0) : (ENROLLED[p.id] ?? 0));
+          expect(workers.every((w) => w.lastPresent === DAY)).toBe(true);
+          if (ownOnly) expect(workers.every((w) => w.corpName === '杭州某某劳务有限公司')).toBe(true);
+          break;
+        }
         case 'punch-counts':
           expect(r.json.days).toEqual([
             expect.objectContaining({ day: DAY, punches: ownOnly ? want.ofEnterprise : want.punches }),
@@ -328,6 +350,30 @@ describe.each(MATRIX)('$name', (who) => {
     );
     expect(outside.json.rows).toEqual([]);
   });
+
+  it.each(['key-personnel/presence?from=2026-11-01&to=2026-11-30', 'absences?asOf=2026-11-30'])(
+    'REST region %s: regions within the scope only, others 404; enterprises 403',
+    async (question) => {
+      const region = who.covers ?? '330100';
+      const own = await rest(who.name, `/api/v1/regions/${region}/${question}`);
+      const other = await rest(
+        who.name,
+        `/api/v1/regions/${region === '330100' ? '330200' : '330100'}/${question}`,
+      );
+      if (forbidden || who.name === 'ent-hz') {
+        expect([own.status, other.status]).toEqual([403, 403]);
+        return;
+      }
+      // A project manager reads their own project's region (Xihu lies in Hangzhou), no other.
+      expect([own.status, other.status]).toEqual([200, 404]);
+      expectNoPersonalNumbers(
+        own.json,
+        PROJECTS.map((x) => x.id),
+      );
+      const listed = (own.json.projects as { projectId: string; region: string }[]).map((x) => x.projectId);
+      expect(listed.every((id) => PROJECTS.some((p) => p.id === id && visible(p)))).toBe(true);
+    },
+  );
 
   describe.each(GRPC_METHODS)('gRPC $name', (method) => {
     it.each(PROJECTS.map((p) => [p.id, p] as const))('project %s', async (_id, p) => {

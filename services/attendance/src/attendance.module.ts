@@ -2,7 +2,7 @@ import { DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Registry } from 'prom-client';
 import { prefixedTopicRouter, topicOf } from '@realname/contracts';
-import { createKafka, Database, connectMigrated, OutboxRelay } from '@realname/eventstore';
+import { createKafka, Database, connectMigrated, EventStore, OutboxRelay } from '@realname/eventstore';
 import {
   clickHouseDependency,
   clickHouseLoggerClass,
@@ -22,6 +22,7 @@ import {
   databaseTimeoutsOf,
   kafkaSecurityOf,
 } from '@realname/platform';
+import { AnalyticsController } from './analytics/analytics.rest';
 import { AnalyticsQueries } from './analytics/analytics-queries';
 import { connectClickHouse, migrateClickHouse } from './analytics/clickhouse';
 import { ClickHouseSink } from './analytics/clickhouse-sink';
@@ -31,6 +32,13 @@ import type { AttendanceConfig } from './config';
 import { AttendanceConsumers } from './consumers';
 import { attendanceMigrations } from './migrations';
 import { PunchQueries } from './punches/punch-queries';
+import { CorrectionsHandler } from './timesheets/corrections.handler';
+import { FinaliseDaysHandler } from './timesheets/finalise-days.handler';
+import { TimesheetFinaliser } from './timesheets/timesheet-finaliser';
+import { TimesheetQueries } from './timesheets/timesheet-queries';
+import { TimesheetsController } from './timesheets/timesheets.rest';
+import { TimesheetRepository } from './timesheets/timesheets.repository';
+import { PresenceController, PresenceGrpcController, presenceProvider } from './presence';
 
 const CLICKHOUSE = Symbol('CLICKHOUSE');
 
@@ -84,6 +92,18 @@ class AttendanceRuntime implements ServiceDeclaration {
       onError: (err) =>
         logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
+    const finaliser = new TimesheetFinaliser(
+      new FinaliseDaysHandler(db, new EventStore(db, c.DATABASE_SCHEMA), new TimesheetRepository(c.DATABASE_SCHEMA), {
+        seedDays: c.TIMESHEET_SEED_DAYS,
+        batchSize: c.TIMESHEET_BATCH_SIZE,
+      }),
+      {
+        intervalMs: c.TIMESHEET_FINALISE_INTERVAL_MS,
+        registry,
+        onError: (err) =>
+          logger.event('warn', 'timesheets: finalising days failed, will retry', { error: String(err) }),
+      },
+    );
     const kafkaProbe = new KafkaProbe(kafka);
     this.dependencies = [
       postgresDependency(db),
@@ -113,6 +133,12 @@ class AttendanceRuntime implements ServiceDeclaration {
         stop: () => sink.stop(),
       },
       {
+        name: 'timesheet finaliser',
+        background: true,
+        start: async () => finaliser.start(),
+        stop: () => finaliser.stop(),
+      },
+      {
         name: 'kafka consumers',
         background: true,
         start: () => consumers.start(),
@@ -140,7 +166,7 @@ export class AttendanceModule {
         // Every API is an OAuth 2.0 resource server; health and metrics (PlatformModule) stay public.
         ResourceServerModule.forRoot(resourceServerOptions(config)),
       ],
-      controllers: [PunchesController, AttendanceGrpcController],
+      controllers: [PunchesController, AttendanceGrpcController, TimesheetsController, PresenceController, PresenceGrpcController, AnalyticsController],
       providers: [
         {
           provide: Database,
@@ -174,6 +200,23 @@ export class AttendanceModule {
           provide: AnalyticsQueries,
           useFactory: (ch: ClickHouseClient) => new AnalyticsQueries(ch, config.CLICKHOUSE_DATABASE),
           inject: [CLICKHOUSE],
+        },
+        presenceProvider(config.DATABASE_SCHEMA),
+        {
+          provide: TimesheetRepository,
+          useFactory: () => new TimesheetRepository(config.DATABASE_SCHEMA),
+        },
+        {
+          provide: TimesheetQueries,
+          useFactory: (db: Database, repo: TimesheetRepository) =>
+            new TimesheetQueries(db, new EventStore(db, config.DATABASE_SCHEMA), repo),
+          inject: [Database, TimesheetRepository],
+        },
+        {
+          provide: CorrectionsHandler,
+          useFactory: (db: Database, repo: TimesheetRepository) =>
+            new CorrectionsHandler(db, new EventStore(db, config.DATABASE_SCHEMA), repo),
+          inject: [Database, TimesheetRepository],
         },
         { provide: SERVICE_DECLARATION, useClass: AttendanceRuntime },
       ],

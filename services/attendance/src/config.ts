@@ -24,6 +24,12 @@ export const AttendanceConfigSchema = z.object({
     .default('realname'),
   /** Rows per ClickHouse insert at most; inserts are batched from the event store. */
   CLICKHOUSE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** How often due attendance days are finalised (and reopened days decided again). */
+  TIMESHEET_FINALISE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** How many days back at most days without punches are looked at (absence), e.g. after a long outage. */
+  TIMESHEET_SEED_DAYS: z.coerce.number().int().min(1).max(366).default(62),
+  /** Attendance days decided per transaction. */
+  TIMESHEET_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   CLICKHOUSE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 export type AttendanceConfig = z.infer<typeof AttendanceConfigSchema>;

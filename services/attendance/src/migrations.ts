@@ -153,8 +153,11 @@ export const attendanceMigrations: Migration[] = [
         punches integer NOT NULL,
         corrections jsonb NOT NULL,
         cause text NOT NULL,
+        key_posts text[] NOT NULL DEFAULT '{}',
         finalised_at timestamptz NOT NULL,
         revised_at timestamptz NOT NULL,
+        -- The whole day as published (AttendanceDay); the columns above are what queries filter and sum.
+        document jsonb,
         PRIMARY KEY (project_id, enrolment_id, day)
       );
       CREATE INDEX timesheet_days_team ON {{schema}}.timesheet_days (project_id, team_id, day);
@@ -199,6 +202,101 @@ export const attendanceMigrations: Migration[] = [
       CREATE INDEX timesheet_corrections_day ON {{schema}}.timesheet_corrections (project_id, enrolment_id, day);
       CREATE INDEX timesheet_corrections_pending ON {{schema}}.timesheet_corrections (region text_pattern_ops)
         WHERE status = 'pending';
+    `,
+  },
+  {
+    id: '0105_payroll',
+    sql: `
+      -- Wage terms entered per team (worker_id '') or per worker (overriding the team's), from a month on.
+      CREATE TABLE {{schema}}.payroll_wage_terms (
+        project_id text NOT NULL,
+        team_id text NOT NULL,
+        worker_id text NOT NULL,
+        effective_from text NOT NULL,
+        basis text NOT NULL CHECK (basis IN ('daily', 'hourly', 'piece')),
+        rate_fen bigint NOT NULL CHECK (rate_fen > 0),
+        set_by text NOT NULL,
+        set_role text NOT NULL,
+        set_scope text NOT NULL,
+        set_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project_id, team_id, worker_id, effective_from)
+      );
+      -- Pieces done per worker and month (hundredths, so that m² with 2 decimals stay exact).
+      CREATE TABLE {{schema}}.payroll_piecework (
+        project_id text NOT NULL,
+        team_id text NOT NULL,
+        worker_id text NOT NULL,
+        month text NOT NULL,
+        pieces_hundredths bigint NOT NULL CHECK (pieces_hundredths >= 0),
+        set_by text NOT NULL,
+        set_role text NOT NULL,
+        set_scope text NOT NULL,
+        set_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project_id, team_id, worker_id, month)
+      );
+      -- One import (API or file) and who made it.
+      CREATE TABLE {{schema}}.payroll_imports (
+        import_id uuid PRIMARY KEY,
+        project_id text NOT NULL,
+        source text NOT NULL,
+        received integer NOT NULL,
+        stored integer NOT NULL,
+        already_recorded integer NOT NULL,
+        imported_by text NOT NULL,
+        imported_role text NOT NULL,
+        imported_scope text NOT NULL,
+        imported_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- Payments; the bank reference only masked and hashed: worker, month and hash make a payment once.
+      CREATE TABLE {{schema}}.payroll_records (
+        record_id uuid PRIMARY KEY,
+        import_id uuid NOT NULL REFERENCES {{schema}}.payroll_imports (import_id),
+        project_id text NOT NULL,
+        team_id text NOT NULL,
+        enrolment_id text NOT NULL,
+        worker_id text NOT NULL,
+        month text NOT NULL,
+        amount_paid_fen bigint NOT NULL CHECK (amount_paid_fen > 0),
+        paid_on date NOT NULL,
+        bank_reference_masked text NOT NULL,
+        bank_reference_hash text NOT NULL,
+        imported_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (project_id, worker_id, month, bank_reference_hash)
+      );
+      CREATE INDEX payroll_records_team_month ON {{schema}}.payroll_records (project_id, team_id, month);
+      CREATE INDEX payroll_records_imported ON {{schema}}.payroll_records (imported_at);
+      -- Reconciliation findings, open or cleared (the events are in payroll-<projectId>-<teamId>-<month>).
+      CREATE TABLE {{schema}}.payroll_findings (
+        finding_id text PRIMARY KEY,
+        kind text NOT NULL,
+        project_id text NOT NULL,
+        region text NOT NULL,
+        team_id text NOT NULL,
+        participant_id text NOT NULL,
+        month text NOT NULL,
+        enrolment_id text,
+        worker_id text,
+        open boolean NOT NULL,
+        detail text NOT NULL,
+        fingerprint text NOT NULL,
+        days_present integer NOT NULL,
+        worked_minutes integer NOT NULL,
+        amount_due_fen bigint,
+        amount_paid_fen bigint,
+        minimum_fen bigint,
+        raised_at timestamptz NOT NULL,
+        cleared_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX payroll_findings_team_month ON {{schema}}.payroll_findings (project_id, team_id, month);
+      CREATE INDEX payroll_findings_project_month ON {{schema}}.payroll_findings (project_id, month);
+      -- Up to when the reconciliation timer has looked at attendance revisions and deadlines.
+      CREATE TABLE {{schema}}.payroll_reconciliation_marks (
+        name text PRIMARY KEY,
+        checked_until timestamptz NOT NULL
+      );
+      -- The timer finds the team-months whose attendance was revised since it last looked.
+      CREATE INDEX timesheet_days_revised ON {{schema}}.timesheet_days (revised_at);
     `,
   },
 ];

@@ -3,9 +3,21 @@
  * `ops projection rebuild` (libs/ops loads this module's build output by path; the service never
  * imports the tool). The rebuild applies the very code the live path uses (PunchProjection).
  */
-import { AttendanceRecorded, parseEvent, PunchResolved } from '@realname/contracts';
+import {
+  AttendanceDayFinalised,
+  AttendanceDayRevised,
+  AttendanceRecorded,
+  parseEvent,
+  PunchResolved,
+} from '@realname/contracts';
 import type { ProjectionDefinition, Sql, StoredEvent } from '@realname/eventstore';
 import { PunchProjection, RecordedRow } from './punches/punch-projection';
+import {
+  TimesheetCorrectionApproved,
+  TimesheetCorrectionRejected,
+  TimesheetCorrectionRequested,
+} from './timesheets/internal-events';
+import { TimesheetRepository } from './timesheets/timesheets.repository';
 
 /** `punches` and `person_days`: AttendanceRecorded inserts and counts, PunchResolved updates who it was. */
 export const punchesProjection: ProjectionDefinition = {
@@ -41,4 +53,55 @@ export const punchesProjection: ProjectionDefinition = {
   },
 };
 
-export const projections: ProjectionDefinition[] = [punchesProjection];
+/** `timesheet_days` (latest revision of each day) and `timesheet_corrections`, from the days' streams. */
+export const timesheetsProjection: ProjectionDefinition = {
+  name: 'attendance.timesheets',
+  description: 'timesheet_days (the latest revision of every attendance day) and timesheet_corrections',
+  defaultSchema: 'attendance',
+  tables: ['timesheet_days', 'timesheet_corrections'],
+  eventTypes: [
+    AttendanceDayFinalised.type,
+    AttendanceDayRevised.type,
+    TimesheetCorrectionRequested.type,
+    TimesheetCorrectionApproved.type,
+    TimesheetCorrectionRejected.type,
+  ],
+  async apply(tx: Sql, schema: string, events: StoredEvent[]): Promise<void> {
+    const repo = new TimesheetRepository(schema);
+    for (const e of events) {
+      if (e.type === AttendanceDayFinalised.type || e.type === AttendanceDayRevised.type) {
+        const { previous: _previous, ...day } = parseEvent(AttendanceDayRevised, e).data;
+        await repo.saveDay(tx, day, e.time);
+      } else if (e.type === TimesheetCorrectionRequested.type) {
+        const { kind, at, reason, requestedBy, requestedAt, ...where } = parseEvent(
+          TimesheetCorrectionRequested,
+          e,
+        ).data;
+        await repo.saveCorrection(tx, {
+          ...where,
+          region: e.region,
+          kind,
+          ...(at ? { at } : {}),
+          reason,
+          requestedBy,
+          requestedAt,
+          status: 'pending',
+        });
+      } else {
+        const approved = e.type === TimesheetCorrectionApproved.type;
+        const d = approved
+          ? parseEvent(TimesheetCorrectionApproved, e).data
+          : parseEvent(TimesheetCorrectionRejected, e).data;
+        await repo.decideCorrection(tx, {
+          correctionId: d.correctionId,
+          status: approved ? 'approved' : 'rejected',
+          decidedBy: d.decidedBy,
+          decidedAt: d.decidedAt,
+          note: d.note,
+        });
+      }
+    }
+  },
+};
+
+export const projections: ProjectionDefinition[] = [punchesProjection, timesheetsProjection];

@@ -160,6 +160,60 @@ describe('worker registry with the integrity platform', () => {
         e.data.reason === 'differs-from-integrity-platform',
     )!;
     expect(JSON.stringify(detected)).not.toContain(stranger.idCardNumber);
+
+    // Who holds the post is published too (attendance computes presence from it), masked.
+    const holders = () =>
+      published
+        .filter(
+          (e) =>
+            e.type === 'realname.registry.KeyPersonAppointed' &&
+            e.data.participantId === pm.creditCode &&
+            e.data.post === 'project-manager',
+        )
+        .map((e) => e.data as { person: { name: string } | null; source: string });
+    await eventually(
+      async () => holders().at(-1)?.person?.name === pm.name && holders().at(-1)?.source === 'local',
+      { what: `the registered person appointed on site (seen: ${JSON.stringify(holders())})` },
+    );
+    expect(holders()).toContainEqual(
+      expect.objectContaining({
+        person: expect.objectContaining({ name: pm.name }),
+        source: 'integrity-platform',
+      }),
+    );
+    expect(holders()).toContainEqual(
+      expect.objectContaining({ person: expect.objectContaining({ name: stranger.name }), source: 'local' }),
+    );
+    expect(JSON.stringify(holders())).not.toContain(stranger.idCardNumber);
+    expect(JSON.stringify(holders())).not.toContain(pm.idCardNumber);
+  });
+
+  it('assigns a safety officer on site, publishes them as the holder, and raises no mismatch for the post', async () => {
+    const unit = sim.snapshot().participants.find((p) => !p.exitDate)!;
+    const officer = fakePerson(createRng('safety-officer'));
+    const r = await api(
+      'PUT',
+      `/api/v1/projects/${unit.projectCode}/participants/${unit.creditCode}/key-persons/safety-officer`,
+      { name: officer.name, idCardNumber: officer.idCardNumber },
+    );
+    expect(r.status).toBe(200);
+    expect(r.json.keyPersons).toContainEqual(
+      expect.objectContaining({ creditCode: unit.creditCode, post: 'safety-officer', source: 'local' }),
+    );
+    expect(
+      (r.json.keyPersonMismatches as { post: string }[]).filter((m) => m.post === 'safety-officer'),
+    ).toEqual([]);
+    await eventually(
+      async () =>
+        published.some(
+          (e) =>
+            e.type === 'realname.registry.KeyPersonAppointed' &&
+            e.data.participantId === unit.creditCode &&
+            e.data.post === 'safety-officer' &&
+            (e.data.person as { name: string } | null)?.name === officer.name,
+        ),
+      { what: 'the safety officer appointed on Kafka' },
+    );
   });
 
   it('refuses an invalid ID number with the reason', async () => {

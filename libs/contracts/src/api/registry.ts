@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KeyPost } from '../events/registry';
 
 /*
  * The REST answers, path and query parameters of the worker registry: its OpenAPI document is generated
@@ -24,7 +25,7 @@ export const EnrolmentPathParams = z.object({ enrolmentId: Id('The enrolment id 
 export const KeyPersonPathParams = z.object({
   projectId: Id('The project id'),
   creditCode: Id('The credit code of the participating unit'),
-  post: z.enum(['project-manager', 'chief-supervising-engineer']).describe('The key post'),
+  post: KeyPost.describe('The key post'),
 });
 
 /** Examples of the document: the records the API fuzzing stage puts in (a Xihu and a Ningbo project). */

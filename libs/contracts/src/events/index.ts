@@ -8,6 +8,7 @@ import {
 import { DeviceCameOnline, DeviceClockSkewChanged, DeviceWentOffline, PunchRecorded } from './device';
 import {
   EnrolmentCredentialsChanged,
+  KeyPersonAppointed,
   KeyPersonMismatchDetected,
   KeyPersonMismatchResolved,
   ParticipantJoined,
@@ -43,6 +44,7 @@ export const EventCatalog = {
   [TeamFormed.type]: TeamFormed,
   [KeyPersonMismatchDetected.type]: KeyPersonMismatchDetected,
   [KeyPersonMismatchResolved.type]: KeyPersonMismatchResolved,
+  [KeyPersonAppointed.type]: KeyPersonAppointed,
   [WorkerEnrolled.type]: WorkerEnrolled,
   [WorkerEntered.type]: WorkerEntered,
   [WorkerExited.type]: WorkerExited,

@@ -18,7 +18,13 @@ const MaskedPerson = z.object({
   maskedIdNumber: MaskedResidentId,
 });
 
-export const KeyPost = z.enum(['project-manager', 'chief-supervising-engineer']);
+/** The key posts: the first two are required by the national rules; the others where a region supervises them. */
+export const KeyPost = z.enum([
+  'project-manager',
+  'chief-supervising-engineer',
+  'safety-officer',
+  'technical-lead',
+]);
 export type KeyPost = z.infer<typeof KeyPost>;
 
 /** A project as the integrity platform shares it (read-only here). Stream: `project-<projectId>`. */
@@ -95,6 +101,28 @@ export const KeyPersonMismatchResolved = defineEvent({
   topic: Topics.registryProjects.name,
   schema: z.object({ projectId: z.string().min(1), participantId: z.string().min(1), post: KeyPost }),
 });
+
+/**
+ * Who effectively holds a key post of a participating unit now: the person assigned on site if there is
+ * one, else the one registered on the integrity platform; `person` null when the post is vacated (or the
+ * unit left the project). Published whenever the holder changes, and once for every held post of a
+ * project whose stream predates this event (on the project's next command). Stream: the project.
+ */
+export const KeyPersonAppointed = defineEvent({
+  type: 'realname.registry.KeyPersonAppointed',
+  version: 1,
+  topic: Topics.registryProjects.name,
+  schema: z.object({
+    projectId: z.string().min(1),
+    participantId: z.string().min(1),
+    creditCode: z.string().min(1),
+    post: KeyPost,
+    person: MaskedPerson.nullable(),
+    source: z.enum(['integrity-platform', 'local']),
+  }),
+});
+
+export type KeyPersonAppointedData = EventData<typeof KeyPersonAppointed>;
 
 /** Device credentials that identify an enrolled worker at the project's gates. */
 export const DeviceCredentials = z.object({

@@ -93,7 +93,11 @@ export const AttendanceDay = z.object({
   punches: z.number().int().min(0),
   corrections: z.array(DayCorrection),
   /** The day's rules: zone, boundary and the profile version they came from. */
-  rules: z.object({ timeZone: z.string().min(1), dayBoundary: z.string().regex(/^\d{2}:\d{2}$/), version: z.string() }),
+  rules: z.object({
+    timeZone: z.string().min(1),
+    dayBoundary: z.string().regex(/^\d{2}:\d{2}$/),
+    version: z.string(),
+  }),
   cause: RevisionCause,
 });
 export type AttendanceDay = z.infer<typeof AttendanceDay>;

@@ -114,6 +114,211 @@ export function toRegionDays(rows: RegionDailyRow[]): RegionDay[] {
   }));
 }
 
+/*
+ * Monthly attendance from the roll-ups of finalised attendance days (migrations 0005-0011). Values are
+ * sign-weighted sums over parts not yet merged, so every query sums per enrolment first and keeps
+ * nothing but the totals: the figures are exact whether or not ClickHouse has merged.
+ */
+
+/** The same scope as punchScopeCh, on the county column of the attendance-day tables. */
+export function dayScopeCh(scope: CallerScope): string {
+  const prefix = regionPrefix(scope);
+  if (prefix !== undefined) return `county LIKE ${chString(prefix)}`;
+  if (scope.kind === 'project') return `project_id = ${chString(scope.code)}`;
+  throw new ScopeNotServed(
+    'analytics are kept by region and project only: an enterprise scope cannot be answered here; ' +
+      'read the timesheets of your projects instead',
+  );
+}
+
+/** `2026-11` -> the SQL of its first day; anything else is a bad query. */
+function monthStart(month: string): string {
+  if (!AttendanceApi.AnalyticsMonth.safeParse(month).success)
+    throw new InvalidQuery('month', `month must be a month YYYY-MM, got "${month}"`);
+  return `toDate(${chString(month + '-01')})`;
+}
+
+function checkRegion(region: string): string {
+  if (!/^\d{0,6}$/.test(region))
+    throw new InvalidQuery('region', 'region must be 0-6 digits of a division code, e.g. 33 or 3301');
+  return region;
+}
+
+/**
+ * A month's report for regions starting with a prefix, in one pass: per enrolment first (exact distinct
+ * workers), then each enrolment counted once for its city, once for its project and once for the total
+ * (ARRAY JOIN: 18.16 has no GROUPING SETS).
+ */
+export function regionMonthSql(database: string, month: string, region: string, scope: CallerScope): string {
+  chIdentifier(database);
+  const start = monthStart(month);
+  checkRegion(region);
+  return `SELECT tupleElement(grp, 1) AS level, tupleElement(grp, 2) AS grp_key,
+         any(city_code) AS city_text, any(county_code) AS county_text,
+         sum(dp) AS days_present, uniqExactIf(wid, dp > 0) AS workers, sum(wm) AS minutes,
+         uniqExactIf(pid, dp > 0) AS projects
+       FROM (
+         SELECT project_id AS pid, enrolment_id AS eid, any(worker_id) AS wid, any(city) AS city_code,
+                any(county) AS county_code, sum(days_present) AS dp, sum(worked_minutes) AS wm
+         FROM ${database}.attendance_months
+         WHERE month = ${start} AND county LIKE ${chString(region + '%')} AND ${dayScopeCh(scope)}
+         GROUP BY project_id, enrolment_id
+       )
+       ARRAY JOIN [('total', ''), ('city', city_code), ('project', pid)] AS grp
+       GROUP BY level, grp_key
+       ORDER BY level, days_present DESC, grp_key`;
+}
+
+/** One project's month per team: workers with a day in the month, days present, leave, hours. */
+export function teamSheetSql(database: string, month: string, projectId: string, scope: CallerScope): string {
+  chIdentifier(database);
+  const start = monthStart(month);
+  checkProjectId(projectId);
+  return `SELECT team_id AS team, any(part) AS participant, uniqExact(wid) AS workers,
+         uniqExactIf(wid, dp > 0) AS workers_present, sum(dp) AS days_present, sum(lv) AS leave_days,
+         sum(wm) AS minutes
+       FROM (
+         SELECT team_id, enrolment_id, any(worker_id) AS wid, any(participant_id) AS part,
+                sum(person_days) AS pd, sum(days_present) AS dp, sum(days_leave) AS lv, sum(worked_minutes) AS wm
+         FROM ${database}.attendance_months
+         WHERE month = ${start} AND project_id = ${chString(projectId)} AND ${dayScopeCh(scope)}
+         GROUP BY team_id, enrolment_id
+         HAVING pd > 0
+       )
+       GROUP BY team_id ORDER BY team_id`;
+}
+
+/** Whether the scope covers a project with attendance days in ClickHouse, as one row `{ n }` (1 or 0). */
+export function projectMonthVisibleSql(database: string, projectId: string, scope: CallerScope): string {
+  chIdentifier(database);
+  return `SELECT count() AS n FROM (SELECT 1 FROM ${database}.attendance_months
+       WHERE project_id = ${chString(projectId)} AND ${dayScopeCh(scope)} LIMIT 1)`;
+}
+
+/** Key persons of the region's projects in a month: working days with the post, present, leave. */
+export function keyPersonnelSql(database: string, month: string, region: string, scope: CallerScope): string {
+  chIdentifier(database);
+  const start = monthStart(month);
+  checkRegion(region);
+  return `SELECT project_id AS pid, any(county) AS county_text, key_post AS post, enrolment_id AS eid,
+         any(worker_id) AS wid, any(participant_id) AS part, sum(days_working) AS working_days,
+         sum(days_present_working) AS present_days, sum(days_leave_working) AS leave_days
+       FROM ${database}.attendance_key_posts
+       WHERE month = ${start} AND county LIKE ${chString(region + '%')} AND ${dayScopeCh(scope)}
+       GROUP BY project_id, key_post, enrolment_id
+       HAVING working_days != 0 OR sum(days_present) != 0
+       ORDER BY county_text, pid, post, eid`;
+}
+
+type Int = string | number;
+export interface RegionMonthRow {
+  level: 'total' | 'city' | 'project';
+  grp_key: string;
+  city_text: string;
+  county_text: string;
+  days_present: Int;
+  workers: Int;
+  minutes: Int;
+  projects: Int;
+}
+export interface TeamSheetRow {
+  team: string;
+  participant: string;
+  workers: Int;
+  workers_present: Int;
+  days_present: Int;
+  leave_days: Int;
+  minutes: Int;
+}
+export interface KeyPersonRow {
+  pid: string;
+  county_text: string;
+  post: string;
+  eid: string;
+  wid: string;
+  part: string;
+  working_days: Int;
+  present_days: Int;
+  leave_days: Int;
+}
+
+const hours = (minutes: Int) => Math.round((Number(minutes) / 60) * 100) / 100;
+
+export function toRegionMonthReport(rows: RegionMonthRow[], month: string, region: string) {
+  const figures = (r: RegionMonthRow) => ({
+    daysPresent: Number(r.days_present),
+    workers: Number(r.workers),
+    workedHours: hours(r.minutes),
+  });
+  const total = rows.find((r) => r.level === 'total');
+  const report: AttendanceApi.RegionMonthReport = {
+    month,
+    region,
+    totals: total
+      ? { ...figures(total), projects: Number(total.projects) }
+      : { daysPresent: 0, workers: 0, workedHours: 0, projects: 0 },
+    cities: rows
+      .filter((r) => r.level === 'city')
+      .map((r) => ({ city: r.grp_key, ...figures(r), projects: Number(r.projects) }))
+      .sort((a, b) => a.city.localeCompare(b.city)),
+    projects: rows
+      .filter((r) => r.level === 'project')
+      .map((r) => ({ projectId: r.grp_key, county: r.county_text, city: r.city_text, ...figures(r) })),
+  };
+  return report;
+}
+
+export function toTeamSheet(
+  rows: TeamSheetRow[],
+  month: string,
+  projectId: string,
+): AttendanceApi.ProjectTeamSheet {
+  return {
+    month,
+    projectId,
+    teams: rows.map((r) => ({
+      teamId: r.team,
+      participantId: r.participant,
+      workers: Number(r.workers),
+      workersPresent: Number(r.workers_present),
+      daysPresent: Number(r.days_present),
+      leaveDays: Number(r.leave_days),
+      workedHours: hours(r.minutes),
+    })),
+  };
+}
+
+export function toKeyPersonnel(
+  rows: KeyPersonRow[],
+  month: string,
+  region: string,
+): AttendanceApi.RegionKeyPersonnelMonth {
+  return {
+    month,
+    region,
+    persons: rows.map((r) => {
+      const [working, present, leave] = [
+        Number(r.working_days),
+        Number(r.present_days),
+        Number(r.leave_days),
+      ];
+      const countable = working - leave;
+      return {
+        projectId: r.pid,
+        county: r.county_text,
+        post: r.post,
+        enrolmentId: r.eid,
+        workerId: r.wid,
+        participantId: r.part,
+        workingDays: working,
+        daysPresent: present,
+        leaveDays: leave,
+        presenceRate: countable > 0 ? Math.round((present / countable) * 10_000) / 10_000 : null,
+      };
+    }),
+  };
+}
+
 /** Province-wide questions answered from ClickHouse. */
 export class AnalyticsQueries {
   constructor(
@@ -150,6 +355,49 @@ export class AnalyticsQueries {
   ): Promise<RegionDay[]> {
     return toRegionDays(
       await this.select<RegionDailyRow>(regionDailySql(this.database, regionPrefix, from, to, scope)),
+    );
+  }
+
+  /** A month's report by city and by project for regions starting with a prefix, within the scope. */
+  async regionMonth(
+    month: string,
+    region: string,
+    scope: CallerScope,
+  ): Promise<AttendanceApi.RegionMonthReport> {
+    return toRegionMonthReport(
+      await this.select<RegionMonthRow>(regionMonthSql(this.database, month, region, scope)),
+      month,
+      region,
+    );
+  }
+
+  /**
+   * One project's month per team; a project outside the scope, or one ClickHouse holds no attendance
+   * day of, is not found.
+   */
+  async teamSheet(
+    month: string,
+    projectId: string,
+    scope: CallerScope,
+  ): Promise<AttendanceApi.ProjectTeamSheet> {
+    const rows = await this.select<TeamSheetRow>(teamSheetSql(this.database, month, projectId, scope));
+    if (rows.length === 0) {
+      const [v] = await this.select<{ n: Int }>(projectMonthVisibleSql(this.database, projectId, scope));
+      if (Number(v?.n ?? 0) === 0) throw new ProjectNotFound(projectId);
+    }
+    return toTeamSheet(rows, month, projectId);
+  }
+
+  /** Key persons' presence in a month for the projects of regions starting with a prefix, in scope. */
+  async keyPersonnel(
+    month: string,
+    region: string,
+    scope: CallerScope,
+  ): Promise<AttendanceApi.RegionKeyPersonnelMonth> {
+    return toKeyPersonnel(
+      await this.select<KeyPersonRow>(keyPersonnelSql(this.database, month, region, scope)),
+      month,
+      region,
     );
   }
 

@@ -1,8 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AttendanceRecorded, parseEvent, PunchResolution } from '@realname/contracts';
-import { CommittedEventPoller, Database, StoredEvent } from '@realname/eventstore';
-import { chDateTime, chIdentifier } from './clickhouse';
+import {
+  AttendanceDay,
+  AttendanceDayFinalised,
+  AttendanceDayRevised,
+  AttendanceRecorded,
+  parseEvent,
+  PunchResolution,
+} from '@realname/contracts';
+import { CommittedEventPoller, Database, identifier, StoredEvent } from '@realname/eventstore';
+import { chDateTime, chIdentifier, chString } from './clickhouse';
 
 export interface SinkOptions {
   schema: string;
@@ -22,6 +29,8 @@ export interface SinkOptions {
  */
 export class ClickHouseSink {
   readonly poller: CommittedEventPoller;
+  /** Attendance days (finalised and revised) into `attendance_days`: see AttendanceDaysSink. */
+  readonly days: AttendanceDaysSink;
   private readonly rows?: Counter;
   private readonly batchRows?: Histogram;
   private readonly insertSeconds?: Histogram;
@@ -44,6 +53,7 @@ export class ClickHouseSink {
       },
       (events) => this.insert(events),
     );
+    this.days = new AttendanceDaysSink(db, client, opts);
     const r = opts.registry;
     if (r) {
       this.rows = new Counter({
@@ -77,11 +87,12 @@ export class ClickHouseSink {
 
   start(): void {
     this.poller.start();
+    this.days.poller.start();
   }
 
   /** Inserts what is already committed (up to drainMs), then stops. */
-  stop(drainMs = 5_000): Promise<void> {
-    return this.poller.stop(drainMs);
+  async stop(drainMs = 5_000): Promise<void> {
+    await Promise.all([this.poller.stop(drainMs), this.days.poller.stop(drainMs)]);
   }
 
   private async insert(events: StoredEvent[]): Promise<void> {
@@ -126,4 +137,203 @@ export function resolutionColumns(r: PunchResolution) {
     corp_name: r.corpName ?? '',
     work_type: r.workType ?? '',
   };
+}
+
+/** One row of `attendance_days` (migration 0005), as JSONEachRow sends it. */
+export interface AttendanceDayRow {
+  day: string;
+  province: string;
+  city: string;
+  county: string;
+  project_id: string;
+  participant_id: string;
+  team_id: string;
+  enrolment_id: string;
+  worker_id: string;
+  status: AttendanceDay['status'];
+  working: 0 | 1;
+  present: 0 | 1;
+  leave: 0 | 1;
+  worked_minutes: number;
+  punches: number;
+  key_posts: string[];
+  revision: number;
+  sign: 1 | -1;
+}
+
+/** The row of one revision of a day: +1 adds it to every sum, -1 takes it out again. */
+export function attendanceDayRow(d: AttendanceDay, sign: 1 | -1): AttendanceDayRow {
+  const region = d.region.padEnd(6, '0');
+  return {
+    day: d.day,
+    province: region.slice(0, 2) + '0000',
+    city: region.slice(0, 4) + '00',
+    county: region,
+    project_id: d.projectId,
+    participant_id: d.participantId,
+    team_id: d.teamId,
+    enrolment_id: d.enrolmentId,
+    worker_id: d.workerId,
+    status: d.status,
+    working: d.calendar.working ? 1 : 0,
+    present: d.status === 'present' || d.status === 'incomplete' ? 1 : 0,
+    leave: d.status === 'leave' ? 1 : 0,
+    worked_minutes: d.workedMinutes,
+    punches: d.punches,
+    key_posts: d.keyPosts,
+    revision: d.revision,
+    sign,
+  };
+}
+
+type DayEvent = {
+  stream: string;
+  day: AttendanceDay;
+  previous?: { revision: number } & Partial<AttendanceDay>;
+};
+
+/**
+ * Copies AttendanceDayFinalised and AttendanceDayRevised into `attendance_days`, with its own checkpoint
+ * (`sink:clickhouse:days`). A revision n inserts the cancelling row of revision n-1 and its own row; the
+ * cancelling row is built from revision n-1's event, read from the same stream of the event store in one
+ * query per batch (the event's `previous` has only status and minutes). Nothing is kept in memory.
+ *
+ * Idempotent: before inserting, the batch's day revisions are looked up in `attendance_days_written`
+ * (filled by the same insert through a materialised view) and those already written are left out, so a
+ * batch delivered twice (crash between insert and checkpoint) is not counted twice by the roll-ups.
+ */
+export class AttendanceDaysSink {
+  readonly poller: CommittedEventPoller;
+  private readonly schema: string;
+  private readonly rows?: Counter;
+  private readonly skipped?: Counter;
+  private readonly previousMissing?: Counter;
+
+  constructor(
+    private readonly db: Database,
+    private readonly client: ClickHouseClient,
+    private readonly opts: SinkOptions,
+  ) {
+    chIdentifier(opts.database);
+    this.schema = identifier(opts.schema);
+    this.poller = new CommittedEventPoller(
+      db,
+      opts.schema,
+      {
+        name: 'sink:clickhouse:days',
+        batchSize: opts.batchSize,
+        idleMs: opts.flushMs,
+        eventTypes: [AttendanceDayFinalised.type, AttendanceDayRevised.type],
+        onError: opts.onError,
+      },
+      async (events) => {
+        await this.insert(events);
+      },
+    );
+    const r = opts.registry;
+    if (r) {
+      this.rows = new Counter({
+        name: 'clickhouse_sink_attendance_day_rows_total',
+        help: 'Rows inserted into attendance_days (cancelling rows of revisions included)',
+        registers: [r],
+      });
+      this.skipped = new Counter({
+        name: 'clickhouse_sink_attendance_days_already_written_total',
+        help: 'Day revisions delivered again and left out because ClickHouse had them',
+        registers: [r],
+      });
+      this.previousMissing = new Counter({
+        name: 'clickhouse_sink_attendance_day_previous_missing_total',
+        help: "Revisions whose previous revision was not in the event store (cancelled from the event's `previous`)",
+        registers: [r],
+      });
+    }
+  }
+
+  /** Inserts the rows of a batch of day events; returns how many rows went to ClickHouse. */
+  async insert(events: StoredEvent[]): Promise<number> {
+    const parsed: DayEvent[] = events.map((e) => {
+      if (e.type === AttendanceDayRevised.type) {
+        const { previous, ...day } = parseEvent(AttendanceDayRevised, e).data;
+        return { stream: e.subject, day, previous };
+      }
+      return { stream: e.subject, day: parseEvent(AttendanceDayFinalised, e).data };
+    });
+    const written = await this.alreadyWritten(parsed.map((p) => p.day));
+    const fresh = parsed.filter((p) => !written.has(revisionKey(p.day)));
+    this.skipped?.inc(parsed.length - fresh.length);
+    if (fresh.length === 0) return 0;
+    const previous = await this.previousRevisions(fresh.filter((p) => p.previous));
+    const values: AttendanceDayRow[] = [];
+    for (const p of fresh) {
+      if (p.previous) {
+        const before = previous.get(`${p.stream}\u0000${p.previous.revision}`);
+        if (!before) this.previousMissing?.inc();
+        // Without the stored revision, `previous` still takes out its status and minutes exactly.
+        values.push(
+          attendanceDayRow(
+            before ?? { ...p.day, ...p.previous, revision: p.previous.revision, punches: 0 },
+            -1,
+          ),
+        );
+      }
+      values.push(attendanceDayRow(p.day, 1));
+    }
+    await this.client.insert({
+      table: `${this.opts.database}.attendance_days`,
+      values,
+      format: 'JSONEachRow',
+    });
+    this.rows?.inc(values.length);
+    return values.length;
+  }
+
+  /** The day revisions of the batch that ClickHouse already holds (a batch delivered again). */
+  private async alreadyWritten(days: AttendanceDay[]): Promise<Set<string>> {
+    const query = writtenRevisionsSql(this.opts.database, days);
+    const rows = await (
+      await this.client.query({ query, format: 'JSONEachRow' })
+    ).json<{
+      project_id: string;
+      enrolment_id: string;
+      day_text: string;
+      revision: number | string;
+    }>();
+    return new Set(
+      rows.map((r) => `${r.project_id}\u0000${r.enrolment_id}\u0000${r.day_text}\u0000${Number(r.revision)}`),
+    );
+  }
+
+  /** The previous revision of each revised day, from its stream: `<stream>\0<revision>` -> the day. */
+  private async previousRevisions(revised: DayEvent[]): Promise<Map<string, AttendanceDay>> {
+    const found = new Map<string, AttendanceDay>();
+    if (revised.length === 0) return found;
+    const rows = await this.db.query<{ stream_id: string; data: unknown }>(
+      `SELECT stream_id, data FROM ${this.schema}.events
+       WHERE stream_id = ANY($1::text[]) AND event_type = ANY($2::text[])`,
+      [[...new Set(revised.map((p) => p.stream))], [AttendanceDayFinalised.type, AttendanceDayRevised.type]],
+    );
+    for (const row of rows) {
+      const day = AttendanceDay.parse(row.data);
+      found.set(`${row.stream_id}\u0000${day.revision}`, day);
+    }
+    return found;
+  }
+}
+
+function revisionKey(d: AttendanceDay): string {
+  return `${d.projectId}\u0000${d.enrolmentId}\u0000${d.day}\u0000${d.revision}`;
+}
+
+/** Which of these day revisions `attendance_days_written` holds (point lookups on its sorting key). */
+export function writtenRevisionsSql(database: string, days: AttendanceDay[]): string {
+  chIdentifier(database);
+  const tuples = [...new Set(days.map((d) => revisionTuple(d)))];
+  return `SELECT project_id, enrolment_id, toString(day) AS day_text, revision
+      FROM ${database}.attendance_days_written
+      WHERE (project_id, enrolment_id, day, revision) IN (${tuples.join(', ')})`;
+}
+
+function revisionTuple(d: AttendanceDay): string {
+  return `(${chString(d.projectId)}, ${chString(d.enrolmentId)}, toDate(${chString(d.day)}), toUInt32(${d.revision}))`;
 }

@@ -16,6 +16,8 @@ export interface EnrolmentDetails {
   projectId: string;
   workerId: string;
   name: string;
+  /** The keyed hash of the ID number: links the worker to a key post they hold. */
+  idHash: string;
   maskedIdNumber: string;
   teamId: string;
   teamName: string;
@@ -126,14 +128,14 @@ export class Enrolments {
   async enrolled(tx: Sql, enrolmentId: string, d: EnrolmentDetails): Promise<void> {
     await tx.execute(
       `INSERT INTO ${this.schema}.enrolments (enrolment_id, project_id, worker_id, name, masked_id_number, team_id,
-         team_name, participant_id, credit_code, corp_name, work_type, work_role, is_team_leader, person_id, card_number)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         team_name, participant_id, credit_code, corp_name, work_type, work_role, is_team_leader, person_id, card_number, id_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (enrolment_id) DO UPDATE SET project_id = EXCLUDED.project_id, worker_id = EXCLUDED.worker_id,
          name = EXCLUDED.name, masked_id_number = EXCLUDED.masked_id_number, team_id = EXCLUDED.team_id,
          team_name = EXCLUDED.team_name, participant_id = EXCLUDED.participant_id, credit_code = EXCLUDED.credit_code,
          corp_name = EXCLUDED.corp_name, work_type = EXCLUDED.work_type, work_role = EXCLUDED.work_role,
          is_team_leader = EXCLUDED.is_team_leader, person_id = EXCLUDED.person_id, card_number = EXCLUDED.card_number,
-         updated_at = now()`,
+         id_hash = EXCLUDED.id_hash, updated_at = now()`,
       [
         enrolmentId,
         d.projectId,
@@ -150,6 +152,7 @@ export class Enrolments {
         d.isTeamLeader,
         d.credentials.personId,
         d.credentials.cardNumber ?? null,
+        d.idHash,
       ],
     );
   }

@@ -1,5 +1,7 @@
 import type { AttendanceRecordedData, PunchResolution, PunchResolvedData } from '@realname/contracts';
 import type { Sql } from '@realname/eventstore';
+import { shiftDay } from '../timesheets/attendance-day';
+import { PendingDay, TimesheetRepository } from '../timesheets/timesheets.repository';
 
 /** One AttendanceRecorded for the read model, with what the event store assigned it. */
 export interface RecordedRow {
@@ -12,7 +14,11 @@ export interface RecordedRow {
 
 /** The read model's side of the person-day events: `punches` and `person_days`, in the caller's transaction. */
 export class PunchProjection {
-  constructor(private readonly schema: string) {}
+  private readonly timesheets: TimesheetRepository;
+
+  constructor(private readonly schema: string) {
+    this.timesheets = new TimesheetRepository(schema);
+  }
 
   async recorded(
     tx: Sql,
@@ -80,6 +86,12 @@ export class PunchProjection {
         ),
       ],
     );
+    await this.timesheets.markPending(
+      tx,
+      rows.flatMap((r) =>
+        daysTouched(r.data.projectId, r.data.resolution.enrolmentId, r.data.resolution.status, r.data.day),
+      ),
+    );
   }
 
   async resolved(tx: Sql, d: PunchResolvedData, at: string): Promise<void> {
@@ -89,6 +101,10 @@ export class PunchProjection {
          corp_name = $11, work_type = $12, resolved_at = $13
        WHERE punch_event_id = $1`,
       [d.punchEventId, ...resolutionColumns(d.resolution), at],
+    );
+    await this.timesheets.markPending(
+      tx,
+      daysTouched(d.projectId, d.resolution.enrolmentId, d.resolution.status, d.day),
     );
   }
 }
@@ -118,4 +134,24 @@ function resolutionFields(r: PunchResolution) {
 /** resolutionFields' values in their order (the order `resolved` names the columns in). */
 function resolutionColumns(r: PunchResolution): (string | null)[] {
   return Object.values(resolutionFields(r));
+}
+
+/**
+ * The attendance days a resolved punch of a calendar day may count in: that day, or the day before (a
+ * punch before the day boundary, or a night shift's out). Both are decided again; one that comes out the
+ * same publishes nothing. The day is finalised when due, so a punch of today waits until then.
+ */
+function daysTouched(
+  projectId: string,
+  enrolmentId: string | undefined,
+  status: string,
+  day: string,
+): PendingDay[] {
+  if (status !== 'resolved' || !enrolmentId) return [];
+  return [day, shiftDay(day, -1)].map((d) => ({
+    projectId,
+    enrolmentId,
+    day: d,
+    cause: 'late-punch',
+  }));
 }

@@ -84,7 +84,7 @@ describe('project synced from the integrity platform', () => {
 
   it('raises differs-from-integrity-platform when the person on site is not the one registered', () => {
     const r = given(sync, gc, registerPm(person(1))).when(assignPm(person(2))) as ProjectEvent[];
-    expect(types(r)).toEqual(['KeyPersonAssigned', 'KeyPersonMismatchDetected']);
+    expect(types(r)).toEqual(['KeyPersonAssigned', 'KeyPersonMismatchDetected', 'KeyPersonAppointed']);
     expect(r[1].data).toMatchObject({ reason: 'differs-from-integrity-platform' });
     expect((r[1].data as { detail: string }).detail).toContain('Person 1');
   });
@@ -98,7 +98,7 @@ describe('project synced from the integrity platform', () => {
 
   it('resolves the mismatch when the right person is assigned', () => {
     const r = given(sync, gc, registerPm(person(1)), assignPm(person(2))).when(assignPm(person(1)));
-    expect(types(r)).toEqual(['KeyPersonAssigned', 'KeyPersonMismatchResolved']);
+    expect(types(r)).toEqual(['KeyPersonAssigned', 'KeyPersonMismatchResolved', 'KeyPersonAppointed']);
   });
 
   it('resolves it too when the integrity platform is corrected to the person on site', () => {
@@ -130,5 +130,119 @@ describe('project synced from the integrity platform', () => {
       rejected: true,
       code: 'unknown-participant',
     });
+  });
+});
+
+describe('who holds a key post (KeyPersonAppointed, for attendance)', () => {
+  const appointed = (r: ReturnType<typeof decideProject>) =>
+    (r as ProjectEvent[]).filter((e) => e.type === 'realname.registry.KeyPersonAppointed').map((e) => e.data);
+  const published = (n: number) => ({
+    name: `Person ${n}`,
+    idHash: person(n).idHash,
+    maskedIdNumber: person(n).maskedIdNumber,
+  });
+
+  it('given a project and its general contractor, when the integrity platform registers the project manager, then that person is appointed', () => {
+    const r = given(sync, gc).when(registerPm(person(1)));
+    expect(types(r)).toEqual(['KeyPersonRegistered', 'KeyPersonAppointed']);
+    expect(appointed(r)).toEqual([
+      {
+        projectId: info.projectId,
+        participantId: 'GC',
+        creditCode: 'GC',
+        post: 'project-manager',
+        person: published(1),
+        source: 'integrity-platform',
+      },
+    ]);
+  });
+
+  it('given a registered project manager, when someone else is assigned on site, then the local person holds the post', () => {
+    const r = given(sync, gc, registerPm(person(1))).when(assignPm(person(2)));
+    expect(appointed(r)).toEqual([expect.objectContaining({ person: published(2), source: 'local' })]);
+  });
+
+  it('given a local assignment, when the integrity platform registers another person, then the local one keeps the post', () => {
+    const r = given(sync, gc, assignPm(person(2))).when(registerPm(person(1)));
+    expect(types(r)).toEqual(['KeyPersonRegistered']);
+  });
+
+  it('given a registered project manager, when the integrity platform empties the post, then it is vacated', () => {
+    const r = given(sync, gc, registerPm(person(1))).when(registerPm(null));
+    expect(appointed(r)).toEqual([
+      expect.objectContaining({ post: 'project-manager', person: null, source: 'integrity-platform' }),
+    ]);
+  });
+
+  it('given a holder, when their unit leaves the project, then the post is vacated', () => {
+    const r = given(sync, gc, registerPm(person(1))).when({
+      kind: 'SyncParticipant',
+      participant: {
+        creditCode: 'GC',
+        corpName: 'General contractor Co.',
+        unitType: '009',
+        exitDate: '2026-11-20',
+      },
+    });
+    expect(appointed(r)).toEqual([expect.objectContaining({ person: null })]);
+  });
+
+  it('given a holder, when the same person is registered again or assigned on site, then nothing is appointed', () => {
+    expect(appointed(given(sync, gc, registerPm(person(1))).when(registerPm(person(1))))).toEqual([]);
+    expect(appointed(given(sync, gc, registerPm(person(1))).when(assignPm(person(1))))).toEqual([]);
+    expect(appointed(given(sync, gc, assignPm(person(2))).when(assignPm(person(2))))).toEqual([]);
+  });
+
+  it('given an empty post, when it is emptied again, then nothing is appointed', () => {
+    expect(given(sync, gc).when(registerPm(null))).toEqual([]);
+  });
+
+  it('appoints the new posts a region may supervise, without raising mismatches for them by default', () => {
+    const r = given(sync, gc).when({
+      kind: 'AssignKeyPerson',
+      creditCode: 'GC',
+      post: 'safety-officer',
+      person: person(3, '安全生产考核合格证书C类'),
+    });
+    expect(types(r)).toEqual(['KeyPersonAssigned', 'KeyPersonAppointed']);
+    expect(appointed(r)[0]).toMatchObject({ post: 'safety-officer', person: published(3), source: 'local' });
+  });
+
+  it('given a stream written before appointments were published, when the project is synced unchanged, then its holders are published once', () => {
+    // What such a stream holds: a project manager registered (so post-empty on site), no appointment.
+    const legacy: ProjectEvent[] = [
+      { type: 'realname.registry.ProjectSynced', data: { ...info, changeCursor: '1' } },
+      {
+        type: 'realname.registry.ParticipantJoined',
+        data: {
+          projectId: info.projectId,
+          participantId: 'GC',
+          creditCode: 'GC',
+          corpName: 'General contractor Co.',
+          unitType: '009',
+        },
+      },
+      {
+        type: 'realname.registry.KeyPersonRegistered',
+        data: { projectId: info.projectId, participantId: 'GC', post: 'project-manager', person: person(1) },
+      },
+      {
+        type: 'realname.registry.KeyPersonMismatchDetected',
+        data: {
+          projectId: info.projectId,
+          participantId: 'GC',
+          post: 'project-manager',
+          reason: 'post-empty',
+          detail: 'No project manager is assigned on site for General contractor Co.',
+          registered: person(1),
+        },
+      },
+    ];
+    const state = legacy.reduce(evolveProject, initialProjectState());
+    const r = decideProject({ ...sync, changeCursor: '2' }, state);
+    expect(types(r)).toEqual(['KeyPersonAppointed']);
+    expect(appointed(r)[0]).toMatchObject({ person: published(1), source: 'integrity-platform' });
+    const after = (r as ProjectEvent[]).reduce(evolveProject, state);
+    expect(decideProject({ ...sync, changeCursor: '3' }, after)).toEqual([]);
   });
 });

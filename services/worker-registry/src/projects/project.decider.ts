@@ -32,6 +32,15 @@ export interface KeyPerson {
   registrationCategory?: string;
 }
 
+/** The person who effectively holds a post, as published (no registration category). */
+export interface Appointee {
+  name: string;
+  idHash: string;
+  maskedIdNumber: string;
+}
+
+export type AppointmentSource = 'integrity-platform' | 'local';
+
 export type MismatchReason = 'post-empty' | 'wrong-registration-category' | 'differs-from-integrity-platform';
 
 export interface ProjectState {
@@ -40,6 +49,8 @@ export interface ProjectState {
   registered: Map<string, KeyPerson>;
   assigned: Map<string, KeyPerson>;
   mismatches: Map<string, MismatchReason>;
+  /** The holder last published per post (KeyPersonAppointed); absent in streams that predate it. */
+  appointed: Map<string, Appointee | null>;
   teams: Map<string, { name: string; participantId: string }>;
 }
 
@@ -85,6 +96,17 @@ export type ProjectEvent =
       data: { projectId: string; participantId: string; post: KeyPost };
     }
   | {
+      type: 'realname.registry.KeyPersonAppointed';
+      data: {
+        projectId: string;
+        participantId: string;
+        creditCode: string;
+        post: KeyPost;
+        person: Appointee | null;
+        source: AppointmentSource;
+      };
+    }
+  | {
       type: 'realname.registry.TeamFormed';
       data: { projectId: string; teamId: string; name: string; participantId: string };
     };
@@ -105,12 +127,16 @@ export const DEFAULT_KEY_POST_RULES: KeyPostRules = {
   categories: {
     'project-manager': ['一级建造师', '二级建造师'],
     'chief-supervising-engineer': ['注册监理工程师'],
+    'safety-officer': ['安全生产考核合格证书C类'],
+    'technical-lead': ['工程师', '高级工程师'],
   },
 };
 
 const POST_NAMES: Record<KeyPost, string> = {
   'project-manager': 'project manager',
   'chief-supervising-engineer': 'chief supervising engineer',
+  'safety-officer': 'safety officer',
+  'technical-lead': 'technical lead',
 };
 
 export const postKey = (creditCode: string, post: KeyPost) => `${creditCode}|${post}`;
@@ -121,6 +147,7 @@ export function initialProjectState(): ProjectState {
     registered: new Map(),
     assigned: new Map(),
     mismatches: new Map(),
+    appointed: new Map(),
     teams: new Map(),
   };
 }
@@ -136,6 +163,7 @@ export function evolveProject(state: ProjectState, event: ProjectEvent): Project
     registered: new Map(state.registered),
     assigned: new Map(state.assigned),
     mismatches: new Map(state.mismatches),
+    appointed: new Map(state.appointed),
     teams: new Map(state.teams),
   };
   switch (event.type) {
@@ -163,6 +191,9 @@ export function evolveProject(state: ProjectState, event: ProjectEvent): Project
       break;
     case 'realname.registry.KeyPersonMismatchResolved':
       s.mismatches.delete(postKey(event.data.participantId, event.data.post));
+      break;
+    case 'realname.registry.KeyPersonAppointed':
+      s.appointed.set(postKey(event.data.participantId, event.data.post), event.data.person);
       break;
     case 'realname.registry.TeamFormed':
       s.teams.set(event.data.teamId, { name: event.data.name, participantId: event.data.participantId });
@@ -244,6 +275,50 @@ function mismatchEvents(before: ProjectState, after: ProjectState, rules: KeyPos
     out.push({
       type: 'realname.registry.KeyPersonMismatchResolved',
       data: { projectId, participantId, post },
+    });
+  }
+  return out;
+}
+
+/**
+ * Who holds a post now: the person assigned on site, else the one registered on the integrity platform;
+ * nobody once the unit has left the project.
+ */
+export function holderOf(
+  state: ProjectState,
+  creditCode: string,
+  post: KeyPost,
+): { person: Appointee | null; source: AppointmentSource } {
+  if (state.participants.get(creditCode)?.exitDate) return { person: null, source: 'integrity-platform' };
+  const local = state.assigned.get(postKey(creditCode, post));
+  const held = local ?? state.registered.get(postKey(creditCode, post));
+  const person = held ? { name: held.name, idHash: held.idHash, maskedIdNumber: held.maskedIdNumber } : null;
+  return { person, source: local ? 'local' : 'integrity-platform' };
+}
+
+/** The same holder: the same ID (its hash) under the same name; the mask follows from the ID. */
+function sameHolder(a: Appointee | null | undefined, b: Appointee | null): boolean {
+  if (!a || !b) return !a && !b;
+  return a.idHash === b.idHash && a.name === b.name;
+}
+
+/**
+ * A KeyPersonAppointed for every post whose holder differs from the one last published. Run after every
+ * command, so a stream that predates the event (no appointment recorded) publishes its holders on the
+ * project's next command, whatever that command is.
+ */
+function appointmentEvents(after: ProjectState): ProjectEvent[] {
+  const projectId = after.info?.projectId;
+  if (!projectId) return [];
+  const keys = new Set([...after.assigned.keys(), ...after.registered.keys(), ...after.appointed.keys()]);
+  const out: ProjectEvent[] = [];
+  for (const key of [...keys].sort()) {
+    const [creditCode, post] = key.split('|') as [string, KeyPost];
+    const now = holderOf(after, creditCode, post);
+    if (sameHolder(after.appointed.get(key), now.person)) continue;
+    out.push({
+      type: 'realname.registry.KeyPersonAppointed',
+      data: { projectId, participantId: creditCode, creditCode, post, ...now },
     });
   }
   return out;
@@ -346,7 +421,7 @@ export function decideProject(
     }
   }
   const after = primary.reduce(evolveProject, state);
-  return [...primary, ...mismatchEvents(state, after, rules)];
+  return [...primary, ...mismatchEvents(state, after, rules), ...appointmentEvents(after)];
 }
 
 export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent> = {

@@ -3,6 +3,7 @@ import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import type { Metadata } from '@grpc/grpc-js';
 import { callerOf, JsonLogger, LOGGER, RequireRoles, ResourceServerGuard } from '@realname/platform';
+import type { KeyPost } from '@realname/contracts';
 import { registryV1 } from '@realname/proto';
 import { OutOfScope } from '../access/out-of-scope';
 import { READERS, SITE_WRITERS } from '../access/registry-roles';
@@ -11,9 +12,11 @@ import { InvalidRequest, NotFound } from '../workers/worker-queries';
 import { ProjectLocalDetails } from './project-local-details';
 import { ProjectQueries } from './project-queries';
 
-const POSTS: Record<string, registryV1.KeyPost> = {
+const POSTS: Record<KeyPost, registryV1.KeyPost> = {
   'project-manager': registryV1.KeyPost.KEY_POST_PROJECT_MANAGER,
   'chief-supervising-engineer': registryV1.KeyPost.KEY_POST_CHIEF_SUPERVISING_ENGINEER,
+  'safety-officer': registryV1.KeyPost.KEY_POST_SAFETY_OFFICER,
+  'technical-lead': registryV1.KeyPost.KEY_POST_TECHNICAL_LEAD,
 };
 const SOURCES: Record<string, registryV1.KeyPersonSource> = {
   integrity: registryV1.KeyPersonSource.KEY_PERSON_SOURCE_INTEGRITY_PLATFORM,
@@ -71,7 +74,7 @@ export class ProjectsGrpc {
         })),
         keyPersons: p.keyPersons.map((k) => ({
           creditCode: k.creditCode ?? '',
-          post: POSTS[k.post ?? ''] ?? registryV1.KeyPost.KEY_POST_UNSPECIFIED,
+          post: POSTS[k.post as KeyPost] ?? registryV1.KeyPost.KEY_POST_UNSPECIFIED,
           source: SOURCES[k.source ?? ''] ?? registryV1.KeyPersonSource.KEY_PERSON_SOURCE_UNSPECIFIED,
           name: k.name ?? '',
           maskedIdNumber: k.maskedIdNumber ?? '',
@@ -79,7 +82,7 @@ export class ProjectsGrpc {
         })),
         keyPersonMismatches: p.keyPersonMismatches.map((m) => ({
           creditCode: String(m.creditCode),
-          post: POSTS[String(m.post)] ?? registryV1.KeyPost.KEY_POST_UNSPECIFIED,
+          post: POSTS[m.post as KeyPost] ?? registryV1.KeyPost.KEY_POST_UNSPECIFIED,
           reason: String(m.reason),
           detail: String(m.detail),
           since: m.since,

@@ -1,5 +1,6 @@
 import {
   EventDefinition,
+  KeyPersonAppointed,
   KeyPersonMismatchDetected,
   KeyPersonMismatchResolved,
   ParticipantJoined,
@@ -30,6 +31,7 @@ const DEFINITIONS: Record<ProjectEvent['type'], EventDefinition<string, z.ZodTyp
   'realname.registry.KeyPersonAssigned': KeyPersonAssigned,
   'realname.registry.KeyPersonMismatchDetected': KeyPersonMismatchDetected,
   'realname.registry.KeyPersonMismatchResolved': KeyPersonMismatchResolved,
+  'realname.registry.KeyPersonAppointed': KeyPersonAppointed,
   'realname.registry.TeamFormed': TeamFormed,
 };
 

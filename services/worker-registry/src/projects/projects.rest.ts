@@ -130,7 +130,7 @@ export class ProjectsRest {
   @ApiOperation({
     operationId: 'assignKeyPerson',
     summary:
-      'Assign the project manager or chief supervising engineer on site (checked against the integrity platform)',
+      'Assign a key person on site: project manager, chief supervising engineer, safety officer or technical lead (checked against the integrity platform)',
   })
   @ApiParamsFrom(RegistryApi.KeyPersonPathParams, {
     projectId: RegistryApi.PROJECT_EXAMPLE.projectId[0],
@@ -154,7 +154,7 @@ export class ProjectsRest {
     parseParams(RegistryApi.ProjectPathParams, { projectId });
     const post = KeyPost.safeParse(postText);
     if (!post.success)
-      throw Problem.badRequest('post must be project-manager or chief-supervising-engineer', [
+      throw Problem.badRequest(`post must be one of ${KeyPost.options.join(', ')}`, [
         { field: 'post', message: 'unknown post' },
       ]);
     const parsed = KeyPersonAssignment.safeParse(body);

@@ -149,6 +149,176 @@ export interface DailyPunchCount {
   persons: string;
 }
 
+/** Request of AttendancePresenceService.GetProjectKeyPersonnelPresence. */
+export interface GetProjectKeyPersonnelPresenceRequest {
+  /** Project. Required. */
+  projectId: string;
+  /** First day of the period, YYYY-MM-DD. Required. */
+  fromDay: string;
+  /** Last day of the period (inclusive, at most 366 days after from_day), YYYY-MM-DD. Required. */
+  toDay: string;
+}
+
+/** Response of AttendancePresenceService.GetProjectKeyPersonnelPresence. */
+export interface GetProjectKeyPersonnelPresenceResponse {
+  /** The project's key persons and their presence. */
+  presence?: ProjectKeyPersonnelPresence | undefined;
+}
+
+/** Request of AttendancePresenceService.GetRegionKeyPersonnelPresence. */
+export interface GetRegionKeyPersonnelPresenceRequest {
+  /** Six-digit division code (province 330000, city 330100, county 330106) within the caller's scope. Required. */
+  region: string;
+  /** First day of the period, YYYY-MM-DD. Required. */
+  fromDay: string;
+  /** Last day of the period (inclusive, at most 366 days after from_day), YYYY-MM-DD. Required. */
+  toDay: string;
+}
+
+/** Response of AttendancePresenceService.GetRegionKeyPersonnelPresence. */
+export interface GetRegionKeyPersonnelPresenceResponse {
+  /** The region asked for. */
+  region: string;
+  /** The projects of the region within the caller's scope that list a key person, by project id. */
+  projects: ProjectKeyPersonnelPresence[];
+}
+
+/** Presence of the key persons of one project over a period. */
+export interface ProjectKeyPersonnelPresence {
+  /** Project. */
+  projectId: string;
+  /** Project name as the registry shares it; empty when attendance has not heard it. */
+  projectName: string;
+  /** The project's division code, whose calendar and rules apply. */
+  region: string;
+  /** Version of the regional attendance profile applied. */
+  profileVersion: string;
+  /** First day of the period, YYYY-MM-DD. */
+  fromDay: string;
+  /** Last day of the period, YYYY-MM-DD. */
+  toDay: string;
+  /** The region's minimum share of working days present, 0..1. */
+  presenceMinimum: number;
+  /** The posts the region supervises (other posts are not listed). */
+  keyPosts: string[];
+  /** Key persons by post and unit. */
+  persons: KeyPersonPresence[];
+}
+
+/** Presence of one key person on a project over a period. */
+export interface KeyPersonPresence {
+  /** Key post, e.g. "project-manager", "chief-supervising-engineer". */
+  post: string;
+  /** Participating unit the post belongs to. */
+  participantId: string;
+  /** The unit's name; empty when no worker of the unit is enrolled on the project. */
+  corpName: string;
+  /** The key person's name. */
+  name: string;
+  /** Resident ID number with its middle masked. */
+  maskedIdNumber: string;
+  /** Attendance day the person took the post, YYYY-MM-DD. */
+  sinceDay: string;
+  /** Whether the person has an enrolment on the project; false: never punched there, 0 days present. */
+  enrolled: boolean;
+  /** Whether an enrolment of theirs on the project has been entered on site. */
+  entered: boolean;
+  /** Working days of the regional calendar counted (from the post taken and, once entered, while entered). */
+  workingDays: number;
+  /** Counted days with a timesheet day present or incomplete. */
+  daysPresent: number;
+  /** Counted days of approved leave. */
+  leaveDays: number;
+  /** days_present / (working_days - leave_days), 4 decimals; absent when nothing is left to count. */
+  presenceRate?:
+    | number
+    | undefined;
+  /** Whether the rate is below the region's minimum. */
+  belowMinimum: boolean;
+}
+
+/** Request of AttendancePresenceService.ListProjectAbsences. */
+export interface ListProjectAbsencesRequest {
+  /** Project. Required. */
+  projectId: string;
+  /** The day the streaks run up to (included), YYYY-MM-DD. Required. */
+  asOfDay: string;
+  /** Working days without presence that flag a worker (1-366); 0: the region profile's. */
+  minDays: number;
+}
+
+/** Response of AttendancePresenceService.ListProjectAbsences. */
+export interface ListProjectAbsencesResponse {
+  /** The project's absent workers. */
+  absences?: ProjectAbsences | undefined;
+}
+
+/** Request of AttendancePresenceService.ListRegionAbsences. */
+export interface ListRegionAbsencesRequest {
+  /** Six-digit division code within the caller's scope. Required. */
+  region: string;
+  /** The day the streaks run up to (included), YYYY-MM-DD. Required. */
+  asOfDay: string;
+  /** Working days without presence that flag a worker (1-366); 0: each region profile's. */
+  minDays: number;
+}
+
+/** Response of AttendancePresenceService.ListRegionAbsences. */
+export interface ListRegionAbsencesResponse {
+  /** The region asked for. */
+  region: string;
+  /** The projects of the region within the caller's scope with an absent worker, by project id. */
+  projects: ProjectAbsences[];
+}
+
+/** Entered workers of one project with a streak of working days without presence. */
+export interface ProjectAbsences {
+  /** Project. */
+  projectId: string;
+  /** Project name as the registry shares it; empty when attendance has not heard it. */
+  projectName: string;
+  /** The project's division code, whose calendar and rules apply. */
+  region: string;
+  /** Version of the regional attendance profile applied. */
+  profileVersion: string;
+  /** The day the streaks run up to, YYYY-MM-DD. */
+  asOfDay: string;
+  /** The streak that flags a worker (the request's, or the profile's). */
+  minDays: number;
+  /** Flagged workers, longest streak first. */
+  workers: AbsentWorker[];
+}
+
+/** An entered worker without presence for a number of working days. */
+export interface AbsentWorker {
+  /** Enrolment (worker, team, unit on the project). */
+  enrolmentId: string;
+  /** Registry worker id. */
+  workerId: string;
+  /** The worker's name; empty when not known yet. */
+  name: string;
+  /** Resident ID number with its middle masked; empty when not known yet. */
+  maskedIdNumber: string;
+  /** Team id; empty when not known yet. */
+  teamId: string;
+  /** Team name; empty when not known yet. */
+  teamName: string;
+  /** Participating unit; empty when not known yet. */
+  participantId: string;
+  /** The unit's name; empty when not known yet. */
+  corpName: string;
+  /** Day the worker was entered on site, YYYY-MM-DD. */
+  enteredOnDay: string;
+  /** Last day present on or before as_of_day, YYYY-MM-DD; empty when never present. */
+  lastPresentDay: string;
+  /** First day of the streak (the day after last_present_day, or entered_on_day), YYYY-MM-DD. */
+  absentSinceDay: string;
+  /** Working days without presence up to as_of_day, leave not counted. */
+  absentWorkingDays: number;
+  /** Working days of approved leave within the streak. */
+  leaveDays: number;
+}
+
 export const REALNAME_ATTENDANCE_V1_PACKAGE_NAME = "realname.attendance.v1";
 
 function createBasePunch(): Punch {
@@ -790,6 +960,1123 @@ export const DailyPunchCount: MessageFns<DailyPunchCount> = {
   },
 };
 
+function createBaseGetProjectKeyPersonnelPresenceRequest(): GetProjectKeyPersonnelPresenceRequest {
+  return { projectId: "", fromDay: "", toDay: "" };
+}
+
+export const GetProjectKeyPersonnelPresenceRequest: MessageFns<GetProjectKeyPersonnelPresenceRequest> = {
+  encode(message: GetProjectKeyPersonnelPresenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    if (message.fromDay !== "") {
+      writer.uint32(18).string(message.fromDay);
+    }
+    if (message.toDay !== "") {
+      writer.uint32(26).string(message.toDay);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProjectKeyPersonnelPresenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProjectKeyPersonnelPresenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromDay = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toDay = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetProjectKeyPersonnelPresenceResponse(): GetProjectKeyPersonnelPresenceResponse {
+  return {};
+}
+
+export const GetProjectKeyPersonnelPresenceResponse: MessageFns<GetProjectKeyPersonnelPresenceResponse> = {
+  encode(message: GetProjectKeyPersonnelPresenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.presence !== undefined) {
+      ProjectKeyPersonnelPresence.encode(message.presence, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProjectKeyPersonnelPresenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProjectKeyPersonnelPresenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.presence = ProjectKeyPersonnelPresence.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetRegionKeyPersonnelPresenceRequest(): GetRegionKeyPersonnelPresenceRequest {
+  return { region: "", fromDay: "", toDay: "" };
+}
+
+export const GetRegionKeyPersonnelPresenceRequest: MessageFns<GetRegionKeyPersonnelPresenceRequest> = {
+  encode(message: GetRegionKeyPersonnelPresenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.region !== "") {
+      writer.uint32(10).string(message.region);
+    }
+    if (message.fromDay !== "") {
+      writer.uint32(18).string(message.fromDay);
+    }
+    if (message.toDay !== "") {
+      writer.uint32(26).string(message.toDay);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRegionKeyPersonnelPresenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRegionKeyPersonnelPresenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromDay = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toDay = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGetRegionKeyPersonnelPresenceResponse(): GetRegionKeyPersonnelPresenceResponse {
+  return { region: "", projects: [] };
+}
+
+export const GetRegionKeyPersonnelPresenceResponse: MessageFns<GetRegionKeyPersonnelPresenceResponse> = {
+  encode(message: GetRegionKeyPersonnelPresenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.region !== "") {
+      writer.uint32(10).string(message.region);
+    }
+    for (const v of message.projects) {
+      ProjectKeyPersonnelPresence.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRegionKeyPersonnelPresenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRegionKeyPersonnelPresenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projects.push(ProjectKeyPersonnelPresence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseProjectKeyPersonnelPresence(): ProjectKeyPersonnelPresence {
+  return {
+    projectId: "",
+    projectName: "",
+    region: "",
+    profileVersion: "",
+    fromDay: "",
+    toDay: "",
+    presenceMinimum: 0,
+    keyPosts: [],
+    persons: [],
+  };
+}
+
+export const ProjectKeyPersonnelPresence: MessageFns<ProjectKeyPersonnelPresence> = {
+  encode(message: ProjectKeyPersonnelPresence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    if (message.projectName !== "") {
+      writer.uint32(18).string(message.projectName);
+    }
+    if (message.region !== "") {
+      writer.uint32(26).string(message.region);
+    }
+    if (message.profileVersion !== "") {
+      writer.uint32(34).string(message.profileVersion);
+    }
+    if (message.fromDay !== "") {
+      writer.uint32(42).string(message.fromDay);
+    }
+    if (message.toDay !== "") {
+      writer.uint32(50).string(message.toDay);
+    }
+    if (message.presenceMinimum !== 0) {
+      writer.uint32(57).double(message.presenceMinimum);
+    }
+    for (const v of message.keyPosts) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.persons) {
+      KeyPersonPresence.encode(v!, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProjectKeyPersonnelPresence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProjectKeyPersonnelPresence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.profileVersion = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fromDay = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.toDay = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.presenceMinimum = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.keyPosts.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.persons.push(KeyPersonPresence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseKeyPersonPresence(): KeyPersonPresence {
+  return {
+    post: "",
+    participantId: "",
+    corpName: "",
+    name: "",
+    maskedIdNumber: "",
+    sinceDay: "",
+    enrolled: false,
+    entered: false,
+    workingDays: 0,
+    daysPresent: 0,
+    leaveDays: 0,
+    belowMinimum: false,
+  };
+}
+
+export const KeyPersonPresence: MessageFns<KeyPersonPresence> = {
+  encode(message: KeyPersonPresence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.post !== "") {
+      writer.uint32(10).string(message.post);
+    }
+    if (message.participantId !== "") {
+      writer.uint32(18).string(message.participantId);
+    }
+    if (message.corpName !== "") {
+      writer.uint32(26).string(message.corpName);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.maskedIdNumber !== "") {
+      writer.uint32(42).string(message.maskedIdNumber);
+    }
+    if (message.sinceDay !== "") {
+      writer.uint32(50).string(message.sinceDay);
+    }
+    if (message.enrolled !== false) {
+      writer.uint32(56).bool(message.enrolled);
+    }
+    if (message.entered !== false) {
+      writer.uint32(64).bool(message.entered);
+    }
+    if (message.workingDays !== 0) {
+      writer.uint32(72).int32(message.workingDays);
+    }
+    if (message.daysPresent !== 0) {
+      writer.uint32(80).int32(message.daysPresent);
+    }
+    if (message.leaveDays !== 0) {
+      writer.uint32(88).int32(message.leaveDays);
+    }
+    if (message.presenceRate !== undefined) {
+      writer.uint32(97).double(message.presenceRate);
+    }
+    if (message.belowMinimum !== false) {
+      writer.uint32(104).bool(message.belowMinimum);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyPersonPresence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyPersonPresence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.post = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.corpName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.maskedIdNumber = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sinceDay = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.enrolled = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.entered = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.workingDays = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.daysPresent = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.leaveDays = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.presenceRate = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.belowMinimum = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListProjectAbsencesRequest(): ListProjectAbsencesRequest {
+  return { projectId: "", asOfDay: "", minDays: 0 };
+}
+
+export const ListProjectAbsencesRequest: MessageFns<ListProjectAbsencesRequest> = {
+  encode(message: ListProjectAbsencesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    if (message.asOfDay !== "") {
+      writer.uint32(18).string(message.asOfDay);
+    }
+    if (message.minDays !== 0) {
+      writer.uint32(24).int32(message.minDays);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProjectAbsencesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProjectAbsencesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asOfDay = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.minDays = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListProjectAbsencesResponse(): ListProjectAbsencesResponse {
+  return {};
+}
+
+export const ListProjectAbsencesResponse: MessageFns<ListProjectAbsencesResponse> = {
+  encode(message: ListProjectAbsencesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.absences !== undefined) {
+      ProjectAbsences.encode(message.absences, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProjectAbsencesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProjectAbsencesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.absences = ProjectAbsences.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListRegionAbsencesRequest(): ListRegionAbsencesRequest {
+  return { region: "", asOfDay: "", minDays: 0 };
+}
+
+export const ListRegionAbsencesRequest: MessageFns<ListRegionAbsencesRequest> = {
+  encode(message: ListRegionAbsencesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.region !== "") {
+      writer.uint32(10).string(message.region);
+    }
+    if (message.asOfDay !== "") {
+      writer.uint32(18).string(message.asOfDay);
+    }
+    if (message.minDays !== 0) {
+      writer.uint32(24).int32(message.minDays);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRegionAbsencesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRegionAbsencesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asOfDay = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.minDays = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseListRegionAbsencesResponse(): ListRegionAbsencesResponse {
+  return { region: "", projects: [] };
+}
+
+export const ListRegionAbsencesResponse: MessageFns<ListRegionAbsencesResponse> = {
+  encode(message: ListRegionAbsencesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.region !== "") {
+      writer.uint32(10).string(message.region);
+    }
+    for (const v of message.projects) {
+      ProjectAbsences.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRegionAbsencesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRegionAbsencesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projects.push(ProjectAbsences.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseProjectAbsences(): ProjectAbsences {
+  return { projectId: "", projectName: "", region: "", profileVersion: "", asOfDay: "", minDays: 0, workers: [] };
+}
+
+export const ProjectAbsences: MessageFns<ProjectAbsences> = {
+  encode(message: ProjectAbsences, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    if (message.projectName !== "") {
+      writer.uint32(18).string(message.projectName);
+    }
+    if (message.region !== "") {
+      writer.uint32(26).string(message.region);
+    }
+    if (message.profileVersion !== "") {
+      writer.uint32(34).string(message.profileVersion);
+    }
+    if (message.asOfDay !== "") {
+      writer.uint32(42).string(message.asOfDay);
+    }
+    if (message.minDays !== 0) {
+      writer.uint32(48).int32(message.minDays);
+    }
+    for (const v of message.workers) {
+      AbsentWorker.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProjectAbsences {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProjectAbsences();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.profileVersion = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.asOfDay = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.minDays = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workers.push(AbsentWorker.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseAbsentWorker(): AbsentWorker {
+  return {
+    enrolmentId: "",
+    workerId: "",
+    name: "",
+    maskedIdNumber: "",
+    teamId: "",
+    teamName: "",
+    participantId: "",
+    corpName: "",
+    enteredOnDay: "",
+    lastPresentDay: "",
+    absentSinceDay: "",
+    absentWorkingDays: 0,
+    leaveDays: 0,
+  };
+}
+
+export const AbsentWorker: MessageFns<AbsentWorker> = {
+  encode(message: AbsentWorker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrolmentId !== "") {
+      writer.uint32(10).string(message.enrolmentId);
+    }
+    if (message.workerId !== "") {
+      writer.uint32(18).string(message.workerId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.maskedIdNumber !== "") {
+      writer.uint32(34).string(message.maskedIdNumber);
+    }
+    if (message.teamId !== "") {
+      writer.uint32(42).string(message.teamId);
+    }
+    if (message.teamName !== "") {
+      writer.uint32(50).string(message.teamName);
+    }
+    if (message.participantId !== "") {
+      writer.uint32(58).string(message.participantId);
+    }
+    if (message.corpName !== "") {
+      writer.uint32(66).string(message.corpName);
+    }
+    if (message.enteredOnDay !== "") {
+      writer.uint32(74).string(message.enteredOnDay);
+    }
+    if (message.lastPresentDay !== "") {
+      writer.uint32(82).string(message.lastPresentDay);
+    }
+    if (message.absentSinceDay !== "") {
+      writer.uint32(90).string(message.absentSinceDay);
+    }
+    if (message.absentWorkingDays !== 0) {
+      writer.uint32(96).int32(message.absentWorkingDays);
+    }
+    if (message.leaveDays !== 0) {
+      writer.uint32(104).int32(message.leaveDays);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbsentWorker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbsentWorker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrolmentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.maskedIdNumber = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.teamId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.teamName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.corpName = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.enteredOnDay = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.lastPresentDay = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.absentSinceDay = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.absentWorkingDays = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.leaveDays = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * Read side of the attendance service: punches (clock-in/clock-out events
  * recorded by access-control devices) and per-day aggregates.
@@ -844,6 +2131,105 @@ export function AttendanceServiceControllerMethods() {
 }
 
 export const ATTENDANCE_SERVICE_NAME = "AttendanceService";
+
+/**
+ * Key-personnel presence (到岗率) and consecutive absence of entered workers, by project and by region.
+ * A service of its own beside AttendanceService (same package, same server, same roles and scopes as
+ * the REST API): each gRPC controller implements every RPC of its service.
+ */
+
+export interface AttendancePresenceServiceClient {
+  /** Presence of a project's key persons (the posts its region supervises) over a period. */
+
+  getProjectKeyPersonnelPresence(
+    request: GetProjectKeyPersonnelPresenceRequest,
+    metadata?: Metadata,
+  ): Observable<GetProjectKeyPersonnelPresenceResponse>;
+
+  /** Presence of the key persons of every project of a region within the caller's scope over a period. */
+
+  getRegionKeyPersonnelPresence(
+    request: GetRegionKeyPersonnelPresenceRequest,
+    metadata?: Metadata,
+  ): Observable<GetRegionKeyPersonnelPresenceResponse>;
+
+  /** Entered workers of a project whose streak of working days without presence reaches a minimum. */
+
+  listProjectAbsences(
+    request: ListProjectAbsencesRequest,
+    metadata?: Metadata,
+  ): Observable<ListProjectAbsencesResponse>;
+
+  /** The same for every project of a region within the caller's scope. */
+
+  listRegionAbsences(request: ListRegionAbsencesRequest, metadata?: Metadata): Observable<ListRegionAbsencesResponse>;
+}
+
+/**
+ * Key-personnel presence (到岗率) and consecutive absence of entered workers, by project and by region.
+ * A service of its own beside AttendanceService (same package, same server, same roles and scopes as
+ * the REST API): each gRPC controller implements every RPC of its service.
+ */
+
+export interface AttendancePresenceServiceController {
+  /** Presence of a project's key persons (the posts its region supervises) over a period. */
+
+  getProjectKeyPersonnelPresence(
+    request: GetProjectKeyPersonnelPresenceRequest,
+    metadata?: Metadata,
+  ):
+    | Promise<GetProjectKeyPersonnelPresenceResponse>
+    | Observable<GetProjectKeyPersonnelPresenceResponse>
+    | GetProjectKeyPersonnelPresenceResponse;
+
+  /** Presence of the key persons of every project of a region within the caller's scope over a period. */
+
+  getRegionKeyPersonnelPresence(
+    request: GetRegionKeyPersonnelPresenceRequest,
+    metadata?: Metadata,
+  ):
+    | Promise<GetRegionKeyPersonnelPresenceResponse>
+    | Observable<GetRegionKeyPersonnelPresenceResponse>
+    | GetRegionKeyPersonnelPresenceResponse;
+
+  /** Entered workers of a project whose streak of working days without presence reaches a minimum. */
+
+  listProjectAbsences(
+    request: ListProjectAbsencesRequest,
+    metadata?: Metadata,
+  ): Promise<ListProjectAbsencesResponse> | Observable<ListProjectAbsencesResponse> | ListProjectAbsencesResponse;
+
+  /** The same for every project of a region within the caller's scope. */
+
+  listRegionAbsences(
+    request: ListRegionAbsencesRequest,
+    metadata?: Metadata,
+  ): Promise<ListRegionAbsencesResponse> | Observable<ListRegionAbsencesResponse> | ListRegionAbsencesResponse;
+}
+
+export function AttendancePresenceServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = [
+      "getProjectKeyPersonnelPresence",
+      "getRegionKeyPersonnelPresence",
+      "listProjectAbsences",
+      "listRegionAbsences",
+    ];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("AttendancePresenceService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("AttendancePresenceService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const ATTENDANCE_PRESENCE_SERVICE_NAME = "AttendancePresenceService";
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;

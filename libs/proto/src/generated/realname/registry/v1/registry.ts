@@ -50,7 +50,7 @@ export enum EnrolmentStatus {
   UNRECOGNIZED = -1,
 }
 
-/** A key post of a participating unit that the integrity platform tracks. */
+/** A key post of a participating unit (the integrity platform tracks the first two; a region may supervise the others). */
 export enum KeyPost {
   /** KEY_POST_UNSPECIFIED - Unknown post. */
   KEY_POST_UNSPECIFIED = 0,
@@ -58,6 +58,10 @@ export enum KeyPost {
   KEY_POST_PROJECT_MANAGER = 1,
   /** KEY_POST_CHIEF_SUPERVISING_ENGINEER - Chief supervising engineer (of the supervising unit). */
   KEY_POST_CHIEF_SUPERVISING_ENGINEER = 2,
+  /** KEY_POST_SAFETY_OFFICER - Safety officer (where the region supervises the post). */
+  KEY_POST_SAFETY_OFFICER = 3,
+  /** KEY_POST_TECHNICAL_LEAD - Technical lead (where the region supervises the post). */
+  KEY_POST_TECHNICAL_LEAD = 4,
   UNRECOGNIZED = -1,
 }
 

@@ -1,0 +1,5 @@
+export * from './schema';
+export { AttendanceRulesError } from './problems';
+export type { RuleProblem } from './problems';
+export * from './calendar';
+export * from './profiles';
