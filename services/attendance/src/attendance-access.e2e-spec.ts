@@ -145,6 +145,12 @@ const REST_PROJECT_ENDPOINTS: { name: string; path: (p: string) => string; analy
     analytics: false,
   },
   { name: 'absences', path: (p) => `/api/v1/projects/${p}/absences?asOf=${TO}`, analytics: false },
+  { name: 'timesheets', path: (p) => `/api/v1/projects/${p}/timesheets?day=${DAY}`, analytics: false },
+  {
+    name: 'payroll-findings',
+    path: (p) => `/api/v1/projects/${p}/payroll-findings?month=2026-11`,
+    analytics: false,
+  },
 ];
 
 /** Enrolled and entered workers per project (all of them, and those of ENTERPRISE), for the absences. */
@@ -193,6 +199,7 @@ beforeAll(async () => {
       CLICKHOUSE_DATABASE: `acc_${run}`.toLowerCase(),
       OIDC_ISSUER_URL: testIssuer(),
       OIDC_AUDIENCE: process.env.REALNAME_OIDC_AUDIENCE ?? 'realname-api',
+      TIMESHEET_FINALISE_INTERVAL_MS: '1000',
     },
     `${url}/health/ready`,
   );
@@ -255,6 +262,16 @@ beforeAll(async () => {
         );
       },
       { timeoutMs: 90_000, what: `the punches of ${p.id}, resolved, in PostgreSQL and ClickHouse` },
+    );
+  }
+  // DAY finalised for every entered worker (the finaliser runs every second here).
+  for (const p of [XIHU, NINGBO]) {
+    await eventually(
+      async () => {
+        const r = await rest('zj-province', `/api/v1/projects/${p.id}/timesheets?day=${DAY}`);
+        return (r.json.days as unknown[] | undefined)?.length === ENROLLED[p.id];
+      },
+      { timeoutMs: 60_000, what: `the attendance days of ${p.id} on ${DAY}` },
     );
   }
 });
@@ -321,6 +338,16 @@ describe.each(MATRIX)('$name', (who) => {
           if (ownOnly) expect(workers.every((w) => w.corpName === '杭州某某劳务有限公司')).toBe(true);
           break;
         }
+        case 'timesheets': {
+          // Every entered worker's day on DAY, finalised (workers of another enterprise hidden from ent-hz).
+          const days = r.json.days as { projectId: string; day: string }[];
+          expect(days.every((d) => d.projectId === p.id && d.day === DAY)).toBe(true);
+          expect(days).toHaveLength(ownOnly ? (ENROLLED_OF_ENTERPRISE[p.id] ?? 0) : (ENROLLED[p.id] ?? 0));
+          break;
+        }
+        case 'payroll-findings':
+          expect((r.json.findings as { projectId: string }[]).every((f) => f.projectId === p.id)).toBe(true);
+          break;
         case 'punch-counts':
           expect(r.json.days).toEqual([
             expect.objectContaining({ day: DAY, punches: ownOnly ? want.ofEnterprise : want.punches }),
@@ -404,6 +431,57 @@ describe.each(MATRIX)('$name', (who) => {
         expect(r.value!.days).toEqual([expect.objectContaining({ day: DAY, punches: String(n) })]);
       }
     });
+  });
+});
+
+describe('corrections: asked for by the project manager, decided by a supervisor of the region', () => {
+  const path = `/api/v1/projects/${XIHU.id}/workers/w-1/days/${DAY}/corrections`;
+  const body = { kind: 'add-out', at: `${DAY}T18:00:00+08:00`, reason: 'gate out of order after 17:00' };
+  const send = async (who: string | undefined, to: string, json: object) => {
+    const res = await fetch(url + to, {
+      method: 'POST',
+      headers: { ...(await headers(who)), 'content-type': 'application/json' },
+      body: JSON.stringify(json),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('a project manager asks in their project only; supervisors and others may not ask', async () => {
+    expect((await send(undefined, path, body)).status).toBe(401);
+    for (const who of ['hz-city', 'ent-hz', 'audit-zj', 'ops', 'dev-hz'])
+      expect([who, (await send(who, path, body)).status]).toEqual([who, 403]);
+    // a project manager of Xihu writing to Ningbo's worker: outside the scope
+    const ningbo = await send(
+      'pm-xihu',
+      `/api/v1/projects/${NINGBO.id}/workers/w-1/days/${DAY}/corrections`,
+      body,
+    );
+    expect(ningbo.status).toBe(403);
+    const asked = await send('pm-xihu', path, body);
+    expect(asked.status).toBe(201);
+    expect(asked.json).toMatchObject({ status: 'pending', kind: 'add-out', workerId: 'w-1' });
+  });
+
+  it('the supervisors of the region see it and decide; others see nothing and may not decide', async () => {
+    const pending = await rest('hz-city', `/api/v1/timesheet-corrections?status=pending`);
+    const mine = (pending.json.corrections as { correctionId: string; projectId: string }[]).filter(
+      (c) => c.projectId === XIHU.id,
+    );
+    expect(mine).toHaveLength(1);
+    const id = mine[0].correctionId;
+    expect((await rest('nb-city', `/api/v1/timesheet-corrections?status=pending`)).json.corrections).toEqual(
+      [],
+    );
+    expect((await send('nb-city', `/api/v1/timesheet-corrections/${id}/approve`, {})).status).toBe(403);
+    expect((await send('pm-xihu', `/api/v1/timesheet-corrections/${id}/approve`, {})).status).toBe(403);
+    const approved = await send('hz-city', `/api/v1/timesheet-corrections/${id}/approve`, {
+      note: 'gate log checked',
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.json).toMatchObject({ status: 'approved', decisionNote: 'gate log checked' });
+    expect((await send('hz-city', `/api/v1/timesheet-corrections/${id}/reject`, { note: 'no' })).status).toBe(
+      409,
+    );
   });
 });
 

@@ -39,6 +39,7 @@ import { TimesheetQueries } from './timesheets/timesheet-queries';
 import { TimesheetsController } from './timesheets/timesheets.rest';
 import { TimesheetRepository } from './timesheets/timesheets.repository';
 import { PresenceController, PresenceGrpcController, presenceProvider } from './presence';
+import { PAYROLL_CONTROLLERS, payrollProviders, payrollTimer } from './payroll/payroll.providers';
 
 const CLICKHOUSE = Symbol('CLICKHOUSE');
 
@@ -93,10 +94,15 @@ class AttendanceRuntime implements ServiceDeclaration {
         logger.event('warn', 'outbox relay: publishing failed, will retry', { error: String(err) }),
     });
     const finaliser = new TimesheetFinaliser(
-      new FinaliseDaysHandler(db, new EventStore(db, c.DATABASE_SCHEMA), new TimesheetRepository(c.DATABASE_SCHEMA), {
-        seedDays: c.TIMESHEET_SEED_DAYS,
-        batchSize: c.TIMESHEET_BATCH_SIZE,
-      }),
+      new FinaliseDaysHandler(
+        db,
+        new EventStore(db, c.DATABASE_SCHEMA),
+        new TimesheetRepository(c.DATABASE_SCHEMA),
+        {
+          seedDays: c.TIMESHEET_SEED_DAYS,
+          batchSize: c.TIMESHEET_BATCH_SIZE,
+        },
+      ),
       {
         intervalMs: c.TIMESHEET_FINALISE_INTERVAL_MS,
         registry,
@@ -138,6 +144,7 @@ class AttendanceRuntime implements ServiceDeclaration {
         start: async () => finaliser.start(),
         stop: () => finaliser.stop(),
       },
+      payrollTimer(db, c.DATABASE_SCHEMA, logger, c.PAYROLL_RECONCILE_INTERVAL_MS),
       {
         name: 'kafka consumers',
         background: true,
@@ -166,7 +173,15 @@ export class AttendanceModule {
         // Every API is an OAuth 2.0 resource server; health and metrics (PlatformModule) stay public.
         ResourceServerModule.forRoot(resourceServerOptions(config)),
       ],
-      controllers: [PunchesController, AttendanceGrpcController, TimesheetsController, PresenceController, PresenceGrpcController, AnalyticsController],
+      controllers: [
+        PunchesController,
+        AttendanceGrpcController,
+        TimesheetsController,
+        PresenceController,
+        PresenceGrpcController,
+        AnalyticsController,
+        ...PAYROLL_CONTROLLERS,
+      ],
       providers: [
         {
           provide: Database,
@@ -202,6 +217,7 @@ export class AttendanceModule {
           inject: [CLICKHOUSE],
         },
         presenceProvider(config.DATABASE_SCHEMA),
+        ...payrollProviders(config.DATABASE_SCHEMA),
         {
           provide: TimesheetRepository,
           useFactory: () => new TimesheetRepository(config.DATABASE_SCHEMA),

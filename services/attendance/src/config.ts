@@ -30,6 +30,8 @@ export const AttendanceConfigSchema = z.object({
   TIMESHEET_SEED_DAYS: z.coerce.number().int().min(1).max(366).default(62),
   /** Attendance days decided per transaction. */
   TIMESHEET_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+  /** How often payroll is reconciled against attendance (deadlines passed, attendance revised). */
+  PAYROLL_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(600_000),
   CLICKHOUSE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 export type AttendanceConfig = z.infer<typeof AttendanceConfigSchema>;

@@ -15,7 +15,10 @@ void runService({
     packages: [ATTENDANCE_V1_PACKAGE],
     protoPaths: [protoPath(ATTENDANCE_V1_PROTO)],
     includeDir: PROTO_ROOT,
-    services: [`${ATTENDANCE_V1_PACKAGE}.AttendanceService`],
+    services: [
+      `${ATTENDANCE_V1_PACKAGE}.AttendanceService`,
+      `${ATTENDANCE_V1_PACKAGE}.AttendancePresenceService`,
+    ],
     tls: grpcServerTlsOf(c),
   }),
   openapi: {

@@ -609,6 +609,26 @@ it('the offline day is finalised without the gate (revision 1), then the backfil
     expect({ status: day.status, workedMinutes: day.workedMinutes }).toEqual(expected);
   }
 
+  // The team's day: every gate worker's day revised from the backfill (the face terminal's are checked below).
+  const teamDay = await ok(
+    'attendance',
+    SUPERVISOR,
+    'GET',
+    `/api/v1/projects/${projectId}/timesheets?day=${OFFLINE_DAY}&teamId=${teamA}`,
+  );
+  const gateWorkers: Key[] = ['a1', 'a3', 'a5'];
+  expect(new Set((teamDay.days as any[]).map((d) => d.workerId))).toEqual(
+    new Set(TEAM_A.map((k) => w(k).workerId)),
+  );
+  for (const key of gateWorkers) {
+    const d = (teamDay.days as any[]).find((x) => x.workerId === w(key).workerId);
+    expect({ key, status: d.status, workedMinutes: d.workedMinutes, revision: d.revision }).toEqual({
+      key,
+      ...expectedDays(key).get(OFFLINE_DAY)!,
+      revision: 2,
+    });
+  }
+
   // The history of the day: both revisions, and the two punches counted.
   const history = await ok('attendance', SUPERVISOR, 'GET', `${dayPath('a1', OFFLINE_DAY)}/history`);
   expect(history.revisions.map((r: any) => [r.revision, r.status, r.workedMinutes])).toEqual([
@@ -765,24 +785,32 @@ function sheetRows(sheet: any) {
 }
 
 it('the monthly team sheets hold exactly the days and hours scheduled (JSON, and the XLSX the same)', async () => {
+  // Both teams and both formats are read before anything is asserted, so that one report shows every difference.
+  const got: unknown[] = [];
+  const want: unknown[] = [];
   for (const [teamId, keys] of [
     [teamA, TEAM_A],
     [teamB, TEAM_B],
   ] as [string, Key[]][]) {
-    const want = expectedSheet(keys).sort((p, q) => p.workerId.localeCompare(q.workerId));
+    const wantRows = expectedSheet(keys).sort((p, q) => p.workerId.localeCompare(q.workerId));
     const path = `/api/v1/projects/${projectId}/teams/${teamId}/sheets/${MONTH}`;
-    const sheet = await eventually(
+    // Waits for the last revisions to land; an error answer ends the wait at once.
+    const answer = await eventually(
       async () => {
-        const s = await ok('attendance', SUPERVISOR, 'GET', path);
-        return JSON.stringify(sheetRows(s)) === JSON.stringify(want) ? s : undefined;
+        const r = await call('attendance', SUPERVISOR, 'GET', path);
+        return r.status !== 200 || JSON.stringify(sheetRows(r.json)) === JSON.stringify(wantRows)
+          ? r
+          : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 1000, what: `the sheet of team ${teamId}` },
-    ).catch(async (err) => {
-      // Show the difference, not just the time-out.
-      expect(sheetRows(await ok('attendance', SUPERVISOR, 'GET', path))).toEqual(want);
-      throw err;
+    ).catch(() => call('attendance', SUPERVISOR, 'GET', path));
+    expect({ status: answer.status, text: answer.status === 200 ? '' : answer.text }).toEqual({
+      status: 200,
+      text: '',
     });
-    expect(sheetRows(sheet)).toEqual(want);
+    const sheet = answer.json;
+    got.push({ teamId, json: sheetRows(sheet) });
+    want.push({ teamId, json: wantRows });
     // The calendar the expectations rely on: Monday to Friday are November's working days.
     expect(sheet.days.filter((d: any) => d.working).map((d: any) => d.day)).toEqual([...WORKING]);
 
@@ -813,15 +841,14 @@ it('the monthly team sheets hold exactly the days and hours scheduled (JSON, and
     });
     for (const key of keys) {
       const t = expectedTotals(key);
-      expect({ key, ...byName.get(w(key).name) }).toEqual({
+      got.push({ key, xlsx: byName.get(w(key).name) });
+      want.push({
         key,
-        days: t.daysPresent,
-        hours: t.hours,
-        leave: t.leaveDays,
-        absent: t.absentDays,
+        xlsx: { days: t.daysPresent, hours: t.hours, leave: t.leaveDays, absent: t.absentDays },
       });
     }
   }
+  expect(got).toEqual(want);
 });
 
 it('payroll: wage terms for team A, an import, and the findings come out exactly', async () => {
@@ -854,20 +881,20 @@ it('payroll: wage terms for team A, an import, and the findings come out exactly
     `/api/v1/projects/${projectId}/teams/${teamA}/payroll/${MONTH}`,
   );
   const lines = new Map((payroll.lines as any[]).map((l) => [l.workerId, l]));
-  for (const key of TEAM_A) {
+  const gotLines = TEAM_A.map((key) => ({
+    key,
+    ...pick(lines.get(w(key).workerId), ['daysPresent', 'workedMinutes', 'amountDueFen', 'amountPaidFen']),
+  }));
+  const wantLines = TEAM_A.map((key) => {
     const t = expectedTotals(key);
-    const paid = PAID_YUAN[key] ? fenOfYuan(PAID_YUAN[key]!) : 0;
-    expect({
-      key,
-      ...pick(lines.get(w(key).workerId), ['daysPresent', 'workedMinutes', 'amountDueFen', 'amountPaidFen']),
-    }).toEqual({
+    return {
       key,
       daysPresent: t.daysPresent,
       workedMinutes: t.workedMinutes,
       amountDueFen: t.daysPresent * TEAM_A_DAILY_FEN,
-      amountPaidFen: paid,
-    });
-  }
+      amountPaidFen: PAID_YUAN[key] ? fenOfYuan(PAID_YUAN[key]!) : 0,
+    };
+  });
 
   // Reconciliation, computed here: paid nothing with days present (team payroll begun), paid without a
   // day present, paid under monthly minimum × days present / 21.75.
@@ -924,7 +951,11 @@ it('payroll: wage terms for team A, an import, and the findings come out exactly
       minimumFen: f.kind === 'below-minimum-wage' ? f.minimumFen : null,
     }))
     .sort((p: any, q: any) => p.kind.localeCompare(q.kind));
-  expect(got).toEqual(want.sort((p, q) => p.kind.localeCompare(q.kind)));
+  // Findings and payroll lines together: one report shows every difference.
+  expect({ findings: got, lines: gotLines }).toEqual({
+    findings: want.sort((p, q) => p.kind.localeCompare(q.kind)),
+    lines: wantLines,
+  });
 });
 
 function pick(o: any, keys: string[]) {

@@ -128,12 +128,10 @@ export const PieceworkBody = z
       .number()
       .min(0)
       .max(10_000_000)
-      .refine(
-        (n) => Number.isInteger(Math.round(n * 100)) && Math.abs(n * 100 - Math.round(n * 100)) < 1e-6,
-        {
-          message: 'must have at most 2 decimals',
-        },
-      )
+      // Hundredths are stored: a quantity with a third decimal would be rounded silently.
+      .refine((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, {
+        message: 'must have at most 2 decimals',
+      })
       .describe('Pieces (or units such as m²) the worker did in the month, at most 2 decimals'),
   })
   .strict();

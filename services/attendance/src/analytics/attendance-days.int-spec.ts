@@ -291,4 +291,30 @@ describe('attendance days into ClickHouse, and the monthly analytics', () => {
       analytics.keyPersonnel('2026-11', '', { kind: 'enterprise', code: '91330106MA2H4K7N15' }),
     ).rejects.toBeInstanceOf(ScopeNotServed);
   });
+
+  it('recognises a large batch delivered again (looked up 1000 days a query)', async () => {
+    const events = Array.from({ length: 2500 }, (_, i) => {
+      const d = dayData({ ...C, project: 'P7', enrolment: `en-${i}` }, '2026-10-01', 'present', 60, 2);
+      return {
+        ...createEvent(AttendanceDayFinalised, d, { source: '/test', subject: stream(d), region: d.region }),
+        streamPosition: 1n,
+        globalPosition: BigInt(i + 1),
+        transactionId: 1n,
+      } satisfies StoredEvent;
+    });
+    expect(await sink.days.insert(events)).toBe(2500);
+    expect(await sink.days.insert(events)).toBe(0);
+    const sheet = await analytics.teamSheet('2026-10', 'P7', ZHEJIANG);
+    expect(sheet.teams).toEqual([
+      {
+        teamId: 't2',
+        participantId: 'pa-2',
+        workers: 2500,
+        workersPresent: 2500,
+        daysPresent: 2500,
+        leaveDays: 0,
+        workedHours: 2500,
+      },
+    ]);
+  });
 });

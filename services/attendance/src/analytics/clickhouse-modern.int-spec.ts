@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { Session } from 'chdb';
 import type { CallerScope } from '@realname/platform';
 import { ScopeNotServed } from '../punches/punch-queries';
+import type { AttendanceDay } from '@realname/contracts';
 import {
+  KeyPersonRow,
+  keyPersonnelSql,
+  projectMonthVisibleSql,
+  RegionMonthRow,
+  regionMonthSql,
+  TeamSheetRow,
+  teamSheetSql,
+  toKeyPersonnel,
+  toRegionMonthReport,
+  toTeamSheet,
   projectDailySql,
   ProjectDailyRow,
   projectVisibleSql,
@@ -14,7 +25,7 @@ import {
   toRegionDays,
 } from './analytics-queries';
 import { applyClickHouseMigrations, chDateTime, ClickHouseMigrationTarget } from './clickhouse';
-import { resolutionColumns } from './clickhouse-sink';
+import { attendanceDayRow, resolutionColumns, writtenRevisionsSql } from './clickhouse-sink';
 
 /**
  * The local stack runs ClickHouse 18.16 (clickhouse-sink.int-spec.ts); provinces deploy current releases.
@@ -105,7 +116,19 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
   });
 
   it('applies every migration, and applying them again does no harm', async () => {
-    const all = ['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv', '0004_punch_resolution'];
+    const all = [
+      '0001_punches',
+      '0002_daily_by_region',
+      '0003_daily_by_region_mv',
+      '0004_punch_resolution',
+      '0005_attendance_days',
+      '0006_attendance_months',
+      '0007_attendance_months_mv',
+      '0008_attendance_key_posts',
+      '0009_attendance_key_posts_mv',
+      '0010_attendance_days_written',
+      '0011_attendance_days_written_mv',
+    ];
     expect(await applyClickHouseMigrations(target(), database)).toEqual(all);
     expect(await applyClickHouseMigrations(target(), database)).toEqual([]);
     // A replica that started at the same time and missed the ledger row: the ALTER finds its columns.
@@ -121,6 +144,13 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
     expect(
       rows(`SELECT name, engine FROM system.tables WHERE database = '${database}' ORDER BY name`),
     ).toEqual([
+      { name: 'attendance_days', engine: 'VersionedCollapsingMergeTree' },
+      { name: 'attendance_days_written', engine: 'ReplacingMergeTree' },
+      { name: 'attendance_days_written_mv', engine: 'MaterializedView' },
+      { name: 'attendance_key_posts', engine: 'SummingMergeTree' },
+      { name: 'attendance_key_posts_mv', engine: 'MaterializedView' },
+      { name: 'attendance_months', engine: 'SummingMergeTree' },
+      { name: 'attendance_months_mv', engine: 'MaterializedView' },
       { name: 'punches', engine: 'ReplacingMergeTree' },
       { name: 'punches_daily_by_region', engine: 'SummingMergeTree' },
       { name: 'punches_daily_by_region_mv', engine: 'MaterializedView' },
@@ -234,5 +264,86 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
       { region: '330106', day_text: '2026-12-01', punches: 1 },
       { region: '330108', day_text: '2026-11-20', punches: 1 },
     ]);
+  });
+
+  it('keeps attendance days by revision and answers the monthly analytics', async () => {
+    const day = (
+      enrolmentId: string,
+      d: string,
+      status: AttendanceDay['status'],
+      minutes: number,
+      revision = 1,
+    ) =>
+      ({
+        projectId: 'P1',
+        region: '330106',
+        enrolmentId,
+        workerId: `w-${enrolmentId}`,
+        teamId: 't1',
+        participantId: 'pa-1',
+        keyPosts: enrolmentId === 'A' ? ['project-manager'] : [],
+        day: d,
+        revision,
+        status,
+        calendar: { working: true, kind: 'workday', version: 'v' },
+        intervals: [],
+        workedMinutes: minutes,
+        punches: minutes > 0 ? 2 : 0,
+        corrections: [],
+        rules: { timeZone: 'Asia/Shanghai', dayBoundary: '04:00', version: 'v' },
+        cause: 'finalised',
+      }) satisfies AttendanceDay;
+    const insertDays = async (rows: ReturnType<typeof attendanceDayRow>[]) =>
+      session.insert({
+        table: `${database}.attendance_days`,
+        values: rows.map((v) => JSON.stringify(v)).join('\n'),
+        format: 'JSONEachRow',
+      });
+    const a1 = day('A', '2026-11-02', 'absent', 0);
+    const a2 = day('A', '2026-11-02', 'present', 480, 2);
+    // Revision 2 arrives in the same insert as the cancelling row of revision 1; B's day is in its own.
+    await insertDays([attendanceDayRow(a1, 1)]);
+    await insertDays([attendanceDayRow(a1, -1), attendanceDayRow(a2, 1)]);
+    await insertDays([attendanceDayRow(day('B', '2026-11-02', 'leave', 0), 1)]);
+
+    const zhejiang: CallerScope = { kind: 'province', code: '330000' };
+    expect(
+      toTeamSheet(rows<TeamSheetRow>(teamSheetSql(database, '2026-11', 'P1', zhejiang)), '2026-11', 'P1')
+        .teams,
+    ).toEqual([
+      {
+        teamId: 't1',
+        participantId: 'pa-1',
+        workers: 2,
+        workersPresent: 1,
+        daysPresent: 1,
+        leaveDays: 1,
+        workedHours: 8,
+      },
+    ]);
+    const report = toRegionMonthReport(
+      rows<RegionMonthRow>(regionMonthSql(database, '2026-11', '33', zhejiang)),
+      '2026-11',
+      '33',
+    );
+    expect(report.totals).toEqual({ daysPresent: 1, workers: 1, workedHours: 8, projects: 1 });
+    expect(report.cities).toEqual([
+      { city: '330100', daysPresent: 1, workers: 1, workedHours: 8, projects: 1 },
+    ]);
+    expect(
+      toKeyPersonnel(
+        rows<KeyPersonRow>(keyPersonnelSql(database, '2026-11', '3301', zhejiang)),
+        '2026-11',
+        '3301',
+      ).persons,
+    ).toMatchObject([
+      { enrolmentId: 'A', post: 'project-manager', workingDays: 1, daysPresent: 1, presenceRate: 1 },
+    ]);
+    expect(Number(rows<{ n: number }>(projectMonthVisibleSql(database, 'P1', zhejiang))[0].n)).toBe(1);
+    expect(
+      rows<{ revision: number }>(writtenRevisionsSql(database, [a1, a2, day('B', '2026-11-03', 'rest', 0)]))
+        .map((r) => r.revision)
+        .sort(),
+    ).toEqual([1, 2]);
   });
 });

@@ -68,7 +68,19 @@ describe('ClickHouse sink against the real ClickHouse', () => {
   }
 
   it('applies its migrations once and again without harm', async () => {
-    const all = ['0001_punches', '0002_daily_by_region', '0003_daily_by_region_mv', '0004_punch_resolution'];
+    const all = [
+      '0001_punches',
+      '0002_daily_by_region',
+      '0003_daily_by_region_mv',
+      '0004_punch_resolution',
+      '0005_attendance_days',
+      '0006_attendance_months',
+      '0007_attendance_months_mv',
+      '0008_attendance_key_posts',
+      '0009_attendance_key_posts_mv',
+      '0010_attendance_days_written',
+      '0011_attendance_days_written_mv',
+    ];
     expect(await migrateClickHouse(client, database)).toEqual(all);
     expect(await migrateClickHouse(client, database)).toEqual([]);
     // A replica that started at the same time and missed the ledger row: 0004's ALTER (no IF NOT EXISTS

@@ -290,18 +290,17 @@ export class AttendanceDaysSink {
 
   /** The day revisions of the batch that ClickHouse already holds (a batch delivered again). */
   private async alreadyWritten(days: AttendanceDay[]): Promise<Set<string>> {
-    const query = writtenRevisionsSql(this.opts.database, days);
-    const rows = await (
-      await this.client.query({ query, format: 'JSONEachRow' })
-    ).json<{
-      project_id: string;
-      enrolment_id: string;
-      day_text: string;
-      revision: number | string;
-    }>();
-    return new Set(
-      rows.map((r) => `${r.project_id}\u0000${r.enrolment_id}\u0000${r.day_text}\u0000${Number(r.revision)}`),
-    );
+    const found = new Set<string>();
+    // ~100 bytes of SQL per day: 1000 a query stays well under max_query_size (256 KiB by default).
+    for (let i = 0; i < days.length; i += 1000) {
+      const query = writtenRevisionsSql(this.opts.database, days.slice(i, i + 1000));
+      const rows = await (
+        await this.client.query({ query, format: 'JSONEachRow' })
+      ).json<{ project_id: string; enrolment_id: string; day_text: string; revision: number | string }>();
+      for (const r of rows)
+        found.add(`${r.project_id}\u0000${r.enrolment_id}\u0000${r.day_text}\u0000${Number(r.revision)}`);
+    }
+    return found;
   }
 
   /** The previous revision of each revised day, from its stream: `<stream>\0<revision>` -> the day. */

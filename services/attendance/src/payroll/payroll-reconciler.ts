@@ -56,13 +56,17 @@ export class PayrollReconciler {
         if (!context.region || !/^\d{6}$/.test(context.region)) return { raised: 0, cleared: 0 };
         const profile = attendanceProfileFor(context.region);
         const days = monthDays(key.month);
-        const [attendance, payments, terms, pieces, open] = await Promise.all([
-          repo.teamAttendance(key.projectId, key.teamId, days[0], days[days.length - 1]),
-          repo.teamPayments(key.projectId, key.teamId, key.month),
-          repo.teamTerms(key.projectId, key.teamId),
-          repo.piecework(key.projectId, key.teamId, key.month),
-          repo.openFindings(tx, key.projectId, key.teamId, key.month),
-        ]);
+        // One after the other: a transaction's client runs one query at a time.
+        const attendance = await repo.teamAttendance(
+          key.projectId,
+          key.teamId,
+          days[0],
+          days[days.length - 1],
+        );
+        const payments = await repo.teamPayments(key.projectId, key.teamId, key.month);
+        const terms = await repo.teamTerms(key.projectId, key.teamId);
+        const pieces = await repo.piecework(key.projectId, key.teamId, key.month);
+        const open = await repo.openFindings(tx, key.projectId, key.teamId, key.month);
         const now = this.now();
         const minimum = minimumWageOn(profile, days[0]);
         const decision = reconcile(

@@ -19,16 +19,22 @@ import {
 import { PayrollRepository, type NewRecord, type WorkerEnrolment } from './payroll.repository';
 
 /**
- * The enrolment a payment of `month` belongs to when a worker has several on the project: the one with
- * days present that month, else the latest entered.
+ * The enrolment and team a payment of `month` belongs to: among the worker's enrolments on the project,
+ * one with days present that month (in the team it was in then, should it have moved since), else the
+ * latest entered, in its current team.
  */
 export function enrolmentForPayment(
   enrolments: WorkerEnrolment[],
   month: string,
-): WorkerEnrolment | undefined {
-  const attended = enrolments.filter((e) => e.monthsAttended.includes(month));
-  const pool = attended.length ? attended : enrolments;
-  return [...pool].sort((a, b) => (b.enteredOn ?? '').localeCompare(a.enteredOn ?? ''))[0];
+): { enrolmentId: string; teamId: string } | undefined {
+  const byEntry = [...enrolments].sort((a, b) => (b.enteredOn ?? '').localeCompare(a.enteredOn ?? ''));
+  for (const e of byEntry) {
+    const attended = e.monthsAttended
+      .filter((m) => m.month === month)
+      .sort((x, y) => x.teamId.localeCompare(y.teamId));
+    if (attended.length) return { enrolmentId: e.enrolmentId, teamId: attended[0].teamId };
+  }
+  return byEntry[0] && { enrolmentId: byEntry[0].enrolmentId, teamId: byEntry[0].teamId };
 }
 
 /** Wage terms, piecework, payroll sheets, imports of payroll records and the findings they lead to. */

@@ -1,5 +1,4 @@
 import type { Provider } from '@nestjs/common';
-import { z } from 'zod';
 import { Database } from '@realname/eventstore';
 import type { JsonLogger, ServiceComponent } from '@realname/platform';
 import { SheetsRepository } from '../sheets/sheets.repository';
@@ -11,11 +10,6 @@ import { PayrollController } from './payroll.rest';
 
 /** The controllers of monthly team sheets and payroll. */
 export const PAYROLL_CONTROLLERS = [SheetsController, PayrollController];
-
-/** How often the timer reconciles (PAYROLL_RECONCILE_INTERVAL_MS, 10 minutes by default, at least 10 s). */
-export const PayrollSettings = z.object({
-  PAYROLL_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(10_000).max(86_400_000).default(600_000),
-});
 
 /** The providers behind them, over the service's database and schema. */
 export function payrollProviders(schema: string): Provider[] {
@@ -43,12 +37,11 @@ export function payrollTimer(
   db: Database,
   schema: string,
   logger: JsonLogger,
-  env: Record<string, string | undefined> = process.env,
+  intervalMs: number,
 ): ServiceComponent {
-  const { PAYROLL_RECONCILE_INTERVAL_MS } = PayrollSettings.parse(env);
   return payrollReconciliationJob({
     reconciler: new PayrollReconciler(db, schema),
-    intervalMs: PAYROLL_RECONCILE_INTERVAL_MS,
+    intervalMs,
     logger,
   });
 }

@@ -37,8 +37,8 @@ export interface WorkerEnrolment {
   workerId: string;
   teamId: string;
   enteredOn: string | null;
-  /** Months (YYYY-MM) in which the enrolment has a day present or incomplete. */
-  monthsAttended: string[];
+  /** Months (YYYY-MM) in which the enrolment has a day present or incomplete, with the team it was in then. */
+  monthsAttended: { month: string; teamId: string }[];
 }
 
 export interface NewRecord {
@@ -303,7 +303,7 @@ export class PayrollRepository {
       months: string[] | null;
     }>(
       `SELECT e.enrolment_id, e.worker_id, e.team_id, to_char(e.entered_on, 'YYYY-MM-DD') AS entered_on,
-              (SELECT array_agg(DISTINCT to_char(t.day, 'YYYY-MM')) FROM ${this.schema}.timesheet_days t
+              (SELECT array_agg(DISTINCT to_char(t.day, 'YYYY-MM') || chr(31) || t.team_id) FROM ${this.schema}.timesheet_days t
                 WHERE t.project_id = e.project_id AND t.enrolment_id = e.enrolment_id AND t.${ON_SITE}) AS months
          FROM ${this.schema}.enrolments e
         WHERE e.project_id = $1 AND e.worker_id = ANY($2::text[]) AND ${s.enrolment}`,
@@ -316,7 +316,10 @@ export class PayrollRepository {
         workerId: r.worker_id,
         teamId: r.team_id!,
         enteredOn: r.entered_on,
-        monthsAttended: r.months ?? [],
+        monthsAttended: (r.months ?? []).map((m) => {
+          const [month, teamId] = m.split('\u001f');
+          return { month, teamId };
+        }),
       }));
   }
 

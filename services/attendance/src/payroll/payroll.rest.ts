@@ -17,7 +17,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AttendanceApi } from '@realname/contracts';
 import {
   ApiAnswers,
@@ -34,8 +34,15 @@ import {
   Role,
 } from '@realname/platform';
 import { PUNCH_READERS } from '../punches/punches.rest';
-import { download, formatOf, parseBody, parseParams, sheetRequest } from '../sheets/rest-support';
-import { CSV_TYPE, XLSX_TYPE } from '../sheets/sheet-export';
+import {
+  ApiSheetAnswer,
+  download,
+  formatOf,
+  parseBody,
+  parseParams,
+  sheetRequest,
+} from '../sheets/rest-support';
+import { XLSX_TYPE } from '../sheets/sheet-export';
 import { payrollSheetTable } from './payroll-export';
 import { csvRows, fileKind, jsonRows, xlsxRows } from './payroll-records';
 import { PayrollService } from './payroll.handler';
@@ -151,8 +158,8 @@ export class PayrollController {
   })
   @ApiParamsFrom(AttendanceApi.SheetTeamMonthParams, AttendanceApi.SHEET_EXAMPLE_PARAMS)
   @ApiQueryFrom(AttendanceApi.SheetQuery)
-  @ApiProduces('application/json', CSV_TYPE, XLSX_TYPE)
-  @ApiAnswers({ 200: AttendanceApi.PayrollSheet, 400: true, 404: true, ...GUARDED_READ_ANSWERS })
+  @ApiSheetAnswer(AttendanceApi.PayrollSheet, 'The payroll sheet: JSON, or CSV / XLSX as asked')
+  @ApiAnswers({ 400: true, 404: true, ...GUARDED_READ_ANSWERS })
   @RequireRoles(...PUNCH_READERS)
   async payrollSheet(
     @CurrentCaller() caller: Caller,

@@ -1,5 +1,6 @@
 import { Database } from '@realname/eventstore';
 import { CallerScope, regionPrefix } from '@realname/platform';
+import { visibleProject } from '../projects/project-visibility';
 import type { EnteredSpan, TimesheetStatus } from './presence';
 
 export interface ProjectRow {
@@ -58,33 +59,9 @@ export class PresenceRepository {
     private readonly schema: string,
   ) {}
 
-  /**
-   * The project as attendance knows it, when the scope covers it: its region is the registry's
-   * (projects), or, before the registry's project has arrived, that of its timesheet days or punches.
-   * A region scope covers it by that region, a project scope when it is that project, an enterprise
-   * scope when one of the project's enrolments is through that enterprise. Undefined otherwise.
-   */
-  async visibleProject(projectId: string, scope: CallerScope): Promise<ProjectRow | undefined> {
-    const s = this.schema;
-    const [row] = await this.db.query<{ name: string | null; region: string | null; visible: boolean }>(
-      `WITH p AS (
-         SELECT (SELECT name FROM ${s}.projects WHERE project_id = $1) AS name,
-           COALESCE((SELECT region FROM ${s}.projects WHERE project_id = $1),
-                    (SELECT region FROM ${s}.timesheet_days WHERE project_id = $1 LIMIT 1),
-                    (SELECT region FROM ${s}.punches WHERE project_id = $1 LIMIT 1)) AS region)
-       SELECT name, region,
-         COALESCE(region LIKE $2, false) OR COALESCE($1 = $3, false)
-           OR ($4::text IS NOT NULL AND EXISTS (SELECT 1 FROM ${s}.enrolments
-                 WHERE project_id = $1 AND upper(credit_code) = $4)) AS visible
-       FROM p`,
-      [
-        projectId,
-        regionPrefix(scope) ?? null,
-        scope.kind === 'project' ? scope.code : null,
-        scope.kind === 'enterprise' ? scope.code.toUpperCase() : null,
-      ],
-    );
-    return row?.region && row.visible ? { projectId, name: row.name, region: row.region } : undefined;
+  /** The project, when the scope covers it (see visibleProject). */
+  visibleProject(projectId: string, scope: CallerScope): Promise<ProjectRow | undefined> {
+    return visibleProject(this.db, this.schema, projectId, scope);
   }
 
   /**

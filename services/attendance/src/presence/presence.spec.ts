@@ -1,3 +1,4 @@
+import { AttendanceApi } from '@realname/contracts';
 import { workingDays } from '@realname/domain-rules';
 import {
   absenceStreak,
@@ -257,5 +258,38 @@ describe('consecutive absence', () => {
     expect(latestStreakStart('2026-11-20', 1)).toBe('2026-11-20');
     expect(countWorkingDays(working('2026-11-01', '2026-11-30'), '2026-11-18', '2026-11-20')).toBe(3);
     expect(countWorkingDays(working('2026-11-01', '2026-11-30'), '2026-11-21', '2026-11-20')).toBe(0);
+  });
+});
+
+describe('the documented examples', () => {
+  it('Given the OpenAPI examples, Then each is a valid answer of its schema', () => {
+    expect(
+      AttendanceApi.ProjectKeyPersonnelPresence.parse(AttendanceApi.PROJECT_PRESENCE_EXAMPLE),
+    ).toBeTruthy();
+    expect(
+      AttendanceApi.RegionKeyPersonnelPresence.parse(AttendanceApi.REGION_PRESENCE_EXAMPLE),
+    ).toBeTruthy();
+    expect(AttendanceApi.ProjectAbsences.parse(AttendanceApi.PROJECT_ABSENCES_EXAMPLE)).toBeTruthy();
+    expect(AttendanceApi.RegionAbsences.parse(AttendanceApi.REGION_ABSENCES_EXAMPLE)).toBeTruthy();
+  });
+
+  it('Given the example project manager, Then its figures are those the rules give (15 of 21 − 2 days)', () => {
+    const [pm] = AttendanceApi.PROJECT_PRESENCE_EXAMPLE.persons;
+    const r = keyPersonPresence(
+      {
+        sinceDay: pm.since,
+        enrolments: ENTERED,
+        days: [...days(NOVEMBER.slice(0, 15), 'present'), ...days(NOVEMBER.slice(15, 17), 'leave')],
+      },
+      NOVEMBER,
+      AttendanceApi.PROJECT_PRESENCE_EXAMPLE.presenceMinimum,
+    );
+    expect(r).toMatchObject({
+      workingDays: pm.workingDays,
+      daysPresent: pm.daysPresent,
+      leaveDays: pm.leaveDays,
+      presenceRate: pm.presenceRate,
+      belowMinimum: pm.belowMinimum,
+    });
   });
 });

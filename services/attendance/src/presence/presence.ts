@@ -15,8 +15,9 @@
  *   below the minimum.
  *
  * Consecutive absence of an entered worker as of a day: the working days from the day after their last
- * day present (or from their entry when never present) up to the day itself, leave days not counted
- * (excused, but they do not end the streak either). Flagged when the streak reaches the minimum.
+ * day present (a timesheet day present or incomplete, or a resolved punch for a day not finalised yet;
+ * their entry day when never present) up to the day itself, leave days not counted (excused, but they
+ * do not end the streak either). Flagged when the streak reaches the minimum.
  */
 import { addDays } from '@realname/domain-rules';
 

@@ -1,8 +1,9 @@
 import type { Response } from 'express';
 import { StreamableFile } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
 import { type AttendanceApi, zodProblems } from '@realname/contracts';
-import { Problem } from '@realname/platform';
-import type { z } from 'zod';
+import { openApiSchemaOf, Problem } from '@realname/platform';
+import type { z, ZodTypeAny } from 'zod';
 import { InvalidQuery, ProjectNotFound } from '../punches/punch-queries';
 import { contentDisposition, CSV_TYPE, type ExportTable, toCsv, toXlsx, XLSX_TYPE } from './sheet-export';
 
@@ -75,4 +76,17 @@ export async function download(
     contentDisposition(`${names.ascii}.${format}`, `${names.utf8}.${format}`),
   );
   return new StreamableFile(body);
+}
+
+/** The 200 answer of a sheet: the JSON document, or the same sheet as CSV or XLSX when asked. */
+export function ApiSheetAnswer(schema: ZodTypeAny, description: string): MethodDecorator {
+  return ApiResponse({
+    status: 200,
+    description,
+    content: {
+      'application/json': { schema: openApiSchemaOf(schema) },
+      'text/csv': { schema: { type: 'string', description: 'UTF-8 with a byte order mark, CRLF line ends' } },
+      [XLSX_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+  });
 }

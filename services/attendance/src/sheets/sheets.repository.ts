@@ -1,14 +1,15 @@
 import type { DayStatus } from '@realname/contracts';
 import type { Sql } from '@realname/eventstore';
 import { CallerScope, regionPrefix } from '@realname/platform';
+import { visibleProject } from '../projects/project-visibility';
 import type { SheetDayRow, SheetWorkerRow } from './month-sheet';
 
 /**
  * The caller's scope as SQL over one parameter `$n`: `project` tells whether the project is visible
  * (a region scope by the project's region, a project scope by its id, an enterprise by one of its
  * enrolments there), `enrolment` keeps the enrolments (alias `e`) the caller may see (an enterprise only
- * those through its own unit). Region from `projects`, else from the timesheets (one is always there
- * once a day was finalised).
+ * those through its own unit). Region from `projects`, else from the timesheets or the punches (as
+ * visibleProject tells it).
  */
 export function scopeSql(schema: string, scope: CallerScope, n: number, projectCol: string) {
   const prefix = regionPrefix(scope);
@@ -16,11 +17,13 @@ export function scopeSql(schema: string, scope: CallerScope, n: number, projectC
     return {
       param: prefix,
       project: `(EXISTS (SELECT 1 FROM ${schema}.projects p WHERE p.project_id = ${projectCol} AND p.region LIKE $${n})
-        OR EXISTS (SELECT 1 FROM ${schema}.timesheet_days t WHERE t.project_id = ${projectCol} AND t.region LIKE $${n}))`,
-      enrolment: 'true',
+        OR EXISTS (SELECT 1 FROM ${schema}.timesheet_days t WHERE t.project_id = ${projectCol} AND t.region LIKE $${n})
+        OR EXISTS (SELECT 1 FROM ${schema}.punches u WHERE u.project_id = ${projectCol} AND u.region LIKE $${n}))`,
+      // Every enrolment; the parameter is still named, as PostgreSQL refuses one it is given unused.
+      enrolment: `$${n}::text IS NOT NULL`,
     };
   if (scope.kind === 'project')
-    return { param: scope.code, project: `${projectCol} = $${n}`, enrolment: 'true' };
+    return { param: scope.code, project: `${projectCol} = $${n}`, enrolment: `$${n}::text IS NOT NULL` };
   return {
     param: scope.code.toUpperCase(),
     project: `EXISTS (SELECT 1 FROM ${schema}.enrolments x WHERE x.project_id = ${projectCol} AND upper(x.credit_code) = $${n})`,
@@ -41,22 +44,14 @@ export class SheetsRepository {
     private readonly schema: string,
   ) {}
 
-  /** The project when the scope covers it, with its name and region (the timesheets' when unnamed). */
+  /** The project when the scope covers it, with its name (its id when unnamed) and region. */
   async visibleProject(
     projectId: string,
     scope: CallerScope,
     tx: Sql = this.db,
   ): Promise<ProjectRow | undefined> {
-    const s = scopeSql(this.schema, scope, 2, '$1::text');
-    const [row] = await tx.query<{ visible: boolean; name: string | null; region: string | null }>(
-      `SELECT ${s.project} AS visible,
-         (SELECT name FROM ${this.schema}.projects WHERE project_id = $1) AS name,
-         COALESCE((SELECT region FROM ${this.schema}.projects WHERE project_id = $1),
-                  (SELECT region FROM ${this.schema}.timesheet_days WHERE project_id = $1 LIMIT 1)) AS region`,
-      [projectId, s.param],
-    );
-    if (!row?.visible) return undefined;
-    return { projectId, name: row.name ?? projectId, region: row.region };
+    const p = await visibleProject(tx, this.schema, projectId, scope);
+    return p && { projectId, name: p.name ?? projectId, region: p.region };
   }
 
   /** The team's name when the caller sees one of its enrolments (or, beyond an enterprise, its days). */

@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Param, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AttendanceApi } from '@realname/contracts';
 import {
@@ -13,8 +13,8 @@ import {
   ResourceServerGuard,
 } from '@realname/platform';
 import { PUNCH_READERS } from '../punches/punches.rest';
-import { download, formatOf, parseParams, sheetRequest } from './rest-support';
-import { CSV_TYPE, teamSheetTable, XLSX_TYPE } from './sheet-export';
+import { ApiSheetAnswer, download, formatOf, parseParams, sheetRequest } from './rest-support';
+import { teamSheetTable } from './sheet-export';
 import { TeamSheets } from './team-sheets';
 
 /** Monthly team sheets: JSON, or the CSV / XLSX a site office prints. Scope-filtered in SQL. */
@@ -34,9 +34,8 @@ export class SheetsController {
   })
   @ApiParamsFrom(AttendanceApi.SheetTeamMonthParams, AttendanceApi.SHEET_EXAMPLE_PARAMS)
   @ApiQueryFrom(AttendanceApi.SheetQuery)
-  @ApiProduces('application/json', CSV_TYPE, XLSX_TYPE)
+  @ApiSheetAnswer(AttendanceApi.TeamSheet, 'The sheet: JSON, or CSV / XLSX as asked')
   @ApiAnswers({
-    200: { schema: AttendanceApi.TeamSheet, description: 'The sheet (JSON; CSV or XLSX when asked)' },
     400: true,
     404: 'No such project or team within your scope',
     ...GUARDED_READ_ANSWERS,

@@ -34,9 +34,9 @@ describe('given a project in Asia/Shanghai with a 04:00 day boundary', () => {
     expect(iso(dueAt('2026-03-10', shanghai, 120))).toBe('2026-03-10T22:00:00.000Z');
   });
 
-  it('when the punch window is asked then it covers the previous day and maxShiftHours either side', () => {
+  it('when the punch window is asked then it starts two days before at the boundary and ends maxShiftHours after the day', () => {
     const { from, to } = punchWindow('2026-03-10', shanghai);
-    expect(iso(from)).toBe('2026-03-08T04:00:00.000Z'); // 2026-03-09 04:00 local minus 16 h
+    expect(iso(from)).toBe('2026-03-07T20:00:00.000Z'); // 2026-03-08 04:00 local: two days before, at the boundary
     expect(iso(to)).toBe('2026-03-11T12:00:00.000Z'); // 2026-03-11 04:00 local plus 16 h
   });
 

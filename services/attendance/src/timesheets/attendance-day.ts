@@ -120,15 +120,15 @@ export function dueAt(day: string, rules: ZoneRules, graceMinutes: number): Date
 
 /**
  * The instants whose punches a day's pairing needs, both ends included: up to maxShiftHours after its
- * end (outs that close its night shift) and from maxShiftHours before the previous day's start (the
- * whole previous day, so that an early out is carried over to it exactly when its pairing, alternation
- * on devices without direction included, leaves an in open).
+ * end (outs that close its night shift) and from the start of the day before the previous one. Reading
+ * starts at a day boundary so that alternation on devices without direction starts with a day's first
+ * read (starting mid-day would turn its outs into ins), and two whole days before give the previous
+ * day's pairing, which decides whether this day's first read closes that day's night shift.
  */
 export function punchWindow(day: string, rules: DayRules): { from: Date; to: Date } {
-  const previous = dayBounds(shiftDay(day, -1), rules);
   const { end } = dayBounds(day, rules);
   return {
-    from: new Date(previous.start.getTime() - rules.maxShiftHours * HOUR),
+    from: dayBounds(shiftDay(day, -2), rules).start,
     to: new Date(end.getTime() + rules.maxShiftHours * HOUR),
   };
 }

@@ -1,5 +1,5 @@
 import { WorkInterval } from '@realname/contracts';
-import { DayRules } from './attendance-day';
+import { DayRules, punchWindow } from './attendance-day';
 import { AddedEnd, assignToDays, dayStatus, pairDay, TimesheetPunch } from './pairing';
 
 const rules: DayRules = {
@@ -121,6 +121,25 @@ describe('given a device without direction', () => {
     ]);
     expect(shape(day.intervals)).toEqual(['08:00-12:00~/240', '13:00-?/0']);
   });
+});
+
+describe('given a face terminal without direction read four times a day all week', () => {
+  const week = ['2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06'].flatMap((d) =>
+    ['08:00', '12:00', '13:00', '17:30'].map((t) => punch(`${d} ${t}`)),
+  );
+
+  it.each(['2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06'])(
+    'when %s is paired from its punch window then it is two intervals of 510 minutes',
+    (day) => {
+      const { from, to } = punchWindow(day, rules);
+      const inWindow = week.filter(
+        (p) => Date.parse(p.at) >= from.getTime() && Date.parse(p.at) <= to.getTime(),
+      );
+      const paired = pair(assignToDays(inWindow, rules).get(day) ?? []);
+      expect(shape(paired.intervals)).toEqual(['08:00~-12:00~/240', '13:00~-17:30~/270']);
+      expect(paired.workedMinutes).toBe(510);
+    },
+  );
 });
 
 describe('given repeated reads at a gate', () => {

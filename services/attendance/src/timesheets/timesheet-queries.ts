@@ -2,6 +2,7 @@ import { AttendanceApi, AttendanceDay } from '@realname/contracts';
 import { attendanceProfileFor } from '@realname/domain-rules';
 import type { Database, EventStore } from '@realname/eventstore';
 import type { CallerScope } from '@realname/platform';
+import { visibleProject } from '../projects/project-visibility';
 import { ProjectNotFound } from '../punches/punch-queries';
 import { punchWindow } from './attendance-day';
 import { WorkerDayNotFound } from './corrections.handler';
@@ -18,6 +19,8 @@ export class TimesheetQueries {
   ) {}
 
   async projectDays(projectId: string, day: string, teamId: string | undefined, scope: CallerScope) {
+    if (!(await visibleProject(this.db, this.repo.schema, projectId, scope)))
+      throw new ProjectNotFound(projectId);
     const days = await this.repo.daysOfProject(this.db, projectId, day, teamId, scope);
     return { days };
   }
