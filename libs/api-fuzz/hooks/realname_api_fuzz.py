@@ -13,6 +13,12 @@ code (GB 32100) and a bank card number (Luhn). A positive case's ID number is re
 derived from it (area 330106, a real birth date), and the last character of a credit code or card
 number is set to the right check character.
 
+The stateful phase fills parameters from earlier answers (links the document states, and links
+Schemathesis infers by name, e.g. an answer's `region` into the `{region}` of a region route, although
+that answer's region may be a two-digit prefix): its cases are brought within the same rules, and a
+`{region}` path parameter that is not a six-digit division code is replaced by Hangzhou's (330100).
+`asOf` of the absences (a day the streaks run up to) may lie at most a year after today.
+
 `pageToken` is opaque: only a value the service issued is valid, and no generator can make one. A
 positive case keeps it only when it reads like one the service issued (the stateful phase follows the
 document's next-page links with real ones); a generated string is dropped (the first page).
@@ -26,7 +32,9 @@ from datetime import date, datetime, timedelta
 import schemathesis
 
 # Operations with a day range in the query: the most days the range may span (None: no limit).
-RANGE_LIMITS = {"unresolved-punches": 366}
+RANGE_LIMITS = {"unresolved-punches": 366, "key-personnel/presence": 366}
+# `asOf` of the absences may lie at most this many days after today (a streak is counted day by day).
+AS_OF_AHEAD_DAYS = 366
 # Operations whose JSON body is a range of instants `from`-`to`: the most days it may span.
 BODY_RANGE_LIMITS = {"/backfills": 31}
 
@@ -123,8 +131,12 @@ def _body_range(case):
 @schemathesis.hook
 def map_case(ctx, case):
     meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive:
+    # Stateful cases come without generation metadata: they are built from answers, as positive ones.
+    if meta is not None and not meta.generation.mode.is_positive:
         return case
+    path = case.path_parameters if isinstance(case.path_parameters, dict) else {}
+    if "region" in path and not re.fullmatch(r"\d{6}", str(path["region"])):
+        path["region"] = "330100"
     _body_range(case)
     _check_characters(case)
     if not isinstance(case.query, dict):
@@ -138,6 +150,9 @@ def map_case(ctx, case):
         if limit is not None and (end - start).days + 1 > limit:
             end = start + timedelta(days=limit - 1)
         query["from"], query["to"] = start.isoformat(), end.isoformat()
+    as_of = _day(query.get("asOf"))
+    if as_of and as_of > date.today() + timedelta(days=AS_OF_AHEAD_DAYS):
+        query["asOf"] = date.today().isoformat()
     if query.get("pageToken") and not _issued_page_token(query["pageToken"]):
         del query["pageToken"]
     return case

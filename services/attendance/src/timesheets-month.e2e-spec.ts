@@ -519,7 +519,8 @@ it('the site office registers, enrols, contracts, trains and enters two teams an
     OFFICE,
     'PUT',
     `/api/v1/projects/${projectId}/participants/${generalContractor}/key-persons/project-manager`,
-    { name: pm.name, idCardNumber: pm.idCardNumber },
+    // On the post since the month began, although assigned in the system today.
+    { name: pm.name, idCardNumber: pm.idCardNumber, appointedOn: '2026-11-01' },
   );
   expect(after.keyPersons).toContainEqual(
     expect.objectContaining({

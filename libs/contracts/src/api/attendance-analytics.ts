@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SheetMonth } from './attendance-payroll';
 import { ProjectIdParam } from './attendance';
 
 /*
@@ -6,11 +7,7 @@ import { ProjectIdParam } from './attendance';
  * the parameters and answers of /api/v1/analytics/months/... in the attendance REST API.
  */
 
-export const AnalyticsMonth = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
-  .refine((m) => !m.startsWith('0000'), 'there is no year 0')
-  .describe('A calendar month, YYYY-MM');
+export const AnalyticsMonth = SheetMonth;
 
 export const AnalyticsMonthPathParams = z.object({ month: AnalyticsMonth });
 export const AnalyticsProjectMonthPathParams = z.object({ month: AnalyticsMonth, projectId: ProjectIdParam });

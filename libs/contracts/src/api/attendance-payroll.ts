@@ -188,15 +188,16 @@ export const PayrollRecordsBody = z
     records: z
       .array(
         z.object({
-          workerId: z.string(),
+          workerId: z.string().max(64),
           month: SheetMonth,
-          amountPaid: z.union([z.string(), z.number()]),
+          amountPaid: z.union([z.string().max(20), z.number()]),
           paidOn: LocalDay,
-          bankReference: z.string(),
+          bankReference: z.string().max(64),
         }),
       )
       .min(1)
-      .max(10_000),
+      // A month's payroll of a large project; bigger imports go in several requests (the body limit is 1 MB).
+      .max(2000),
   })
   .describe(
     'Payroll records; each row is checked, and when any is wrong nothing is stored (400 naming each row and field)',

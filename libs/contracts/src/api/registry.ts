@@ -28,6 +28,25 @@ export const KeyPersonPathParams = z.object({
   post: KeyPost.describe('The key post'),
 });
 
+/** The earliest day a key post can be said to have been taken (older dates are typing errors). */
+export const EARLIEST_APPOINTMENT_DAY = '2000-01-01';
+
+/**
+ * The day a key person took the post (`appointedOn` of a local assignment), YYYY-MM-DD; the REST layer
+ * also refuses a day after today in Asia/Shanghai (the check reads the clock, so it is not in here).
+ */
+export const AppointedOn = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((d) => {
+    const t = new Date(`${d}T00:00:00Z`);
+    return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 10) === d;
+  }, 'must be a calendar date')
+  .refine((d) => d >= EARLIEST_APPOINTMENT_DAY, `must not be before ${EARLIEST_APPOINTMENT_DAY}`)
+  .describe(
+    `The day the person took the post, YYYY-MM-DD, from ${EARLIEST_APPOINTMENT_DAY} to today (Asia/Shanghai); default today`,
+  );
+
 /** Examples of the document: the records the API fuzzing stage puts in (a Xihu and a Ningbo project). */
 export const PROJECT_EXAMPLE = { projectId: ['330106202401150001', '330200202402010001'] };
 export const ENTERPRISE_EXAMPLE = { creditCode: ['91330106MA2H4K7N15', '91330200627155866M'] };

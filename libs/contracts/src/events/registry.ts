@@ -107,6 +107,9 @@ export const KeyPersonMismatchResolved = defineEvent({
  * one, else the one registered on the integrity platform; `person` null when the post is vacated (or the
  * unit left the project). Published whenever the holder changes, and once for every held post of a
  * project whose stream predates this event (on the project's next command). Stream: the project.
+ * `appointedOn`: the day the holder took the post (not the day the registry heard of it); absent when
+ * the post is vacated and in events published before it existed, which read as the event time's day in
+ * Asia/Shanghai.
  */
 export const KeyPersonAppointed = defineEvent({
   type: 'realname.registry.KeyPersonAppointed',
@@ -119,6 +122,7 @@ export const KeyPersonAppointed = defineEvent({
     post: KeyPost,
     person: MaskedPerson.nullable(),
     source: z.enum(['integrity-platform', 'local']),
+    appointedOn: DAY.optional(),
   }),
 });
 

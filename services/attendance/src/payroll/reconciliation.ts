@@ -1,3 +1,4 @@
+import { dayBounds } from '../timesheets/attendance-day';
 import type { PayrollFindingKind } from '@realname/contracts';
 import { divHalfUp, fenToYuan } from './amount-due';
 
@@ -216,42 +217,9 @@ function clearedDetail(o: OpenFinding, t: TeamMonth): string {
   return `${o.kind} no longer holds for ${o.workerId ? `worker ${o.workerId}` : 'the team'} in ${t.month}: ${figures}`;
 }
 
-/**
- * The first instant of local day `YYYY-MM-DD` in an IANA zone, found from the zone's offset there
- * (Intl); exact for zones whose midnight exists, such as Asia/Shanghai.
- */
+/** The first instant of local day `YYYY-MM-DD` in an IANA zone (the day from midnight). */
 export function zonedStartOfDay(day: string, timeZone: string): Date {
-  const [y, m, d] = day.split('-').map(Number);
-  const guess = Date.UTC(y, m - 1, d);
-  let at = guess - offsetMs(timeZone, guess);
-  at = guess - offsetMs(timeZone, at);
-  return new Date(at);
-}
-
-function offsetMs(timeZone: string, at: number): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(new Date(at))
-      .map((p) => [p.type, p.value]),
-  );
-  const local = Date.UTC(
-    +parts.year,
-    +parts.month - 1,
-    +parts.day,
-    +parts.hour,
-    +parts.minute,
-    +parts.second,
-  );
-  return local - Math.floor(at / 1000) * 1000;
+  return dayBounds(day, { timeZone, dayBoundary: '00:00' }).start;
 }
 
 /** `month` plus `n` months, YYYY-MM. */

@@ -55,7 +55,8 @@ function checkAsOf(asOf: string | undefined): string {
 
 /** The query's minimum streak (a number from gRPC, where 0 means none; text from REST), or undefined. */
 function checkMinDays(value: string | number | undefined): number | undefined {
-  if (value === undefined || value === '' || value === 0) return undefined;
+  // Not given: absent in REST, 0 in gRPC (proto3 has no unset number); an empty `minDays=` is refused.
+  if (value === undefined || value === 0) return undefined;
   const parsed = AttendanceApi.AbsenceQuery.shape.minDays.safeParse(value);
   if (!parsed.success || !/^\d+$/.test(String(value)))
     throw new InvalidQuery('minDays', `minDays must be a whole number 1-366, got "${value}"`);

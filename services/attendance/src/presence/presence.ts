@@ -175,5 +175,7 @@ export function absenceStreak(
  * so the repository leaves them out before the calendar is consulted.
  */
 export function latestStreakStart(asOf: string, minDays: number): string {
-  return addDays(asOf, -(minDays - 1));
+  const start = addDays(asOf, -(minDays - 1));
+  // No day before 0001-01-01 exists in PostgreSQL or the calendar.
+  return start < '0001-01-01' ? '0001-01-01' : start;
 }

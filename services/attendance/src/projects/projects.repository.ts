@@ -30,14 +30,18 @@ export class ProjectsRepository {
     );
   }
 
-  /** The post's holder from `since`; the same person re-published (a corrected name) keeps their start. */
+  /**
+   * The post's holder from `since`; the same person re-published (a corrected name or date) keeps the
+   * earlier of their start and the new one, so only a corrected earlier date moves it.
+   */
   async appointed(tx: Sql, k: KeyPersonHolder, since: string): Promise<void> {
     await tx.execute(
       `INSERT INTO ${this.schema}.key_persons (project_id, participant_id, post, id_hash, name, masked_id_number, since)
        VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)
        ON CONFLICT (project_id, participant_id, post) DO UPDATE SET id_hash = EXCLUDED.id_hash, name = EXCLUDED.name,
          masked_id_number = EXCLUDED.masked_id_number,
-         since = CASE WHEN key_persons.id_hash = EXCLUDED.id_hash THEN key_persons.since ELSE EXCLUDED.since END`,
+         since = CASE WHEN key_persons.id_hash = EXCLUDED.id_hash THEN LEAST(key_persons.since, EXCLUDED.since)
+           ELSE EXCLUDED.since END`,
       [k.projectId, k.participantId, k.post, k.idHash, k.name, k.maskedIdNumber, since],
     );
   }

@@ -12,10 +12,18 @@ const projectId = '330106202611210001';
 const opts = { source: '/realname/worker-registry', subject: `project-${projectId}`, region: '330106' };
 const tx = {} as Sql;
 const person = { name: '张三', idHash: 'hash-1'.padEnd(32, '0'), maskedIdNumber: '3301**********0011' };
-const appointed = (p: typeof person | null, time?: Date) =>
+const appointed = (p: typeof person | null, time?: Date, appointedOn?: string) =>
   createEvent(
     KeyPersonAppointed,
-    { projectId, participantId: 'GC', creditCode: 'GC', post: 'safety-officer', person: p, source: 'local' },
+    {
+      projectId,
+      participantId: 'GC',
+      creditCode: 'GC',
+      post: 'safety-officer',
+      person: p,
+      source: 'local',
+      ...(appointedOn ? { appointedOn } : {}),
+    },
     { ...opts, time },
   );
 
@@ -60,6 +68,16 @@ describe('RegistryProjectsHandler', () => {
     );
     await handler.handle(tx, appointed(null));
     expect(repo.vacated).toHaveBeenCalledWith(tx, { projectId, participantId: 'GC', post: 'safety-officer' });
+  });
+
+  it('records the holder from midnight in China of the day they took the post, when the event gives it', async () => {
+    const { repo, handler } = setup();
+    await handler.handle(tx, appointed(person, new Date('2026-12-03T01:00:00Z'), '2026-11-01'));
+    expect(repo.appointed).toHaveBeenCalledWith(
+      tx,
+      { projectId, participantId: 'GC', post: 'safety-officer', ...person },
+      '2026-11-01T00:00:00+08:00',
+    );
   });
 
   it('passes over the other events of the topic', async () => {

@@ -19,8 +19,10 @@ export class RegistryProjectsHandler {
       }
       case KeyPersonAppointed.type: {
         const e = parseEvent(KeyPersonAppointed, raw);
-        const { projectId, participantId, post, person } = e.data;
-        if (person) await this.projects.appointed(tx, { projectId, participantId, post, ...person }, e.time);
+        const { projectId, participantId, post, person, appointedOn } = e.data;
+        // The day the post was taken starts at midnight in China; events without it count from their own time.
+        const since = appointedOn ? `${appointedOn}T00:00:00+08:00` : e.time;
+        if (person) await this.projects.appointed(tx, { projectId, participantId, post, ...person }, since);
         else await this.projects.vacated(tx, { projectId, participantId, post });
         return;
       }

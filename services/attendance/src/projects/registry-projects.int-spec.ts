@@ -108,10 +108,18 @@ const person = (n: number, name = `负责人${n}`) => ({
   idHash: `hash-${n}`.padEnd(32, '0'),
   maskedIdNumber: `3301**********00${n}X`,
 });
-const appointed = (p: ReturnType<typeof person> | null, time: string) =>
+const appointed = (p: ReturnType<typeof person> | null, time: string, appointedOn?: string) =>
   createEvent(
     KeyPersonAppointed,
-    { projectId, participantId: 'GC', creditCode: 'GC', post: 'project-manager', person: p, source: 'local' },
+    {
+      projectId,
+      participantId: 'GC',
+      creditCode: 'GC',
+      post: 'project-manager',
+      person: p,
+      source: 'local',
+      ...(appointedOn ? { appointedOn } : {}),
+    },
     projectOpts(time),
   );
 
@@ -168,6 +176,26 @@ describe('attendance keeps the registry projects topic', () => {
     ]);
 
     await publishAndWait(topics.projects.name, [appointed(null, '2026-11-20T01:00:00Z')]);
+    expect(await keyPersons()).toEqual([]);
+  });
+
+  it('counts a holder from the day they took the post, and moves that start only to a corrected earlier day', async () => {
+    // Assigned in the system on 3 December for a post held since 1 November (Asia/Shanghai midnight).
+    await publishAndWait(topics.projects.name, [appointed(person(3), '2026-12-03T01:00:00Z', '2026-11-01')]);
+    expect(await keyPersons()).toEqual([
+      expect.objectContaining({ id_hash: person(3).idHash, since: '2026-10-31T16:00:00' }),
+    ]);
+
+    await publishAndWait(topics.projects.name, [appointed(person(3), '2026-12-04T01:00:00Z', '2026-11-15')]);
+    expect(await keyPersons()).toEqual([expect.objectContaining({ since: '2026-10-31T16:00:00' })]);
+
+    await publishAndWait(topics.projects.name, [appointed(person(3), '2026-12-05T01:00:00Z')]);
+    expect(await keyPersons()).toEqual([expect.objectContaining({ since: '2026-10-31T16:00:00' })]);
+
+    await publishAndWait(topics.projects.name, [appointed(person(3), '2026-12-06T01:00:00Z', '2026-10-20')]);
+    expect(await keyPersons()).toEqual([expect.objectContaining({ since: '2026-10-19T16:00:00' })]);
+
+    await publishAndWait(topics.projects.name, [appointed(null, '2026-12-07T01:00:00Z')]);
     expect(await keyPersons()).toEqual([]);
   });
 

@@ -18,38 +18,18 @@ export interface DayRules {
 
 type ZoneRules = Pick<DayRules, 'timeZone' | 'dayBoundary'>;
 
+import { zoneOffsetMinutes } from '@realname/contracts';
+import { addDays } from '@realname/domain-rules';
+
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const BOUNDARY = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY_MS = 24 * HOUR;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /** The local wall-clock time of an instant in the zone, written as if it were UTC (milliseconds). */
 function wallClock(ms: number, timeZone: string): number {
-  const parts = formatter(timeZone).formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return wall + (((ms % 1000) + 1000) % 1000);
+  return ms + zoneOffsetMinutes(new Date(ms), timeZone) * MINUTE;
 }
 
 /**
@@ -68,7 +48,8 @@ function instantOfWall(wall: number, timeZone: string): number {
 
 function parseDay(day: string): number {
   const m = DAY.exec(day);
-  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
+  // setUTCFullYear, as Date.UTC reads years 0-99 as 1900-1999.
+  const ms = m ? new Date(0).setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : NaN;
   if (!m || new Date(ms).toISOString().slice(0, 10) !== day) {
     throw new RangeError(`day must be a real date written YYYY-MM-DD, got "${day}"`);
   }
@@ -88,9 +69,7 @@ function toMs(at: string | Date): number {
 }
 
 /** The day after (or before, with -1) a `YYYY-MM-DD` day. */
-export function shiftDay(day: string, days: number): string {
-  return new Date(parseDay(day) + days * DAY_MS).toISOString().slice(0, 10);
-}
+export const shiftDay = (day: string, days: number): string => addDays(day, days);
 
 /**
  * The boundaries of an attendance day as instants: [boundary on `day`, boundary on the next day).

@@ -32,6 +32,8 @@ export const KeyPersonRegistered = defineEvent({
     participantId: z.string(),
     post: KeyPost,
     person: KeyPersonData.nullable(),
+    // The day of the sync that brought the person, YYYY-MM-DD; absent in events written before it was kept.
+    syncedOn: z.string().optional(),
   }),
 });
 
@@ -43,5 +45,7 @@ export const KeyPersonAssigned = defineEvent({
     participantId: z.string(),
     post: KeyPost,
     person: KeyPersonData,
+    // The day the person took the post, YYYY-MM-DD; absent in events written before it was asked for.
+    appointedOn: z.string().optional(),
   }),
 });

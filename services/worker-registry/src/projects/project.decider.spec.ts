@@ -1,6 +1,7 @@
 import { isRejection } from '@realname/eventstore';
 import {
   decideProject,
+  DEFAULT_KEY_POST_RULES,
   evolveProject,
   initialProjectState,
   KeyPerson,
@@ -26,15 +27,20 @@ const person = (n: number, category = '一级建造师'): KeyPerson => ({
   registrationCategory: category,
 });
 
-/** Given past events, when a command, then these events. */
+/** Today in Asia/Shanghai as the specs' clock reads it. */
+const TODAY = '2026-12-03';
+
+/** Given past commands, when a command, then these events (today being TODAY, or `today`). */
 function given(...commands: ProjectCommand[]) {
   let state = initialProjectState();
   for (const c of commands) {
-    const r = decideProject(c, state);
+    const r = decideProject(c, state, DEFAULT_KEY_POST_RULES, TODAY);
     if (isRejection(r)) throw new Error(r.reasons.join());
     state = r.reduce(evolveProject, state);
   }
-  return { when: (c: ProjectCommand) => decideProject(c, state) };
+  return {
+    when: (c: ProjectCommand, today = TODAY) => decideProject(c, state, DEFAULT_KEY_POST_RULES, today),
+  };
 }
 const types = (r: ReturnType<typeof decideProject>) =>
   isRejection(r) ? r : r.map((e: ProjectEvent) => e.type.split('.').pop());
@@ -54,11 +60,12 @@ const registerPm = (p: KeyPerson | null): ProjectCommand => ({
   post: 'project-manager',
   person: p,
 });
-const assignPm = (p: KeyPerson): ProjectCommand => ({
+const assignPm = (p: KeyPerson, appointedOn?: string): ProjectCommand => ({
   kind: 'AssignKeyPerson',
   creditCode: 'GC',
   post: 'project-manager',
   person: p,
+  ...(appointedOn ? { appointedOn } : {}),
 });
 
 describe('project synced from the integrity platform', () => {
@@ -153,6 +160,7 @@ describe('who holds a key post (KeyPersonAppointed, for attendance)', () => {
         post: 'project-manager',
         person: published(1),
         source: 'integrity-platform',
+        appointedOn: TODAY,
       },
     ]);
   });
@@ -172,6 +180,7 @@ describe('who holds a key post (KeyPersonAppointed, for attendance)', () => {
     expect(appointed(r)).toEqual([
       expect.objectContaining({ post: 'project-manager', person: null, source: 'integrity-platform' }),
     ]);
+    expect(appointed(r)[0]).not.toHaveProperty('appointedOn');
   });
 
   it('given a holder, when their unit leaves the project, then the post is vacated', () => {
@@ -244,5 +253,91 @@ describe('who holds a key post (KeyPersonAppointed, for attendance)', () => {
     expect(appointed(r)[0]).toMatchObject({ person: published(1), source: 'integrity-platform' });
     const after = (r as ProjectEvent[]).reduce(evolveProject, state);
     expect(decideProject({ ...sync, changeCursor: '3' }, after)).toEqual([]);
+  });
+});
+
+describe('the day a key person took the post (appointedOn, for presence rates)', () => {
+  const appointed = (r: ReturnType<typeof decideProject>) =>
+    (r as ProjectEvent[]).filter((e) => e.type === 'realname.registry.KeyPersonAppointed').map((e) => e.data);
+  const assigned = (r: ReturnType<typeof decideProject>) =>
+    (r as ProjectEvent[]).filter((e) => e.type === 'realname.registry.KeyPersonAssigned').map((e) => e.data);
+  const gcEntered = (entryDate: string): ProjectCommand => ({
+    kind: 'SyncParticipant',
+    participant: { creditCode: 'GC', corpName: 'General contractor Co.', unitType: '009', entryDate },
+  });
+
+  it('given a general contractor, when a project manager is assigned on site with appointedOn, then that day is stored and published', () => {
+    const r = given(sync, gc).when(assignPm(person(1), '2026-03-01'));
+    expect(assigned(r)).toEqual([expect.objectContaining({ appointedOn: '2026-03-01' })]);
+    expect(appointed(r)).toEqual([
+      expect.objectContaining({
+        person: expect.objectContaining({ name: 'Person 1' }),
+        source: 'local',
+        appointedOn: '2026-03-01',
+      }),
+    ]);
+  });
+
+  it('given a general contractor, when a project manager is assigned on site without a day, then today is the day', () => {
+    const r = given(sync, gc).when(assignPm(person(1)), '2026-11-21');
+    expect(assigned(r)).toEqual([expect.objectContaining({ appointedOn: '2026-11-21' })]);
+    expect(appointed(r)).toEqual([expect.objectContaining({ source: 'local', appointedOn: '2026-11-21' })]);
+  });
+
+  it('given a general contractor that entered the project on a day, when the integrity platform registers its project manager, then the entry date is the day', () => {
+    const r = given(sync, gcEntered('2026-01-15')).when(registerPm(person(1)));
+    expect(appointed(r)).toEqual([
+      expect.objectContaining({ source: 'integrity-platform', appointedOn: '2026-01-15' }),
+    ]);
+  });
+
+  it('given a general contractor without an entry date, when the integrity platform registers its project manager, then the day of the sync is the day', () => {
+    const r = given(sync, gc).when({ ...registerPm(person(1)), syncedOn: '2026-11-30' } as ProjectCommand);
+    expect(appointed(r)).toEqual([expect.objectContaining({ appointedOn: '2026-11-30' })]);
+  });
+
+  it("given a registered holder, when the unit's entry date becomes known, then the holder is published again with it", () => {
+    const r = given(sync, gc, registerPm(person(1))).when(gcEntered('2026-01-15'));
+    expect(appointed(r)).toEqual([
+      expect.objectContaining({
+        person: expect.objectContaining({ name: 'Person 1' }),
+        appointedOn: '2026-01-15',
+      }),
+    ]);
+  });
+
+  it('given a local holder, when the same person is assigned again without a day, then nothing changes', () => {
+    expect(given(sync, gc, assignPm(person(1), '2026-03-01')).when(assignPm(person(1)))).toEqual([]);
+  });
+
+  it('given a local holder, when the same person is assigned with a corrected day, then the day is published again', () => {
+    const r = given(sync, gc, assignPm(person(1), '2026-03-01')).when(assignPm(person(1), '2026-02-01'));
+    expect(types(r)).toEqual(['KeyPersonAssigned', 'KeyPersonAppointed']);
+    expect(appointed(r)).toEqual([expect.objectContaining({ appointedOn: '2026-02-01' })]);
+  });
+
+  it('given a local assignment written before the day was kept, when its holder is published, then no day is claimed', () => {
+    // Readers take such an event's own day (the registry's fold has no event times to offer).
+    const legacy: ProjectEvent[] = [
+      { type: 'realname.registry.ProjectSynced', data: { ...info, changeCursor: '1' } },
+      {
+        type: 'realname.registry.ParticipantJoined',
+        data: {
+          projectId: info.projectId,
+          participantId: 'GC',
+          creditCode: 'GC',
+          corpName: 'General contractor Co.',
+          unitType: '009',
+        },
+      },
+      {
+        type: 'realname.registry.KeyPersonAssigned',
+        data: { projectId: info.projectId, participantId: 'GC', post: 'project-manager', person: person(1) },
+      },
+    ];
+    const state = legacy.reduce(evolveProject, initialProjectState());
+    const r = decideProject({ ...sync, changeCursor: '2' }, state, DEFAULT_KEY_POST_RULES, TODAY);
+    expect(appointed(r)).toEqual([expect.objectContaining({ source: 'local' })]);
+    expect(appointed(r)[0]).not.toHaveProperty('appointedOn');
   });
 });

@@ -1,4 +1,5 @@
 import { KeyPost } from '@realname/contracts';
+import { todayIn } from '@realname/domain-rules';
 import { Decider, reject, Rejection } from '@realname/eventstore';
 
 /**
@@ -47,18 +48,38 @@ export interface ProjectState {
   info?: ProjectInfo;
   participants: Map<string, Participant>;
   registered: Map<string, KeyPerson>;
+  /** The day of the sync that registered each post's person (absent for events that predate it). */
+  registeredOn: Map<string, string>;
   assigned: Map<string, KeyPerson>;
+  /** The day each locally assigned person took the post (absent for events that predate it). */
+  assignedOn: Map<string, string>;
   mismatches: Map<string, MismatchReason>;
   /** The holder last published per post (KeyPersonAppointed); absent in streams that predate it. */
   appointed: Map<string, Appointee | null>;
+  /** The appointedOn last published per post, where one was. */
+  appointedOn: Map<string, string>;
   teams: Map<string, { name: string; participantId: string }>;
 }
 
 export type ProjectCommand =
   | { kind: 'SyncProject'; info: ProjectInfo; changeCursor: string }
   | { kind: 'SyncParticipant'; participant: Participant }
-  | { kind: 'SyncKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson | null }
-  | { kind: 'AssignKeyPerson'; creditCode: string; post: KeyPost; person: KeyPerson }
+  | {
+      kind: 'SyncKeyPerson';
+      creditCode: string;
+      post: KeyPost;
+      person: KeyPerson | null;
+      /** The day of the sync, YYYY-MM-DD in Asia/Shanghai; default today. */
+      syncedOn?: string;
+    }
+  | {
+      kind: 'AssignKeyPerson';
+      creditCode: string;
+      post: KeyPost;
+      person: KeyPerson;
+      /** The day the person took the post, YYYY-MM-DD; default today (the same person keeps their date). */
+      appointedOn?: string;
+    }
   | { kind: 'FormTeam'; teamId: string; name: string; participantId: string };
 
 export type ProjectEvent =
@@ -73,11 +94,23 @@ export type ProjectEvent =
     }
   | {
       type: 'realname.registry.KeyPersonRegistered';
-      data: { projectId: string; participantId: string; post: KeyPost; person: KeyPerson | null };
+      data: {
+        projectId: string;
+        participantId: string;
+        post: KeyPost;
+        person: KeyPerson | null;
+        syncedOn?: string;
+      };
     }
   | {
       type: 'realname.registry.KeyPersonAssigned';
-      data: { projectId: string; participantId: string; post: KeyPost; person: KeyPerson };
+      data: {
+        projectId: string;
+        participantId: string;
+        post: KeyPost;
+        person: KeyPerson;
+        appointedOn?: string;
+      };
     }
   | {
       type: 'realname.registry.KeyPersonMismatchDetected';
@@ -104,6 +137,7 @@ export type ProjectEvent =
         post: KeyPost;
         person: Appointee | null;
         source: AppointmentSource;
+        appointedOn?: string;
       };
     }
   | {
@@ -145,9 +179,12 @@ export function initialProjectState(): ProjectState {
   return {
     participants: new Map(),
     registered: new Map(),
+    registeredOn: new Map(),
     assigned: new Map(),
+    assignedOn: new Map(),
     mismatches: new Map(),
     appointed: new Map(),
+    appointedOn: new Map(),
     teams: new Map(),
   };
 }
@@ -156,14 +193,24 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+function setOrDelete(map: Map<string, string>, key: string, value: string | undefined): void {
+  if (value === undefined) map.delete(key);
+  else map.set(key, value);
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
 export function evolveProject(state: ProjectState, event: ProjectEvent): ProjectState {
   const s: ProjectState = {
     info: state.info,
     participants: new Map(state.participants),
     registered: new Map(state.registered),
+    registeredOn: new Map(state.registeredOn),
     assigned: new Map(state.assigned),
+    assignedOn: new Map(state.assignedOn),
     mismatches: new Map(state.mismatches),
     appointed: new Map(state.appointed),
+    appointedOn: new Map(state.appointedOn),
     teams: new Map(state.teams),
   };
   switch (event.type) {
@@ -178,23 +225,31 @@ export function evolveProject(state: ProjectState, event: ProjectEvent): Project
       s.participants.set(participant.creditCode, participant);
       break;
     }
-    case 'realname.registry.KeyPersonRegistered':
-      if (event.data.person)
-        s.registered.set(postKey(event.data.participantId, event.data.post), event.data.person);
-      else s.registered.delete(postKey(event.data.participantId, event.data.post));
+    case 'realname.registry.KeyPersonRegistered': {
+      const key = postKey(event.data.participantId, event.data.post);
+      if (event.data.person) s.registered.set(key, event.data.person);
+      else s.registered.delete(key);
+      setOrDelete(s.registeredOn, key, event.data.person ? event.data.syncedOn : undefined);
       break;
-    case 'realname.registry.KeyPersonAssigned':
-      s.assigned.set(postKey(event.data.participantId, event.data.post), event.data.person);
+    }
+    case 'realname.registry.KeyPersonAssigned': {
+      const key = postKey(event.data.participantId, event.data.post);
+      s.assigned.set(key, event.data.person);
+      setOrDelete(s.assignedOn, key, event.data.appointedOn);
       break;
+    }
     case 'realname.registry.KeyPersonMismatchDetected':
       s.mismatches.set(postKey(event.data.participantId, event.data.post), event.data.reason);
       break;
     case 'realname.registry.KeyPersonMismatchResolved':
       s.mismatches.delete(postKey(event.data.participantId, event.data.post));
       break;
-    case 'realname.registry.KeyPersonAppointed':
-      s.appointed.set(postKey(event.data.participantId, event.data.post), event.data.person);
+    case 'realname.registry.KeyPersonAppointed': {
+      const key = postKey(event.data.participantId, event.data.post);
+      s.appointed.set(key, event.data.person);
+      setOrDelete(s.appointedOn, key, event.data.person ? event.data.appointedOn : undefined);
       break;
+    }
     case 'realname.registry.TeamFormed':
       s.teams.set(event.data.teamId, { name: event.data.name, participantId: event.data.participantId });
       break;
@@ -282,18 +337,30 @@ function mismatchEvents(before: ProjectState, after: ProjectState, rules: KeyPos
 
 /**
  * Who holds a post now: the person assigned on site, else the one registered on the integrity platform;
- * nobody once the unit has left the project.
+ * nobody once the unit has left the project. `appointedOn`: the day given on site for a local holder;
+ * for a registered one the unit's entry date on the project if known, else the day of the sync; absent
+ * where events predate these dates (readers then take the event's day).
  */
 export function holderOf(
   state: ProjectState,
   creditCode: string,
   post: KeyPost,
-): { person: Appointee | null; source: AppointmentSource } {
-  if (state.participants.get(creditCode)?.exitDate) return { person: null, source: 'integrity-platform' };
-  const local = state.assigned.get(postKey(creditCode, post));
-  const held = local ?? state.registered.get(postKey(creditCode, post));
-  const person = held ? { name: held.name, idHash: held.idHash, maskedIdNumber: held.maskedIdNumber } : null;
-  return { person, source: local ? 'local' : 'integrity-platform' };
+): { person: Appointee | null; source: AppointmentSource; appointedOn?: string } {
+  const unit = state.participants.get(creditCode);
+  if (unit?.exitDate) return { person: null, source: 'integrity-platform' };
+  const key = postKey(creditCode, post);
+  const local = state.assigned.get(key);
+  const held = local ?? state.registered.get(key);
+  if (!held) return { person: null, source: 'integrity-platform' };
+  const person = { name: held.name, idHash: held.idHash, maskedIdNumber: held.maskedIdNumber };
+  // An entry date the published contract would refuse is passed over rather than failing the command.
+  const entryDate = unit?.entryDate && DAY.test(unit.entryDate) ? unit.entryDate : undefined;
+  const appointedOn = local ? state.assignedOn.get(key) : (entryDate ?? state.registeredOn.get(key));
+  return {
+    person,
+    source: local ? 'local' : 'integrity-platform',
+    ...(appointedOn ? { appointedOn } : {}),
+  };
 }
 
 /** The same holder: the same ID (its hash) under the same name; the mask follows from the ID. */
@@ -303,9 +370,10 @@ function sameHolder(a: Appointee | null | undefined, b: Appointee | null): boole
 }
 
 /**
- * A KeyPersonAppointed for every post whose holder differs from the one last published. Run after every
- * command, so a stream that predates the event (no appointment recorded) publishes its holders on the
- * project's next command, whatever that command is.
+ * A KeyPersonAppointed for every post whose holder differs from the one last published, or whose
+ * holder's appointedOn is known and differs (a corrected date, or an entry date learnt later). Run after
+ * every command, so a stream that predates the event (no appointment recorded) publishes its holders on
+ * the project's next command, whatever that command is.
  */
 function appointmentEvents(after: ProjectState): ProjectEvent[] {
   const projectId = after.info?.projectId;
@@ -315,7 +383,8 @@ function appointmentEvents(after: ProjectState): ProjectEvent[] {
   for (const key of [...keys].sort()) {
     const [creditCode, post] = key.split('|') as [string, KeyPost];
     const now = holderOf(after, creditCode, post);
-    if (sameHolder(after.appointed.get(key), now.person)) continue;
+    const sameDate = !now.appointedOn || now.appointedOn === after.appointedOn.get(key);
+    if (sameHolder(after.appointed.get(key), now.person) && sameDate) continue;
     out.push({
       type: 'realname.registry.KeyPersonAppointed',
       data: { projectId, participantId: creditCode, creditCode, post, ...now },
@@ -324,10 +393,12 @@ function appointmentEvents(after: ProjectState): ProjectEvent[] {
   return out;
 }
 
+/** `today`: YYYY-MM-DD in Asia/Shanghai, the default day of a sync and of a local assignment. */
 export function decideProject(
   command: ProjectCommand,
   state: ProjectState,
   rules: KeyPostRules = DEFAULT_KEY_POST_RULES,
+  today: string = todayIn('Asia/Shanghai'),
 ): ProjectEvent[] | Rejection<'unknown-project' | 'unknown-participant' | 'team-exists'> {
   const projectId = state.info?.projectId;
   let primary: ProjectEvent[];
@@ -368,6 +439,7 @@ export function decideProject(
                 participantId: command.creditCode,
                 post: command.post,
                 person: command.person,
+                ...(command.person ? { syncedOn: command.syncedOn ?? today } : {}),
               },
             },
           ];
@@ -381,8 +453,13 @@ export function decideProject(
           `unit ${command.creditCode} does not take part in project ${projectId}`,
         );
       }
-      const before = state.assigned.get(postKey(command.creditCode, command.post));
-      primary = same(before, command.person)
+      const key = postKey(command.creditCode, command.post);
+      const samePerson = same(state.assigned.get(key), command.person);
+      // The same person again keeps their date unless a different one is given (a correction).
+      const unchanged =
+        samePerson && (!command.appointedOn || command.appointedOn === state.assignedOn.get(key));
+      const appointedOn = command.appointedOn ?? today;
+      primary = unchanged
         ? []
         : [
             {
@@ -392,6 +469,7 @@ export function decideProject(
                 participantId: command.creditCode,
                 post: command.post,
                 person: command.person,
+                appointedOn,
               },
             },
           ];

@@ -31,7 +31,7 @@ export class ProjectCommands {
     return isRejection(r) ? r : { teamId };
   }
 
-  /** `idCardNumber` has passed the resident ID check. */
+  /** `idCardNumber` has passed the resident ID check; `appointedOn` (YYYY-MM-DD) defaults to today. */
   assignKeyPerson(
     projectId: string,
     creditCode: string,
@@ -39,6 +39,7 @@ export class ProjectCommands {
     name: string,
     idCardNumber: string,
     caller: Caller,
+    appointedOn?: string,
   ) {
     const person = {
       name,
@@ -51,7 +52,7 @@ export class ProjectCommands {
       const r = await this.projects.handle(
         tx,
         projectId,
-        { kind: 'AssignKeyPerson', creditCode, post, person },
+        { kind: 'AssignKeyPerson', creditCode, post, person, appointedOn },
         { actor: actorOf(caller) },
       );
       if (isRejection(r)) return r;

@@ -3,7 +3,7 @@ import { RegistryApi } from '@realname/contracts';
 import { Body, Controller, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { KeyPost, zodProblems } from '@realname/contracts';
-import { checkResidentId } from '@realname/domain-rules';
+import { checkResidentId, todayIn } from '@realname/domain-rules';
 import { isRejection } from '@realname/eventstore';
 import {
   ApiAnswers,
@@ -23,7 +23,8 @@ import { LocalProjectPatch, ProjectLocalDetails } from './project-local-details'
 import { ProjectQueries } from './project-queries';
 import { ProjectCommands } from './projects.handler';
 
-const KeyPersonAssignment = KeyPersonBody;
+const KeyPersonAssignment = KeyPersonBody.extend({ appointedOn: RegistryApi.AppointedOn.optional() });
+const KEY_PERSON_EXAMPLE = { ...BODY_EXAMPLES.KeyPersonBody, appointedOn: '2026-11-01' };
 
 /** Projects within the caller's scope (docs/access.md): out of scope, not found on read, 403 on write. */
 @ApiTags('projects')
@@ -137,7 +138,7 @@ export class ProjectsRest {
     creditCode: RegistryApi.ENTERPRISE_EXAMPLE.creditCode[0],
     post: 'project-manager',
   })
-  @ApiBodyFrom(KeyPersonBody, { example: BODY_EXAMPLES.KeyPersonBody })
+  @ApiBodyFrom(KeyPersonAssignment, { example: KEY_PERSON_EXAMPLE })
   @ApiAnswers({
     200: RegistryApi.ProjectView,
     404: true,
@@ -159,6 +160,11 @@ export class ProjectsRest {
       ]);
     const parsed = KeyPersonAssignment.safeParse(body);
     if (!parsed.success) throw Problem.badRequest('The assignment is not valid', zodProblems(parsed.error));
+    const today = todayIn('Asia/Shanghai');
+    if (parsed.data.appointedOn && parsed.data.appointedOn > today)
+      throw Problem.badRequest('The assignment is not valid', [
+        { field: 'appointedOn', message: `must not be after today (${today}, Asia/Shanghai)` },
+      ]);
     const id = checkResidentId(parsed.data.idCardNumber);
     if (!id.ok)
       throw Problem.badRequest(
@@ -172,6 +178,7 @@ export class ProjectsRest {
       parsed.data.name,
       id.value,
       caller,
+      parsed.data.appointedOn,
     );
     if (isRejection(events)) {
       if (events.code === 'unknown-project' || events.code === 'out-of-scope') refused(events);
