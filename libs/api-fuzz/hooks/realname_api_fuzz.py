@@ -17,7 +17,8 @@ The stateful phase fills parameters from earlier answers (links the document sta
 Schemathesis infers by name, e.g. an answer's `region` into the `{region}` of a region route, although
 that answer's region may be a two-digit prefix): its cases are brought within the same rules, and a
 `{region}` path parameter that is not a six-digit division code is replaced by Hangzhou's (330100).
-`asOf` of the absences (a day the streaks run up to) may lie at most a year after today.
+`asOf` of the absences (a day the streaks run up to) may lie at most a year after today; the day a key
+person took the post (`appointedOn`) not after today.
 
 `pageToken` is opaque: only a value the service issued is valid, and no generator can make one. A
 positive case keeps it only when it reads like one the service issued (the stateful phase follows the
@@ -139,6 +140,8 @@ def map_case(ctx, case):
         path["region"] = "330100"
     _body_range(case)
     _check_characters(case)
+    if isinstance(case.body, dict) and (_day(case.body.get("appointedOn")) or date.min) > date.today():
+        case.body["appointedOn"] = date.today().isoformat()
     if not isinstance(case.query, dict):
         return case
     query = case.query

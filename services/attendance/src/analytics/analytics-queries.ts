@@ -116,8 +116,8 @@ export function toRegionDays(rows: RegionDailyRow[]): RegionDay[] {
 
 /*
  * Monthly attendance from the roll-ups of finalised attendance days (migrations 0005-0011). Values are
- * sign-weighted sums over parts not yet merged, so every query sums per enrolment first and keeps
- * nothing but the totals: the figures are exact whether or not ClickHouse has merged.
+ * sign-weighted, so sums over parts not yet merged are exact; distinct counts of workers "with a day
+ * present" are taken over roll-up rows, exact once merged (ADR 0016).
  */
 
 /** The same scope as punchScopeCh, on the county column of the attendance-day tables. */

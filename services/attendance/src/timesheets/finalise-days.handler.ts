@@ -104,17 +104,23 @@ export class FinaliseDaysHandler {
     const result: FinaliserRun = { seeded: 0, decided: 0, published: 0 };
     const dueThrough = new Map<string, string>();
     result.seeded = await this.db.transaction(async (tx) => {
-      let seeded = 0;
+      // Projects whose rules make the same day the last due one are seeded in one statement.
+      const byThrough = new Map<string, string[]>();
       for (const p of await this.repo.projectsWithEntries(tx)) {
         const through = lastDueDay(now, attendanceProfileFor(p.region));
         dueThrough.set(p.projectId, through);
+        const group = byThrough.get(through);
+        if (group) group.push(p.projectId);
+        else byThrough.set(through, [p.projectId]);
+      }
+      let seeded = 0;
+      for (const [through, projectIds] of byThrough)
         seeded += await this.repo.seedPending(
           tx,
-          p.projectId,
+          projectIds,
           shiftDay(through, 1 - this.opts.seedDays),
           through,
         );
-      }
       return seeded;
     });
     const latest = [...dueThrough.values(), lastDueDay(now, attendanceProfileFor(''))].sort().at(-1)!;
@@ -154,7 +160,11 @@ export class FinaliseDaysHandler {
     const to = new Date(Math.max(...windows.map((w) => w.to.getTime())));
     const punches = await this.repo.punchesOf(tx, [...new Set(known.map((d) => d.enrolmentId))], from, to);
     const byEnrolment = new Map<string, EnrolmentPunch[]>();
-    for (const p of punches) byEnrolment.set(p.enrolmentId, [...(byEnrolment.get(p.enrolmentId) ?? []), p]);
+    for (const p of punches) {
+      const list = byEnrolment.get(p.enrolmentId);
+      if (list) list.push(p);
+      else byEnrolment.set(p.enrolmentId, [p]);
+    }
 
     return retryOnConflict(async () => {
       const streamIds = known.map((d) => timesheetStreamId(d.projectId, d.enrolmentId, d.day));

@@ -74,11 +74,11 @@ export class TimesheetRepository {
   }
 
   /**
-   * Puts every day an enrolment of the project was entered on, from `earliest` (or the entry, or the day
+   * Puts every day an enrolment of the projects was entered on, from `earliest` (or the entry, or the day
    * after the last seeding) through `through` (or its exit), on the pending list; then remembers how far.
    * A day with no punch is decided too: that is how absence is found.
    */
-  async seedPending(tx: Sql, projectId: string, earliest: string, through: string): Promise<number> {
+  async seedPending(tx: Sql, projectIds: string[], earliest: string, through: string): Promise<number> {
     const rows = await tx.query<{ n: string }>(
       `WITH seeded AS (
          INSERT INTO ${this.schema}.timesheet_pending (project_id, enrolment_id, day, cause)
@@ -88,17 +88,17 @@ export class TimesheetRepository {
           CROSS JOIN LATERAL generate_series(
                  GREATEST(e.entered_on, COALESCE(w.seeded_through + 1, e.entered_on), $2::date),
                  LEAST(COALESCE(e.exited_on, $3::date), $3::date), interval '1 day') d
-          WHERE e.project_id = $1 AND e.entered_on IS NOT NULL AND e.entered_on <= $3::date
+          WHERE e.project_id = ANY($1) AND e.entered_on IS NOT NULL AND e.entered_on <= $3::date
          ON CONFLICT (project_id, enrolment_id, day) DO NOTHING
          RETURNING 1),
        marked AS (
          INSERT INTO ${this.schema}.timesheet_watermarks (enrolment_id, seeded_through)
          SELECT enrolment_id, $3::date FROM ${this.schema}.enrolments
-          WHERE project_id = $1 AND entered_on IS NOT NULL AND entered_on <= $3::date
+          WHERE project_id = ANY($1) AND entered_on IS NOT NULL AND entered_on <= $3::date
          ON CONFLICT (enrolment_id) DO UPDATE SET seeded_through = GREATEST(timesheet_watermarks.seeded_through, EXCLUDED.seeded_through)
          RETURNING 1)
        SELECT (SELECT count(*) FROM seeded) AS n, (SELECT count(*) FROM marked) AS m`,
-      [projectId, earliest, through],
+      [projectIds, earliest, through],
     );
     return Number(rows[0]?.n ?? 0);
   }
