@@ -1,10 +1,11 @@
 import type { Response } from 'express';
 import { StreamableFile } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { type AttendanceApi, zodProblems } from '@realname/contracts';
+import type { AttendanceApi } from '@realname/contracts';
 import { openApiSchemaOf, Problem } from '@realname/platform';
 import type { z, ZodTypeAny } from 'zod';
 import { InvalidQuery, ProjectNotFound } from '../punches/punch-queries';
+import { parseInput } from '../rest-input';
 import { contentDisposition, CSV_TYPE, type ExportTable, toCsv, toXlsx, XLSX_TYPE } from './sheet-export';
 
 /** Something the caller's scope does not show (or that does not exist): one 404 for both. */
@@ -41,16 +42,12 @@ export async function sheetRequest<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Parses path or query parameters as documented, or answers 400 naming each one. */
 export function parseParams<T extends z.ZodTypeAny>(schema: T, values: unknown): z.infer<T> {
-  const r = schema.safeParse(values);
-  if (!r.success) throw Problem.badRequest('A parameter is not valid', zodProblems(r.error));
-  return r.data;
+  return parseInput(schema, values, 'parameter');
 }
 
 /** Parses a request body, or answers 400 naming each field that is wrong. */
 export function parseBody<T extends z.ZodTypeAny>(schema: T, body: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(body);
-  if (!r.success) throw Problem.badRequest(`The ${what} is not valid`, zodProblems(r.error));
-  return r.data;
+  return parseInput(schema, body, what);
 }
 
 /** The format asked for: `?format=` first, then the Accept header, else JSON. */
