@@ -100,8 +100,15 @@ export function attendanceProfileFor(
   if (!/^\d*$/.test(region)) {
     throw new RangeError(`region code must be digits such as 330106, got "${region}"`);
   }
-  return resolve(region, profiles);
+  // Resolved once per profile set and region: timesheets, presence and payroll ask for it per record.
+  let cache = resolvedProfiles.get(profiles);
+  if (!cache) resolvedProfiles.set(profiles, (cache = new Map()));
+  let resolved = cache.get(region);
+  if (!resolved) cache.set(region, (resolved = resolve(region, profiles)));
+  return resolved;
 }
+
+const resolvedProfiles = new WeakMap<AttendanceProfileSet, Map<string, ResolvedAttendanceProfile>>();
 
 /** The minimum wage in force on a day: the entry with the latest `effectiveFrom` on or before it. */
 export function minimumWageOn(

@@ -4,7 +4,7 @@ import { ApiResponse } from '@nestjs/swagger';
 import type { AttendanceApi } from '@realname/contracts';
 import { openApiSchemaOf, Problem } from '@realname/platform';
 import type { z, ZodTypeAny } from 'zod';
-import { InvalidQuery, ProjectNotFound } from '../punches/punch-queries';
+import { restQuery } from '../punches/query-errors';
 import { parseInput } from '../rest-input';
 import { contentDisposition, CSV_TYPE, type ExportTable, toCsv, toXlsx, XLSX_TYPE } from './sheet-export';
 
@@ -27,17 +27,17 @@ export class InputRefused extends Error {
   }
 }
 
-/** Maps the errors of sheet and payroll requests to problem details; anything else is rethrown. */
+/** Maps the errors of sheet and payroll requests to problem details (over restQuery's); anything else is rethrown. */
 export async function sheetRequest<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof InvalidQuery)
-      throw Problem.badRequest(err.message, [{ field: err.field, message: err.message }]);
-    if (err instanceof InputRefused) throw Problem.badRequest(err.message, err.errors);
-    if (err instanceof ProjectNotFound || err instanceof NotInScope) throw Problem.notFound(err.message);
-    throw err;
-  }
+  return restQuery(async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof InputRefused) throw Problem.badRequest(err.message, err.errors);
+      if (err instanceof NotInScope) throw Problem.notFound(err.message);
+      throw err;
+    }
+  });
 }
 
 /** Parses path or query parameters as documented, or answers 400 naming each one. */

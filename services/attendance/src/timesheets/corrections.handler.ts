@@ -1,15 +1,15 @@
-import { newEventId } from '@realname/contracts';
+import { EventActor, newEventId } from '@realname/contracts';
 import { attendanceProfileFor } from '@realname/domain-rules';
-import { Database, EventStore, isRejection, runCommand } from '@realname/eventstore';
+import { Database, EventStore, isRejection, runCommand, Sql } from '@realname/eventstore';
 import { actorOf, Caller } from '@realname/platform';
 import { ATTENDANCE_SOURCE } from '../punches/record-punch.handler';
 import { dayBounds } from './attendance-day';
-import { dayRulesOf, foldTimesheetDay, TIMESHEET_EVENTS } from './finalise-days.handler';
+import { dayRulesOf, TIMESHEET_EVENTS } from './finalise-days.handler';
 import {
   CorrectionRequest,
   correctionsOf,
   timesheetDay,
-  TimesheetDayEvent,
+  TimesheetDayCommand,
   TimesheetRejection,
   timesheetStreamId,
 } from './timesheet-day.decider';
@@ -76,52 +76,26 @@ export class CorrectionsHandler {
       };
       const correctionId = newEventId();
       const actor = actorOf(caller);
-      const streamId = timesheetStreamId(q.projectId, enrolment.enrolmentId, q.day);
-      const decided = await runCommand({
-        store: this.store,
+      const where = { ...enrolment, workerId: q.workerId, day: q.day };
+      return this.runDay(
         tx,
-        streamId,
-        definitions: TIMESHEET_EVENTS,
-        initial: timesheetDay.initialState,
-        evolve: timesheetDay.evolve,
-        decide: (state) =>
-          timesheetDay.decide(
-            {
-              kind: 'RequestCorrection',
-              correctionId,
-              projectId: q.projectId,
-              enrolmentId: enrolment.enrolmentId,
-              workerId: q.workerId,
-              day: q.day,
-              request: { ...request, ...(request.at ? { at: new Date(request.at).toISOString() } : {}) },
-              requestedBy: actor.subject,
-              now: now.toISOString(),
-              approvalRequired: profile.correctionApproval,
-              window,
-            },
-            state,
-          ),
-        source: ATTENDANCE_SOURCE,
-        region: () => enrolment.region,
+        where,
         actor,
-      });
-      if (isRejection(decided)) throw new CorrectionRefused(decided);
-      const state = foldTimesheetDay(await this.store.readStream(streamId, 1n, tx));
-      await this.saveAndReopen(
-        tx,
-        state,
-        { ...enrolment, day: q.day },
-        decided,
+        {
+          kind: 'RequestCorrection',
+          correctionId,
+          projectId: q.projectId,
+          enrolmentId: enrolment.enrolmentId,
+          workerId: q.workerId,
+          day: q.day,
+          request: { ...request, ...(request.at ? { at: new Date(request.at).toISOString() } : {}) },
+          requestedBy: actor.subject,
+          now: now.toISOString(),
+          approvalRequired: profile.correctionApproval,
+          window,
+        },
         request.kind === 'leave' ? 'leave' : 'correction',
       );
-      const c = correctionsOf(state).find((x) => x.correctionId === correctionId)!;
-      return {
-        ...c,
-        projectId: q.projectId,
-        enrolmentId: enrolment.enrolmentId,
-        workerId: q.workerId,
-        day: q.day,
-      };
     });
   }
 
@@ -139,53 +113,54 @@ export class CorrectionsHandler {
           throw new OutsideScope(`correction ${correctionId} is outside your scope`);
         throw new WorkerDayNotFound(`no correction ${correctionId} within your scope`);
       }
-      const streamId = timesheetStreamId(found.projectId, found.enrolmentId, found.day);
       const actor = actorOf(caller);
-      const decided = await runCommand({
-        store: this.store,
+      return this.runDay(
         tx,
-        streamId,
-        definitions: TIMESHEET_EVENTS,
-        initial: timesheetDay.initialState,
-        evolve: timesheetDay.evolve,
-        decide: (state) =>
-          timesheetDay.decide(
-            {
-              kind: 'DecideCorrection',
-              correctionId,
-              approve,
-              decidedBy: actor.subject,
-              now: now.toISOString(),
-              ...(note ? { note } : {}),
-            },
-            state,
-          ),
-        source: ATTENDANCE_SOURCE,
-        region: () => found.region,
+        found,
         actor,
-      });
-      if (isRejection(decided)) throw new CorrectionRefused(decided);
-      const state = foldTimesheetDay(await this.store.readStream(streamId, 1n, tx));
-      await this.saveAndReopen(tx, state, found, decided, found.kind === 'leave' ? 'leave' : 'correction');
-      const c = correctionsOf(state).find((x) => x.correctionId === correctionId)!;
-      return {
-        ...c,
-        projectId: found.projectId,
-        enrolmentId: found.enrolmentId,
-        workerId: found.workerId,
-        day: found.day,
-      };
+        {
+          kind: 'DecideCorrection',
+          correctionId,
+          approve,
+          decidedBy: actor.subject,
+          now: now.toISOString(),
+          ...(note ? { note } : {}),
+        },
+        found.kind === 'leave' ? 'leave' : 'correction',
+      );
     });
   }
 
-  /** The corrections read model follows the stream; an approval puts the day back on the pending list. */
-  private async saveAndReopen(
-    tx: Parameters<Parameters<Database['transaction']>[0]>[0],
-    state: ReturnType<typeof foldTimesheetDay>,
+  /**
+   * Runs a correction command on the day's stream, keeps the corrections read model in step, puts the
+   * day back on the pending list when a correction was approved, and answers the correction as it now
+   * stands. The state after the command is the one decided on plus the new events (no second read).
+   */
+  private async runDay(
+    tx: Sql,
     where: { projectId: string; enrolmentId: string; workerId: string; day: string; region: string },
-    decided: TimesheetDayEvent[],
+    actor: EventActor,
+    command: Extract<TimesheetDayCommand, { correctionId: string }>,
     cause: 'correction' | 'leave',
-  ): Promise<void> {
+  ) {
+    let before = timesheetDay.initialState();
+    const decided = await runCommand({
+      store: this.store,
+      tx,
+      streamId: timesheetStreamId(where.projectId, where.enrolmentId, where.day),
+      definitions: TIMESHEET_EVENTS,
+      initial: timesheetDay.initialState,
+      evolve: timesheetDay.evolve,
+      decide: (state) => {
+        before = state;
+        return timesheetDay.decide(command, state);
+      },
+      source: ATTENDANCE_SOURCE,
+      region: () => where.region,
+      actor,
+    });
+    if (isRejection(decided)) throw new CorrectionRefused(decided);
+    const state = decided.reduce(timesheetDay.evolve, before);
     const touched = new Set(decided.map((e) => (e.data as { correctionId?: string }).correctionId));
     for (const c of correctionsOf(state).filter((x) => touched.has(x.correctionId)))
       await this.repo.saveCorrection(tx, { ...c, ...where });
@@ -193,5 +168,13 @@ export class CorrectionsHandler {
       await this.repo.markPending(tx, [
         { projectId: where.projectId, enrolmentId: where.enrolmentId, day: where.day, cause },
       ]);
+    const c = correctionsOf(state).find((x) => x.correctionId === command.correctionId)!;
+    return {
+      ...c,
+      projectId: where.projectId,
+      enrolmentId: where.enrolmentId,
+      workerId: where.workerId,
+      day: where.day,
+    };
   }
 }

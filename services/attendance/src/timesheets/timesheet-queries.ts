@@ -1,4 +1,9 @@
-import { AttendanceApi, AttendanceDay } from '@realname/contracts';
+import {
+  AttendanceApi,
+  AttendanceDay,
+  AttendanceDayFinalised,
+  AttendanceDayRevised,
+} from '@realname/contracts';
 import { attendanceProfileFor } from '@realname/domain-rules';
 import type { Database, EventStore } from '@realname/eventstore';
 import type { CallerScope } from '@realname/platform';
@@ -50,7 +55,7 @@ export class TimesheetQueries {
     const punches = await this.repo.evidence(this.db, enrolment.enrolmentId, window.from, window.to);
     const events = await this.store.readStream(timesheetStreamId(projectId, enrolment.enrolmentId, day), 1n);
     const revisions = events
-      .filter((e) => e.type.endsWith('AttendanceDayFinalised') || e.type.endsWith('AttendanceDayRevised'))
+      .filter((e) => e.type === AttendanceDayFinalised.type || e.type === AttendanceDayRevised.type)
       .map((e) => {
         const { previous: _p, ...d } = e.data as AttendanceDay & { previous?: unknown };
         return { ...d, publishedAt: e.time };

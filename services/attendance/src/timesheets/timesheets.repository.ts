@@ -437,37 +437,11 @@ export class TimesheetRepository {
   }
 }
 
-const DAY_COLUMNS = `project_id, enrolment_id, day, region, worker_id, team_id, participant_id, revision, status, working,
-  calendar_kind, intervals, first_in, last_out, worked_minutes, punches, corrections, cause, key_posts, document`;
+/** The read model keeps the whole day as published (`document`); the other columns are for filters and sums. */
+const DAY_COLUMNS = 'document';
 
-/** A read-model row as the day it stores (the whole day as published, or its columns for rows without it). */
 function dayFromRow(r: Row): AttendanceDay {
-  if (r.document) return r.document as AttendanceDay;
-  return {
-    projectId: String(r.project_id),
-    region: String(r.region),
-    enrolmentId: String(r.enrolment_id),
-    workerId: String(r.worker_id),
-    teamId: String(r.team_id),
-    participantId: String(r.participant_id),
-    keyPosts: (r.key_posts as string[] | null) ?? [],
-    day: day(r.day)!,
-    revision: Number(r.revision),
-    status: r.status as AttendanceDay['status'],
-    calendar: {
-      working: Boolean(r.working),
-      kind: r.calendar_kind as AttendanceDay['calendar']['kind'],
-      version: '',
-    },
-    intervals: r.intervals as AttendanceDay['intervals'],
-    ...(r.first_in ? { firstIn: iso(r.first_in) } : {}),
-    ...(r.last_out ? { lastOut: iso(r.last_out) } : {}),
-    workedMinutes: Number(r.worked_minutes),
-    punches: Number(r.punches),
-    corrections: r.corrections as DayCorrection[],
-    rules: { timeZone: '', dayBoundary: '00:00', version: '' },
-    cause: r.cause as AttendanceDay['cause'],
-  };
+  return r.document as AttendanceDay;
 }
 
 function correctionFromRow(r: Row) {
