@@ -20,6 +20,13 @@ describe('device registration', () => {
       ['serial', expect.stringMatching(/letters, digits/)],
     ]);
     expect(problems({ family: 'brand-x', secret: 'x'.repeat(16) })).toEqual([['family', expect.any(String)]]);
+    // 13 characters to a person, 16 UTF-16 units to JavaScript: a key a device page cannot take.
+    expect(problems({ secret: 'D×3uÍ񗢒iÔi¶񻥬𳝘x' })).toEqual([
+      ['secret', expect.stringMatching(/printable ASCII/)],
+    ]);
+    expect(problems({ secret: 'with a space inside' })).toEqual([
+      ['secret', expect.stringMatching(/without spaces/)],
+    ]);
     expect(problems({ family: 'hikvision-isapi', token: 'short' })).toEqual([
       ['token', expect.stringMatching(/16-128/)],
     ]);

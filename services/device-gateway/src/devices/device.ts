@@ -40,7 +40,13 @@ export const DeviceRegistration = z
       )
       .optional(),
     /** open-v1: the HMAC key shared with the device. */
-    secret: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+    secret: z
+      .string()
+      .regex(
+        /^[\x21-\x7E]{16,256}$/,
+        'must be 16-256 printable ASCII characters without spaces (a device configuration page accepts no others)',
+      )
+      .optional(),
     /** The path token of families without authentication (generated when absent); also the site agent's key. */
     token: z
       .string()
