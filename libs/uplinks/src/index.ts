@@ -1,0 +1,31 @@
+/**
+ * @realname/uplinks — uploads to the national platform and to provincial platforms.
+ *
+ * What it holds:
+ * - `uplink.ts`: the adapter interface every target implements (`UplinkAdapter`, `UplinkProfile`): the
+ *   record kinds in dependency order (enterprise → project → participating unit → team → worker →
+ *   contract → training → entry → attendance → payroll → exit), batch limits per kind, how the target
+ *   signs and encrypts, whether it answers synchronously or with a ticket to poll, and the three
+ *   failure classes: retriable (network, timeout, 5xx, rate limit, busy), rejected (the platform's code
+ *   and message, blaming the record or the credentials) and already-exists (reconcile, adopt the keys).
+ * - `planning.ts`: pure helpers: order records by dependencies, split ready from waiting records (with
+ *   what they wait for), cut calls within the batch limits.
+ * - `national/`: the national platform adapter (`NationalPlatformUplink`) per
+ *   NATIONAL-PLATFORM-API.md: SHA-256 form signature, AES-256-CBC field encryption, methods and their
+ *   limits, `requestSerialCode` polling, error codes, reconciliation by query; per-project
+ *   `NationalCredentials` whose secret is never printed or serialised.
+ * - `simulators/national.ts`: an HTTP simulator of that platform for tests and the demo. It is a tool,
+ *   so it is not exported here (a runtime library must not ship it); this library's tests import it by
+ *   path, and it moves to a `type:tool` library once other projects' tests need it.
+ *
+ * Nothing here keeps state between calls: the upload ledger, retries and deadlines belong to the
+ * reporting service that drives these adapters.
+ */
+export * from './uplink';
+export * from './planning';
+export * from './national/signature';
+export * from './national/field-cipher';
+export * from './national/credentials';
+export * from './national/classify';
+export * from './national/methods';
+export * from './national/national-uplink';
