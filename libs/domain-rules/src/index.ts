@@ -7,3 +7,4 @@ export * from './code-tables';
 export * from './regional-rules';
 export * from './attendance-rules';
 export * from './entry-check';
+export * from './upload-checks';

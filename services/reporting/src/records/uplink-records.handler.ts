@@ -1,0 +1,92 @@
+import {
+  AttendanceDayFinalised,
+  AttendanceDayRevised,
+  EventEnvelope,
+  parseEvent,
+  ParticipantJoined,
+  ProjectSynced,
+  TeamFormed,
+  WorkerEnrolled,
+  WorkerEntered,
+  WorkerExited,
+} from '@realname/contracts';
+import type { Sql } from '@realname/eventstore';
+import { LedgerRepository, NewLedgerRecord } from '../ledger/ledger.repository';
+import {
+  attendanceDayRecord,
+  entryExitRecord,
+  participatingUnitRecord,
+  projectWorkerRecord,
+  teamRecord,
+} from './national-records';
+import { RegistryCopiesRepository } from './records.repository';
+
+/**
+ * Turns registry and attendance events into ledger rows, one per switched-on target. Mapped:
+ * ParticipantJoined → participating unit, TeamFormed → team, WorkerEnrolled → project worker,
+ * WorkerEntered / WorkerExited → entry / exit, AttendanceDayFinalised / Revised → attendance (a
+ * revision supersedes the earlier row of the day). Not mapped yet: enterprises and projects (the
+ * integrity platform registers them upstream), contracts, training and payroll (no events carry them
+ * yet), and changes to units, teams and enrolments (Update methods). A database failure propagates,
+ * so the consumer retries the message; events are applied in their partition's order.
+ */
+export class UplinkRecordsHandler {
+  constructor(
+    private readonly targets: readonly string[],
+    private readonly ledger: LedgerRepository,
+    private readonly copies: RegistryCopiesRepository,
+  ) {}
+
+  private async record(tx: Sql, record: NewLedgerRecord | undefined): Promise<void> {
+    if (!record) return;
+    for (const target of this.targets) await this.ledger.record(tx, target, record);
+  }
+
+  async handle(tx: Sql, raw: EventEnvelope): Promise<void> {
+    switch (raw.type) {
+      case AttendanceDayFinalised.type:
+        return this.record(tx, attendanceDayRecord(parseEvent(AttendanceDayFinalised, raw).data));
+      case AttendanceDayRevised.type:
+        return this.record(tx, attendanceDayRecord(parseEvent(AttendanceDayRevised, raw).data));
+      case ProjectSynced.type: {
+        const d = parseEvent(ProjectSynced, raw).data;
+        return this.copies.project(tx, { projectId: d.projectId, region: d.region, name: d.name });
+      }
+      case ParticipantJoined.type: {
+        const d = parseEvent(ParticipantJoined, raw).data;
+        await this.copies.participant(tx, d);
+        const region = await this.copies.regionOf(tx, d.projectId, raw.region);
+        return this.record(tx, participatingUnitRecord(d, region));
+      }
+      case TeamFormed.type: {
+        const d = parseEvent(TeamFormed, raw).data;
+        const unit = await this.copies.findParticipant(tx, d.projectId, d.participantId);
+        // The project's stream carries the unit before its teams; without it the event is out of order.
+        if (!unit) throw new Error(`team ${d.teamId} names participant ${d.participantId}, not yet known`);
+        const region = await this.copies.regionOf(tx, d.projectId, raw.region);
+        return this.record(tx, teamRecord({ teamId: d.teamId, name: d.name }, unit, region));
+      }
+      case WorkerEnrolled.type: {
+        const d = parseEvent(WorkerEnrolled, raw).data;
+        await this.copies.enrolment(tx, d);
+        const region = await this.copies.regionOf(tx, d.projectId, raw.region);
+        return this.record(tx, projectWorkerRecord(d, region));
+      }
+      case WorkerEntered.type:
+      case WorkerExited.type: {
+        const d =
+          raw.type === WorkerEntered.type
+            ? parseEvent(WorkerEntered, raw).data
+            : parseEvent(WorkerExited, raw).data;
+        const enrolment = await this.copies.findEnrolment(tx, d.enrolmentId);
+        // The enrolment's stream carries WorkerEnrolled first; without it the event is out of order.
+        if (!enrolment) throw new Error(`enrolment ${d.enrolmentId} is not yet known`);
+        const region = await this.copies.regionOf(tx, d.projectId, raw.region);
+        const kind = raw.type === WorkerEntered.type ? 'entry' : 'exit';
+        return this.record(tx, entryExitRecord(enrolment, kind, d.date, region));
+      }
+      default:
+        return; // key posts, credentials, blacklists and payroll findings are not uploaded
+    }
+  }
+}
