@@ -21,9 +21,8 @@
  *   (`toZhejiangV2`, the V2.0 data, the 24:00 Asia/Shanghai deadline).
  * - `province-b/`: a representative second style ("Province B", no named province's API): login
  *   session with an expiring token, upper-case MD5 signature in a ±6-minute window, synchronous answers.
- * - `simulators/national.ts`: an HTTP simulator of that platform for tests and the demo. It is a tool,
- *   so it is not exported here (nor are `simulators/zhejiang.ts` and `simulators/province-b.ts`) (a runtime library must not ship it); this library's tests import it by
- *   path, and it moves to a `type:tool` library once other projects' tests need it.
+ * - The simulators of these platforms live in the tool library `@realname/uplink-simulators`, with the
+ *   tests that drive each adapter against its simulator.
  *
  * Nothing here keeps state between calls: the upload ledger, retries and deadlines belong to the
  * reporting service that drives these adapters.

@@ -22,7 +22,7 @@ import { PersonalDataVault } from '@realname/personal-data';
 import { runService } from '@realname/platform';
 import { resourceServerEnv, testInfrastructure, uniqueName } from '@realname/testing';
 import { NationalCredentials, NationalPlatformUplink } from '@realname/uplinks';
-import { NationalSimulator, startNationalSimulator } from '../../../libs/uplinks/src/simulators/national';
+import { NationalSimulator, startNationalSimulator } from '@realname/uplink-simulators';
 import { ReportingConfigSchema } from './config';
 import { ReportingConsumers } from './consumers';
 import { WorkerIdentitiesRepository } from './identities/worker-identities.repository';

@@ -24,7 +24,7 @@ import {
   NationalPlatformUplink,
   UplinkAdapter,
 } from '@realname/uplinks';
-import { NationalSimulator, startNationalSimulator } from '../../../../libs/uplinks/src/simulators/national';
+import { NationalSimulator, startNationalSimulator } from '@realname/uplink-simulators';
 import { WorkerIdentitiesRepository } from '../identities/worker-identities.repository';
 import { dependencyKey, LedgerRepository, LedgerRow } from '../ledger/ledger.repository';
 import { reportingMigrations } from '../migrations';

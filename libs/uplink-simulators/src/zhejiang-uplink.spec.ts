@@ -1,12 +1,21 @@
 // The Zhejiang V2.0 adapter against the Zhejiang simulator over real HTTP on an ephemeral local port.
-import { NationalCredentials } from '../national/credentials';
-import { platformDateTime } from '../national/signature';
-import { planBatches, UplinkPlanError } from '../planning';
-import { platformToday } from '../simulators/national';
-import { startZhejiangSimulator, ZhejiangSimulator } from '../simulators/zhejiang';
-import { JsonObject, PollOutcome, RecordKind, SendOutcome, UplinkBatch, UplinkRecord } from '../uplink';
-import { toZhejiangV2, ZhejiangWorkerFacts } from './mapping';
-import { ZhejiangV2Uplink } from './zhejiang-uplink';
+import {
+  JsonObject,
+  NationalCredentials,
+  planBatches,
+  platformDateTime,
+  PollOutcome,
+  RecordKind,
+  SendOutcome,
+  toZhejiangV2,
+  UplinkBatch,
+  UplinkPlanError,
+  UplinkRecord,
+  ZhejiangV2Uplink,
+  ZhejiangWorkerFacts,
+} from '@realname/uplinks';
+import { platformToday } from './national';
+import { startZhejiangSimulator, ZhejiangSimulator } from './zhejiang';
 
 const APPID = 'P330100202612001';
 const SECRET = 'Hz2Vq8Lm4Np6Rt0Wx3Yb5Cd7Fg9Jk1Ms';

@@ -1,12 +1,20 @@
 // The adapter against the national simulator over real HTTP on an ephemeral local port (no stack).
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { planBatches, UplinkPlanError } from '../planning';
-import { NationalSimulator, platformToday, startNationalSimulator } from '../simulators/national';
-import { JsonObject, PollOutcome, RecordKind, SendOutcome, UplinkBatch, UplinkRecord } from '../uplink';
-import { NationalCredentials } from './credentials';
-import { NationalPlatformUplink } from './national-uplink';
-import { platformDateTime } from './signature';
+import {
+  JsonObject,
+  NationalCredentials,
+  NationalPlatformUplink,
+  planBatches,
+  platformDateTime,
+  PollOutcome,
+  RecordKind,
+  SendOutcome,
+  UplinkBatch,
+  UplinkPlanError,
+  UplinkRecord,
+} from '@realname/uplinks';
+import { NationalSimulator, platformToday, startNationalSimulator } from './national';
 
 const APPID = 'P330100202611001';
 const SECRET = 'k7Q2mX9pL4vB8nR1tY6wC3zD5fH0jG2s';

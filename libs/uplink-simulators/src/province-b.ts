@@ -8,15 +8,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
-import { JsonObject, JsonValue } from '../uplink';
-import { platformDateTime } from '../national/signature';
 import {
+  JsonObject,
+  JsonValue,
+  platformDateTime,
+  PROVINCE_B_CLOCK_WINDOW_SECONDS,
   PROVINCE_B_CODE,
   PROVINCE_B_LIST_FIELD,
   PROVINCE_B_LOGIN_PATH,
   PROVINCE_B_RESOURCES,
-} from '../province-b/protocol';
-import { PROVINCE_B_CLOCK_WINDOW_SECONDS, provinceBSignature } from '../province-b/signature';
+  provinceBSignature,
+} from '@realname/uplinks';
 
 export interface ProvinceBSimulatedProject {
   readonly appKey: string;

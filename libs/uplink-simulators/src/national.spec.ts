@@ -1,6 +1,5 @@
 // The simulator spoken to by hand (raw signed forms), for the refusals a correct adapter never provokes.
-import { encryptField } from '../national/field-cipher';
-import { nationalSignature, platformDateTime, platformTimestamp } from '../national/signature';
+import { encryptField, nationalSignature, platformDateTime, platformTimestamp } from '@realname/uplinks';
 import { NationalSimulator, platformToday, startNationalSimulator } from './national';
 
 const APPID = 'P330100202611002';

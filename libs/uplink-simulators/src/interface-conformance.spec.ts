@@ -1,19 +1,26 @@
 // One driver that knows only the UplinkAdapter interface and the planner uploads a site's day to
 // three targets of different styles (national async SHA-256, Zhejiang V2.0, Province B session + MD5),
 // from the same national-shape records passed through each target's one mapping.
-import { NationalCredentials } from './national/credentials';
-import { NationalPlatformUplink } from './national/national-uplink';
-import { platformDateTime } from './national/signature';
-import { planBatches } from './planning';
-import { ProvinceBCredentials } from './province-b/credentials';
-import { toProvinceB } from './province-b/mapping';
-import { ProvinceBUplink } from './province-b/province-b-uplink';
-import { NationalSimulator, platformToday, startNationalSimulator } from './simulators/national';
-import { ProvinceBSimulator, startProvinceBSimulator } from './simulators/province-b';
-import { startZhejiangSimulator, ZhejiangSimulator } from './simulators/zhejiang';
-import { JsonObject, PollOutcome, RecordKind, SendOutcome, UplinkAdapter, UplinkRecord } from './uplink';
-import { toZhejiangV2 } from './zhejiang/mapping';
-import { ZhejiangV2Uplink } from './zhejiang/zhejiang-uplink';
+import {
+  JsonObject,
+  NationalCredentials,
+  NationalPlatformUplink,
+  planBatches,
+  platformDateTime,
+  PollOutcome,
+  ProvinceBCredentials,
+  ProvinceBUplink,
+  RecordKind,
+  SendOutcome,
+  toProvinceB,
+  toZhejiangV2,
+  UplinkAdapter,
+  UplinkRecord,
+  ZhejiangV2Uplink,
+} from '@realname/uplinks';
+import { NationalSimulator, platformToday, startNationalSimulator } from './national';
+import { ProvinceBSimulator, startProvinceBSimulator } from './province-b';
+import { startZhejiangSimulator, ZhejiangSimulator } from './zhejiang';
 
 const SECRET = 'Cf4Tg7Uh1Ij3Ok5Pl8Qa2Ws6Ed9Rf0Tg';
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(30, 9)]).toString('base64');

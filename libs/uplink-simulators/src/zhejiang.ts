@@ -10,12 +10,14 @@
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
-import { JsonObject } from '../uplink';
-import { NATIONAL_CODE } from '../national/classify';
-import { decryptSensitiveFields } from '../national/field-cipher';
-import { nationalSignature } from '../national/signature';
-import { attendanceDeadline } from '../deadline';
-import { ZHEJIANG_ATTENDANCE_DEADLINE } from '../zhejiang/mapping';
+import {
+  attendanceDeadline,
+  decryptSensitiveFields,
+  JsonObject,
+  NATIONAL_CODE,
+  nationalSignature,
+  ZHEJIANG_ATTENDANCE_DEADLINE,
+} from '@realname/uplinks';
 import { NationalSimulator, NationalSimulatorOptions, startNationalSimulator } from './national';
 
 export interface ZhejiangSimulator extends NationalSimulator {

@@ -8,16 +8,20 @@
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
-import { JsonObject, JsonValue } from '../uplink';
-import { NATIONAL_CODE } from '../national/classify';
-import { decryptSensitiveFields, encryptSensitiveFields, FieldCipherError } from '../national/field-cipher';
-import { ASYNC_RESULT_METHOD, CHECK_SIGN_METHOD } from '../national/methods';
 import {
+  ASYNC_RESULT_METHOD,
+  CHECK_SIGN_METHOD,
+  decryptSensitiveFields,
+  encryptSensitiveFields,
+  FieldCipherError,
+  JsonObject,
+  JsonValue,
+  NATIONAL_CODE,
   nationalSignature,
   parsePlatformTimestamp,
   platformDateTime,
   platformTimestamp,
-} from '../national/signature';
+} from '@realname/uplinks';
 
 export interface SimulatedProject {
   readonly appid: string;

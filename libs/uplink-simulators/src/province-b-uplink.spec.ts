@@ -1,11 +1,18 @@
 // The representative "Province B" style adapter against its simulator over real HTTP (ephemeral port).
-import { platformDateTime } from '../national/signature';
-import { planBatches, UplinkPlanError } from '../planning';
-import { platformToday } from '../simulators/national';
-import { ProvinceBSimulator, startProvinceBSimulator } from '../simulators/province-b';
-import { JsonObject, RecordKind, SendOutcome, UplinkRecord } from '../uplink';
-import { ProvinceBCredentials } from './credentials';
-import { PROVINCE_B_PROFILE, ProvinceBUplink } from './province-b-uplink';
+import {
+  JsonObject,
+  planBatches,
+  platformDateTime,
+  PROVINCE_B_PROFILE,
+  ProvinceBCredentials,
+  ProvinceBUplink,
+  RecordKind,
+  SendOutcome,
+  UplinkPlanError,
+  UplinkRecord,
+} from '@realname/uplinks';
+import { platformToday } from './national';
+import { ProvinceBSimulator, startProvinceBSimulator } from './province-b';
 
 const APP_KEY = 'pb-demo-330100';
 const SECRET = 'pb-secret-7f3a9c';
