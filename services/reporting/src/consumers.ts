@@ -20,8 +20,8 @@ export interface ReportingConsumersOptions {
 }
 
 /**
- * Reporting's Kafka consumer: one group over attendance.days.v1, registry.projects.v1 and
- * registry.enrolments.v1, idempotent through the inbox (an event applied twice makes no second row),
+ * Reporting's Kafka consumer: one group over attendance.records.v1 (live punches), attendance.days.v1,
+ * registry.projects.v1 and registry.enrolments.v1, idempotent through the inbox (an event applied twice makes no second row),
  * a fetched batch in one transaction. The library retries transient failures (PostgreSQL away, a
  * serialization failure) without limit and never dead-letters them; only a message that cannot be
  * applied goes to `dlq.<group>.v1`. Events of one project or enrolment keep their partition's order.
@@ -39,7 +39,7 @@ export class ReportingConsumers {
     this.consumer = new IdempotentConsumer(opts.db, {
       kafka: opts.kafka,
       groupId: opts.groupId,
-      topics: [topics.days.name, topics.projects.name, topics.enrolments.name],
+      topics: [topics.records.name, topics.days.name, topics.projects.name, topics.enrolments.name],
       deadLetterTopic: topics.dlq.name,
       schema: opts.schema,
       handler: (tx, event) => handler.handle(tx, event),
@@ -56,6 +56,7 @@ export class ReportingConsumers {
   /** The topics reporting reads, with the prefix. */
   static topics(prefix: string, groupId: string) {
     return {
+      records: withTopicPrefix(prefix, Topics.attendanceRecords),
       days: withTopicPrefix(prefix, Topics.attendanceDays),
       projects: withTopicPrefix(prefix, Topics.registryProjects),
       enrolments: withTopicPrefix(prefix, Topics.registryEnrolments),
@@ -66,7 +67,7 @@ export class ReportingConsumers {
   /** Creates the missing topics reporting reads (broker auto-creation is off). */
   async ensureTopics(): Promise<void> {
     const t = ReportingConsumers.topics(this.opts.topicPrefix, this.opts.groupId);
-    const specs: TopicSpec[] = [t.days, t.projects, t.enrolments, t.dlq];
+    const specs: TopicSpec[] = [t.records, t.days, t.projects, t.enrolments, t.dlq];
     await ensureTopics(this.opts.kafka, specs);
   }
 

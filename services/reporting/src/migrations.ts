@@ -105,4 +105,13 @@ export const reportingMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0102_live_punch_lookup',
+    sql: `
+      -- An attendance day finds the punches its worker's live records already put upstream
+      -- (record keys 'project/enrolment/punch/<id>'), by key prefix.
+      CREATE INDEX upload_ledger_live_punches ON {{schema}}.upload_ledger (target, record_key text_pattern_ops)
+        WHERE kind = 'attendance' AND accepted_at IS NOT NULL;
+    `,
+  },
 ];

@@ -35,6 +35,11 @@ export interface NewLedgerRecord {
   readonly workerId?: string;
   readonly dependsOn: readonly string[];
   readonly payload: LedgerPayload;
+  /**
+   * A record key prefix whose accepted records' items are upstream too: an attendance day names its
+   * worker's live punches, so what they already put up is not sent again.
+   */
+  readonly upstreamUnder?: string;
 }
 
 export interface LedgerRow {
@@ -152,6 +157,14 @@ export class LedgerRepository {
     const upstream = new Set<string>();
     if (previous[0] && previous[0].revision < r.revision) {
       for (const item of previous[0].payload.items) upstream.add(canonicalJson(item));
+    }
+    if (r.upstreamUnder) {
+      const live = await sql.query<{ payload: LedgerPayload }>(
+        `SELECT payload FROM ${this.t}
+          WHERE target = $1 AND kind = $2 AND record_key LIKE $3 AND accepted_at IS NOT NULL`,
+        [target, r.kind, `${r.upstreamUnder.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+      );
+      for (const row of live) for (const item of row.payload.items) upstream.add(canonicalJson(item));
     }
     const present = r.payload.items.flatMap((item, index) =>
       upstream.has(canonicalJson(item)) ? [index] : [],

@@ -1,6 +1,8 @@
 import {
+  AttendanceDay,
   AttendanceDayFinalised,
   AttendanceDayRevised,
+  AttendanceRecorded,
   EventEnvelope,
   parseEvent,
   ParticipantJoined,
@@ -20,12 +22,20 @@ import {
   teamRecord,
 } from './national-records';
 import { RegistryCopiesRepository } from './records.repository';
+import { attendancePunchRecord, punchKeyPrefix } from './attendance-punch-records';
+
+/** A day sends only what its worker's live punches did not already put upstream. */
+function dayRecord(day: AttendanceDay): NewLedgerRecord | undefined {
+  const record = attendanceDayRecord(day);
+  return record && { ...record, upstreamUnder: punchKeyPrefix(day.projectId, day.enrolmentId) };
+}
 
 /**
  * Turns registry and attendance events into ledger rows, one per switched-on target. Mapped:
  * ParticipantJoined → participating unit, TeamFormed → team, WorkerEnrolled → project worker,
- * WorkerEntered / WorkerExited → entry / exit, AttendanceDayFinalised / Revised → attendance (a
- * revision supersedes the earlier row of the day). Not mapped yet: enterprises and projects (the
+ * WorkerEntered / WorkerExited → entry / exit, AttendanceRecorded → attendance at once (a resolved
+ * punch with a direction: attendance-punch-records.ts), AttendanceDayFinalised / Revised → attendance
+ * of the day, less what its live punches already sent (a revision supersedes the earlier row of the day). Not mapped yet: enterprises and projects (the
  * integrity platform registers them upstream), contracts, training and payroll (no events carry them
  * yet), and changes to units, teams and enrolments (Update methods). A database failure propagates,
  * so the consumer retries the message; events are applied in their partition's order.
@@ -44,10 +54,17 @@ export class UplinkRecordsHandler {
 
   async handle(tx: Sql, raw: EventEnvelope): Promise<void> {
     switch (raw.type) {
+      case AttendanceRecorded.type: {
+        // Live: a resolved punch with a direction goes up now, not when its day is finalised.
+        const d = parseEvent(AttendanceRecorded, raw).data;
+        const region =
+          d.resolution.status === 'resolved' ? await this.copies.regionOf(tx, d.projectId, raw.region) : '';
+        return this.record(tx, attendancePunchRecord(d, region));
+      }
       case AttendanceDayFinalised.type:
-        return this.record(tx, attendanceDayRecord(parseEvent(AttendanceDayFinalised, raw).data));
+        return this.record(tx, dayRecord(parseEvent(AttendanceDayFinalised, raw).data));
       case AttendanceDayRevised.type:
-        return this.record(tx, attendanceDayRecord(parseEvent(AttendanceDayRevised, raw).data));
+        return this.record(tx, dayRecord(parseEvent(AttendanceDayRevised, raw).data));
       case ProjectSynced.type: {
         const d = parseEvent(ProjectSynced, raw).data;
         return this.copies.project(tx, { projectId: d.projectId, region: d.region, name: d.name });

@@ -3,11 +3,12 @@
  * simulator: ledger rows made by the real event handler from registry and attendance events, sent in
  * dependency order with the real national adapter, polled, reconciled and settled.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AttendanceDay,
   AttendanceDayFinalised,
   AttendanceDayRevised,
+  AttendanceRecorded,
   createEvent,
   ParticipantJoined,
   ProjectSynced,
@@ -28,6 +29,7 @@ import { NationalSimulator, startNationalSimulator } from '@realname/uplink-simu
 import { WorkerIdentitiesRepository } from '../identities/worker-identities.repository';
 import { dependencyKey, LedgerRepository, LedgerRow } from '../ledger/ledger.repository';
 import { reportingMigrations } from '../migrations';
+import { punchKey } from '../records/attendance-punch-records';
 import { dayKey, teamKey } from '../records/national-records';
 import { RegistryCopiesRepository } from '../records/records.repository';
 import { UplinkRecordsHandler } from '../records/uplink-records.handler';
@@ -422,6 +424,73 @@ describe('uploads to the national platform through the ledger', () => {
     expect(sent.status).toBe('accepted');
     expect(sent.problems).toEqual([]);
     expect(punchesOf(idOf(1), THREE_DAYS_AGO)).toHaveLength(2);
+  });
+
+  it('sends a punch as it happens, and its finalised day only what the live punches did not', async () => {
+    const FIVE_DAYS_AGO = day(-5);
+    const punch = (id: string, time: string, direction: 'in' | 'out' | 'unknown', resolved = true) =>
+      createEvent(
+        AttendanceRecorded,
+        {
+          punchEventId: id,
+          projectId,
+          personId: 'p-1',
+          day: FIVE_DAYS_AGO,
+          punchedAt: new Date(`${FIVE_DAYS_AGO}T${time}+08:00`).toISOString(),
+          direction,
+          deviceId: 'gate-1',
+          deviceRecordId: id,
+          verifyMode: 'face',
+          receivedAt: new Date().toISOString(),
+          resolution: resolved
+            ? {
+                status: 'resolved',
+                enrolmentId: 'en-1',
+                workerId: 'w-1',
+                teamId: 'team-1',
+                participantId: 'pa-1',
+              }
+            : { status: 'unresolved', reason: 'unknown-person' },
+        },
+        { ...opts, source: '/realname/attendance' },
+      );
+    const [inId, outId, blindId, strangerId] = [1, 2, 3, 4].map(() => randomUUID());
+    await apply(
+      punch(inId, '08:00:00', 'in'),
+      punch(outId, '12:00:00', 'out'),
+      punch(blindId, '13:00:00', 'unknown'), // no direction: it waits for its day's pairing
+      punch(strangerId, '13:05:00', 'in', false), // nobody enrolled: nothing to send
+    );
+    await apply(punch(inId, '08:00:00', 'in')); // a redelivery makes no second record
+    expect(await rows('attendance', punchKey(projectId, 'en-1', inId))).toHaveLength(1);
+    expect(await rows('attendance', punchKey(projectId, 'en-1', blindId))).toHaveLength(0);
+    await drain();
+    expect((await rows('attendance', punchKey(projectId, 'en-1', outId)))[0].status).toBe('accepted');
+    expect(punchesOf(idOf(1), FIVE_DAYS_AGO).map((p) => [p.record['date'], p.record['direction']])).toEqual([
+      [`${FIVE_DAYS_AGO} 08:00:00`, '01'],
+      [`${FIVE_DAYS_AGO} 12:00:00`, '02'],
+    ]);
+
+    // The next morning the day is finalised: the blind punch paired as an in, closed at 17:00.
+    const calls = simulator.calls().filter((c) => c.method === 'WorkerAttendance.Add').length;
+    await apply(
+      finalised(
+        attendanceDay(1, FIVE_DAYS_AGO, 1, [
+          ['08:00:00', '12:00:00'],
+          ['13:00:00', '17:00:00'],
+        ]),
+      ),
+    );
+    const [dayRow] = await rows('attendance', dayKey(projectId, 'en-1', FIVE_DAYS_AGO));
+    expect(dayRow.itemsPresent).toEqual([0, 1]);
+    await drain();
+    expect(punchesOf(idOf(1), FIVE_DAYS_AGO).map((p) => p.record['date'])).toEqual([
+      `${FIVE_DAYS_AGO} 08:00:00`,
+      `${FIVE_DAYS_AGO} 12:00:00`,
+      `${FIVE_DAYS_AGO} 13:00:00`,
+      `${FIVE_DAYS_AGO} 17:00:00`,
+    ]);
+    expect(simulator.calls().filter((c) => c.method === 'WorkerAttendance.Add').length - calls).toBe(1);
   });
 
   it('rejects locally, in plain Chinese and English, a day the platform would refuse', async () => {
