@@ -3,13 +3,17 @@
 # ClickHouse and Kafka), builds and starts the services and the integrity-platform simulator, enters
 # workers on the registry's projects, puts one simulated gate device of every family (ZKTeco, Hikvision
 # through a site agent, Uface, HTTPv2, open protocol) on each project, lets the platform push the
-# workers to the devices, and has the workers punch, with a progress display until Ctrl-C.
+# workers to the devices, and has the workers punch, with a progress display until Ctrl-C. Reporting
+# uploads the day's attendance as it happens to a simulated national platform (realname-uplink-simulators,
+# libs/uplink-simulators): the site registers each project's keys there and puts them into reporting.
 # The services check OAuth 2.0 access tokens of the stack's Keycloak (REALNAME_OIDC_ISSUER); the demo site
 # gets its own from there (libs/demo: dev-hz, municipal-hangzhou, hz-city, ops) and renews them, and the
-# gateway fetches head photos as its client svc-device-gateway. The printed examples show how to get one.
+# gateway fetches head photos as its client svc-device-gateway, reporting ID numbers and head photos as
+# svc-reporting. The printed examples show how to get one.
 # This is `npm run demo`.
 #
-# Ports (override with the variables): gateway http 8081, attendance http 8082, attendance gRPC 9082.
+# Ports (override with the variables): gateway http 8081, attendance http 8082, attendance gRPC 9082,
+# registry http 8083, reporting http 8084 and gRPC 9084, integrity simulator 8090, national simulator 8095 (admin API 8096).
 # Extra arguments go to the demo site (e.g. `npm run demo -- --projects 2 --workers 12 --speed 10`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -19,6 +23,10 @@ ATTENDANCE_PORT="${ATTENDANCE_HTTP_PORT:-8082}"
 GRPC_PORT="${ATTENDANCE_GRPC_PORT:-9082}"
 REGISTRY_PORT="${REGISTRY_HTTP_PORT:-8083}"
 INTEGRITY_PORT="${INTEGRITY_SIMULATOR_PORT:-8090}"
+REPORTING_PORT="${REPORTING_HTTP_PORT:-8084}"
+REPORTING_GRPC="${REPORTING_GRPC_PORT:-9084}"
+NATIONAL_PORT="${NATIONAL_SIMULATOR_PORT:-8095}"
+NATIONAL_ADMIN_PORT="${NATIONAL_SIMULATOR_ADMIN_PORT:-8096}"
 RUN_DIR="$ROOT/.local-stack/demo"
 mkdir -p "$RUN_DIR"
 
@@ -28,9 +36,10 @@ eval "$(bash deploy/local/stack.sh env)"
 echo "building ..."
 npm run --silent build
 
-for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT" "$REGISTRY_PORT" "$INTEGRITY_PORT"; do
+for port in "$GATEWAY_PORT" "$ATTENDANCE_PORT" "$GRPC_PORT" "$REGISTRY_PORT" "$INTEGRITY_PORT" \
+  "$REPORTING_PORT" "$REPORTING_GRPC" "$NATIONAL_PORT" "$NATIONAL_ADMIN_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is already in use (an earlier demo still running?). Stop it or set GATEWAY_HTTP_PORT / ATTENDANCE_HTTP_PORT / ATTENDANCE_GRPC_PORT." >&2
+    echo "port $port is already in use (an earlier demo still running?). Stop it or set GATEWAY_HTTP_PORT / ATTENDANCE_HTTP_PORT / ATTENDANCE_GRPC_PORT / REGISTRY_HTTP_PORT / INTEGRITY_SIMULATOR_PORT / REPORTING_HTTP_PORT / REPORTING_GRPC_PORT / NATIONAL_SIMULATOR_PORT / NATIONAL_SIMULATOR_ADMIN_PORT." >&2
     exit 1
   fi
 done
@@ -51,6 +60,15 @@ realm_secret() { # user name or client id -> its local password / secret
 # The gateway fetches workers' faces from the registry as this machine client (client credentials).
 GATEWAY_CLIENT_ID=svc-device-gateway
 GATEWAY_CLIENT_SECRET="$(realm_secret "$GATEWAY_CLIENT_ID")"
+# Reporting reveals workers' ID numbers and fetches head photos in the registry as its own client.
+REPORTING_CLIENT_ID=svc-reporting
+REPORTING_CLIENT_SECRET="$(realm_secret "$REPORTING_CLIENT_ID")"
+# A Keycloak started before the client was added to the realm file does not know it (the realm is imported at start).
+if ! curl -fs -o /dev/null -d grant_type=client_credentials -d client_id="$REPORTING_CLIENT_ID" \
+  -d client_secret="$REPORTING_CLIENT_SECRET" "$REALNAME_OIDC_ISSUER/protocol/openid-connect/token"; then
+  echo "warning: the stack's Keycloak does not know $REPORTING_CLIENT_ID yet (started before it was added to the realm):" \
+    "reporting cannot read ID numbers, so workers and attendance wait upstream. 'npm run stack -- restart keycloak' imports it." >&2
+fi
 OIDC_COMMON=(OIDC_ISSUER_URL="$REALNAME_OIDC_ISSUER" OIDC_AUDIENCE=realname-api)
 # Personal-data keys of the demo: made once, kept with the demo's data (stored numbers stay readable).
 KEYS="$RUN_DIR/personal-data-keys.env"
@@ -96,6 +114,17 @@ start device-gateway DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KA
 start attendance DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
   CLICKHOUSE_URL="$REALNAME_CLICKHOUSE_URL" ATTENDANCE_HTTP_PORT="$ATTENDANCE_PORT" ATTENDANCE_GRPC_URL="127.0.0.1:$GRPC_PORT" \
   "${OIDC_COMMON[@]}"
+# The national platform, simulated: it knows each project once the demo site registers its keys (admin API).
+# Its holdings are kept with the demo's data, as reporting's ledger is: what went up stays up on the next run.
+node libs/uplink-simulators/dist/cli.js --port "$NATIONAL_PORT" --admin-port "$NATIONAL_ADMIN_PORT" --async-delay-ms 500 \
+  --state "$RUN_DIR/national-simulator-state.json" >"$RUN_DIR/national-simulator.log" 2>&1 &
+PIDS+=($!)
+start reporting DATABASE_URL="$REALNAME_PG_URL" KAFKA_BROKERS="$REALNAME_KAFKA_BROKERS" \
+  REPORTING_HTTP_PORT="$REPORTING_PORT" REPORTING_GRPC_URL="127.0.0.1:$REPORTING_GRPC" "${OIDC_COMMON[@]}" \
+  PII_KEYS="$PII_KEYS" PII_ACTIVE_KEY_ID="$PII_ACTIVE_KEY_ID" PII_HASH_KEY="$PII_HASH_KEY" \
+  UPLINK_TARGETS="national=http://127.0.0.1:$NATIONAL_PORT/open.api" \
+  REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT" \
+  OIDC_CLIENT_ID="$REPORTING_CLIENT_ID" OIDC_CLIENT_SECRET="$REPORTING_CLIENT_SECRET"
 
 wait_ready() { # name, url
   for _ in $(seq 1 120); do
@@ -109,11 +138,16 @@ wait_ready() { # name, url
 wait_ready device-gateway "http://127.0.0.1:$GATEWAY_PORT/health/ready"
 wait_ready attendance "http://127.0.0.1:$ATTENDANCE_PORT/health/ready"
 wait_ready worker-registry "http://127.0.0.1:$REGISTRY_PORT/health/ready"
+wait_ready reporting "http://127.0.0.1:$REPORTING_PORT/health/ready"
 
 TODAY="$(TZ=Asia/Shanghai date +%F)"
 TOKEN_URL="$REALNAME_OIDC_ISSUER/protocol/openid-connect/token"
 token_line() { # variable, user: a ready-to-paste password grant through the public client realname-cli
   printf "%s=\$(curl -s -d grant_type=password -d client_id=realname-cli -d username=%s -d password='%s' %s | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\\\1/')" \
+    "$1" "$2" "$(realm_secret "$2")" "$TOKEN_URL"
+}
+client_token_line() { # variable, machine client: a ready-to-paste client credentials grant
+  printf "%s=\$(curl -s -d grant_type=client_credentials -d client_id=%s -d client_secret='%s' %s | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\\\1/')" \
     "$1" "$2" "$(realm_secret "$2")" "$TOKEN_URL"
 }
 cat <<TXT
@@ -123,6 +157,8 @@ Keycloak ($REALNAME_OIDC_ISSUER; test users and roles in deploy/local/keycloak/r
 Paste these to get tokens of a city supervisor (reads) and a device administrator (gateway admin API):
   $(token_line TOKEN hz-city)
   $(token_line DEVICE_TOKEN dev-hz)
+and of the Hangzhou municipal system (site writes; a project's uplink credentials in reporting):
+  $(client_token_line MUNICIPAL_TOKEN municipal-hangzhou)
 then, while the simulated devices punch, look at:
   Registry projects   curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$REGISTRY_PORT/api/v1/projects   (synced from the integrity simulator every 60 s)
   One project         curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$REGISTRY_PORT/api/v1/projects/<projectId from the list>   (key persons masked, mismatches)
@@ -134,13 +170,19 @@ then, while the simulated devices punch, look at:
                         -d '{"from":"${TODAY}T00:00:00+08:00","to":"${TODAY}T23:59:59+08:00"}' http://127.0.0.1:$GATEWAY_PORT/api/v1/devices/<deviceId>/backfills
   Punches (REST)      curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punches?day=$TODAY&pageSize=5'
   Counts per day      curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:$ATTENDANCE_PORT/api/v1/projects/<projectId>/punch-counts?from=$TODAY&to=$TODAY'
-  API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs   http://127.0.0.1:$REGISTRY_PORT/api/docs
+  API documents       http://127.0.0.1:$ATTENDANCE_PORT/api/docs   http://127.0.0.1:$GATEWAY_PORT/api/docs   http://127.0.0.1:$REGISTRY_PORT/api/docs   http://127.0.0.1:$REPORTING_PORT/api/docs
   gRPC (reflection)   grpcurl -plaintext -H "authorization: Bearer \$TOKEN" -d '{"projectId":"<projectId>","day":"$TODAY"}' 127.0.0.1:$GRPC_PORT realname.attendance.v1.AttendanceService/ListPunches
+  Uploads of the day  curl -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:$REPORTING_PORT/api/v1/reporting/projects/<projectId>/days/$TODAY/uploads?target=national'   (what waits, what was rejected and why)
+  Rejections          curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$REPORTING_PORT/api/v1/reporting/projects/<projectId>/rejections
+  Uplink credentials  curl -X PUT -H "Authorization: Bearer \$MUNICIPAL_TOKEN" -H 'Content-Type: application/json' -d '{"appid":"<projectId>","secret":"<32 characters>"}' \\
+                        http://127.0.0.1:$REPORTING_PORT/api/v1/reporting/projects/<projectId>/uplinks/national/credentials   (the demo site puts them; a rotation is another PUT)
+  National platform   curl http://127.0.0.1:$NATIONAL_ADMIN_PORT/accepted   (the simulator's accepted records per method; ?projectCode=<projectId>)
   ClickHouse          curl '$REALNAME_CLICKHOUSE_URL/?query=SELECT+project_id,day,count()+FROM+realname.punches+FINAL+GROUP+BY+project_id,day+FORMAT+PrettyCompact'
-  Metrics             http://127.0.0.1:$GATEWAY_PORT/metrics   http://127.0.0.1:$ATTENDANCE_PORT/metrics
+  Metrics             http://127.0.0.1:$GATEWAY_PORT/metrics   http://127.0.0.1:$ATTENDANCE_PORT/metrics   http://127.0.0.1:$REPORTING_PORT/metrics (uplink_backlog_records)
   Service logs        $RUN_DIR/*.log
 The project ids and device ids are printed below (device id = <projectId>-<family>). Ctrl-C stops the devices and the services.
 
 TXT
 node libs/demo/dist/cli.js --gateway "http://127.0.0.1:$GATEWAY_PORT" --oidc-issuer "$REALNAME_OIDC_ISSUER" \
-  --registry "http://127.0.0.1:$REGISTRY_PORT" --attendance "http://127.0.0.1:$ATTENDANCE_PORT" "$@" || true
+  --registry "http://127.0.0.1:$REGISTRY_PORT" --attendance "http://127.0.0.1:$ATTENDANCE_PORT" \
+  --reporting "http://127.0.0.1:$REPORTING_PORT" --uplink-admin "http://127.0.0.1:$NATIONAL_ADMIN_PORT" "$@" || true

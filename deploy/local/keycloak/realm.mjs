@@ -157,7 +157,10 @@ const users = [
   ],
 ];
 
-/** Machines: client credentials. [clientId, role, scope kind, scope, description, secret, options] */
+/**
+ * Machines: client credentials. [clientId, role, scope kind, scope, description, secret, options]; options:
+ * `lifespan` (seconds), `audience`, `permissions` (client roles of the API, e.g. reveal-identity).
+ */
 const machines = [
   [
     'municipal-hangzhou',
@@ -183,6 +186,15 @@ const machines = [
     '330000',
     'The device gateway calling the registry',
     'QSYTnelR2-Bkbdor',
+  ],
+  [
+    'svc-reporting',
+    'internal-service',
+    'province',
+    '330000',
+    "Reporting revealing workers' ID numbers in the registry for the uploads",
+    'ItF9yEBHJ7HKZs-q',
+    { permissions: ['reveal-identity'] },
   ],
   // Test-only clients for the resource server's integration tests (libs/platform auth.int-spec.ts).
   [
@@ -282,11 +294,12 @@ const realm = {
       clientRoles: permissions.length ? { [API]: permissions } : {},
       attributes: { [CLAIMS.scopeKind]: [kind], [CLAIMS.scope]: [code] },
     })),
-    ...machines.map(([clientId, role]) => ({
+    ...machines.map(([clientId, role, , , , , opts = {}]) => ({
       username: `service-account-${clientId}`,
       enabled: true,
       serviceAccountClientId: clientId,
       realmRoles: [role],
+      ...(opts.permissions ? { clientRoles: { [API]: opts.permissions } } : {}),
     })),
   ],
   components: {

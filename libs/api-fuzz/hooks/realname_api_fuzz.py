@@ -20,6 +20,10 @@ that answer's region may be a two-digit prefix): its cases are brought within th
 `asOf` of the absences (a day the streaks run up to) may lie at most a year after today; the day a key
 person took the post (`appointedOn`) not after today.
 
+A project's credentials for an uplink target come in the target's own shape (Province B: `appKey`; the
+national platform and Zhejiang: `appid` and a 32-character secret), which the document says in words:
+a positive case's body is given the shape of its path's target.
+
 `pageToken` is opaque: only a value the service issued is valid, and no generator can make one. A
 positive case keeps it only when it reads like one the service issued (the stateful phase follows the
 document's next-page links with real ones); a generated string is dropped (the first page).
@@ -88,6 +92,29 @@ def _check_characters(case):
         card["number"] = _bank_card(card["number"])
 
 
+# Targets whose credentials are an app key and a secret; the other targets' are an appid and a secret.
+APP_KEY_TARGETS = {"province-b"}
+
+
+def _credentials_shape(case):
+    """A positive case's credentials body in the shape of its path's target."""
+    if not case.operation.path.endswith("/uplinks/{target}/credentials") or not isinstance(case.body, dict):
+        return
+    path = case.path_parameters if isinstance(case.path_parameters, dict) else {}
+    body = case.body
+    key = body.get("appid", body.get("appKey"))
+    secret = body.get("secret")
+    if not isinstance(key, str) or not isinstance(secret, str):
+        return
+    if path.get("target") in APP_KEY_TARGETS:
+        case.body = {"appKey": key, "secret": secret}
+    else:
+        shaped = {"appid": key, "secret": (secret * 32)[:32]}
+        if isinstance(body.get("corpKey"), str):
+            shaped["corpKey"] = body["corpKey"]
+        case.body = shaped
+
+
 def _issued_page_token(value):
     """Whether `value` is shaped like a page token of the service: base64url JSON with `t` and `id`."""
     try:
@@ -140,6 +167,7 @@ def map_case(ctx, case):
         path["region"] = "330100"
     _body_range(case)
     _check_characters(case)
+    _credentials_shape(case)
     if isinstance(case.body, dict) and (_day(case.body.get("appointedOn")) or date.min) > date.today():
         case.body["appointedOn"] = date.today().isoformat()
     if not isinstance(case.query, dict):

@@ -13,11 +13,12 @@ import { REPO_ROOT, testInfrastructure, tokenFor, uniqueName } from '@realname/t
 import { ATTENDANCE } from './attendance';
 import { DEVICE_GATEWAY } from './device-gateway';
 import { REGISTRY } from './registry';
+import { REPORTING } from './reporting';
 import { runSchemathesis } from './schemathesis';
 import type { FuzzTarget } from './targets';
 
 /** Every REST service the stage fuzzes: one entry each. */
-export const TARGETS: FuzzTarget[] = [ATTENDANCE, DEVICE_GATEWAY, REGISTRY];
+export const TARGETS: FuzzTarget[] = [ATTENDANCE, DEVICE_GATEWAY, REGISTRY, REPORTING];
 
 /** Access tokens live 300 s: a run is stopped (and fails) before its token would expire. */
 const RUN_TIMEOUT_MS = 270_000;

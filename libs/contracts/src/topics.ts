@@ -17,6 +17,7 @@ export const Topics = {
   attendancePayroll: { name: 'attendance.payroll.v1', partitions: 3 },
   registryProjects: { name: 'registry.projects.v1', partitions: 3 },
   registryEnrolments: { name: 'registry.enrolments.v1', partitions: 6 },
+  reportingDeadlines: { name: 'reporting.deadlines.v1', partitions: 3 },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Messages a consumer gave up on, with the reason in headers; one topic per consuming service. */

@@ -10,6 +10,7 @@ import {
 import { AgentDeviceConfig, SiteAgent } from '@realname/site-agent';
 import type { DemoTokens } from './demo-tokens';
 import { DemoProject, DemoWorker, RegistryClient } from './registry-client';
+import type { NationalUpstream } from './upstream';
 
 export const DEMO_FAMILIES = ['zkteco-push', 'hikvision-isapi', 'uface', 'httpv2', 'open-v1'] as const;
 export type DemoFamily = (typeof DEMO_FAMILIES)[number];
@@ -25,6 +26,8 @@ export interface MixedSiteOptions {
   /** Punches per second over all devices. */
   punchesPerSecond: number;
   log: (line: string) => void;
+  /** The national platform (simulated) the site's projects report to through reporting; none: no upstream. */
+  upstream?: (registry: RegistryClient) => NationalUpstream;
 }
 
 /** One simulated device: how it punches, and how it stops. */
@@ -47,6 +50,7 @@ export class MixedSite {
   private readonly workers = new Map<string, DemoWorker[]>();
   private readonly sent = new Map<DemoFamily, number>(DEMO_FAMILIES.map((f) => [f, 0]));
   private agent?: SiteAgent;
+  private upstream?: NationalUpstream;
   private timer?: NodeJS.Timeout;
   private progress?: NodeJS.Timeout;
   private readonly run = randomBytes(3).toString('hex');
@@ -64,6 +68,7 @@ export class MixedSite {
     const projects = await registry.projects(this.o.projects);
     if (projects.length === 0)
       throw new Error('the registry has no projects: is the integrity simulator running?');
+    if (this.o.upstream) await this.connectUpstream(this.o.upstream(registry), projects);
     const agentDevices: AgentDeviceConfig[] = [];
     for (const project of projects) {
       let workers = await registry.enteredWorkers(project.projectId);
@@ -88,6 +93,21 @@ export class MixedSite {
     );
     this.timer = setInterval(() => void this.punchOne(), Math.max(20, 1000 / this.o.punchesPerSecond));
     this.progress = setInterval(() => void this.report(projects), 5_000);
+  }
+
+  /** Each project's keys at the national simulator and in reporting; the site runs on without upstream if that fails. */
+  private async connectUpstream(upstream: NationalUpstream, projects: DemoProject[]): Promise<void> {
+    try {
+      for (const project of projects) await upstream.connect(project.projectId);
+      this.upstream = upstream;
+      this.o.log(
+        `${projects.length} project(s) registered at the national simulator; reporting has their credentials and uploads as the workers punch`,
+      );
+    } catch (err) {
+      this.o.log(
+        `no upstream for this run (the site runs on): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   async stop(): Promise<void> {
@@ -217,6 +237,26 @@ export class MixedSite {
     await device.punch(worker.personId).catch((err) => this.o.log(`${device.deviceId}: ${String(err)}`));
   }
 
+  private async upstreamProgress(
+    upstream: NationalUpstream,
+    projects: DemoProject[],
+    today: string,
+  ): Promise<string> {
+    try {
+      const p = await upstream.progress(
+        projects.map((x) => x.projectId),
+        today,
+      );
+      const waiting = p.waitingFor.length ? ` (waiting for ${p.waitingFor.join(', ')})` : '';
+      return (
+        `national platform (simulated) holds ${p.punches} punches of all days, units ${p.units}, teams ${p.teams}, workers ${p.workers}; ` +
+        `reporting's backlog today: ${p.pending} pending${waiting}, ${p.sent} sent, ${p.rejected} rejected`
+      );
+    } catch (err) {
+      return `upstream progress unavailable: ${String(err).slice(0, 300)}`;
+    }
+  }
+
   private async report(projects: DemoProject[]): Promise<void> {
     try {
       const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
@@ -242,6 +282,7 @@ export class MixedSite {
         `made at the gates: ${sent} — devices online ${online}/${this.devices.length} — in attendance today: ${recorded} ` +
           '(the same person again at one face terminal within 10 s counts once)',
       );
+      if (this.upstream) this.o.log(await this.upstreamProgress(this.upstream, projects, today));
     } catch (err) {
       this.o.log(`progress unavailable: ${String(err)}`);
     }

@@ -7,6 +7,11 @@ export interface DemoProject {
   region: string;
 }
 
+export interface DemoProjectDetail extends DemoProject {
+  generalContractorCode: string | null;
+  participants: { creditCode: string; corpName: string; unitType: string }[];
+}
+
 export interface DemoWorker {
   workerId: string;
   enrolmentId: string;
@@ -48,6 +53,22 @@ export class RegistryClient {
   async projects(limit: number): Promise<DemoProject[]> {
     const page = await this.call('GET', `/api/v1/projects?pageSize=${limit}`);
     return (page.projects as DemoProject[]).slice(0, limit);
+  }
+
+  /** One project with its participating units (what the integrity platform registered). */
+  async project(projectId: string): Promise<DemoProjectDetail> {
+    const p = await this.call('GET', `/api/v1/projects/${projectId}`);
+    return {
+      projectId: p.projectId,
+      name: p.name,
+      region: p.region,
+      generalContractorCode: p.generalContractorCode ?? null,
+      participants: (p.participants as DemoProjectDetail['participants']).map((u) => ({
+        creditCode: u.creditCode,
+        corpName: u.corpName,
+        unitType: u.unitType,
+      })),
+    };
   }
 
   /** Workers already entered on the project (a demo run again reuses them). */

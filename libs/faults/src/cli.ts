@@ -3,7 +3,9 @@
  * `npm run faults`: the whole platform under a steady load from simulated devices while one fault at a
  * time is injected; after each, what devices got acknowledged is compared with what attendance
  * (PostgreSQL read model) and ClickHouse hold. Results go to docs/reliability.md. Exits 1 when any
- * scenario lost, doubled or dead-lettered a punch (or did not recover / quiesce).
+ * scenario lost, doubled or dead-lettered a punch (or did not recover / quiesce). The `uplink` scenario
+ * (uplink.ts) does the same for reporting's uploads to a national platform simulator: every record held
+ * upstream exactly once through a kill, an outage and a rate-limit storm.
  *
  * Runs on its own stack (deploy/local/stack.sh with REALNAME_STACK_DIR=tmp/faults-stack and other
  * ports, its own Keycloak included: the services check tokens of that issuer), never the shared local
@@ -19,15 +21,19 @@ import { writeReport } from './report';
 import { describeLost, runScenario, ScenarioResult } from './run-scenario';
 import { s, SCENARIOS } from './scenarios';
 import { FAULTS_STACK_PORTS as P, FaultStack } from './stack';
+import { runUplinkScenario, UPLINK_SCENARIO } from './uplink';
+
+const ALL = [...SCENARIOS.map((x) => ({ id: x.id, title: x.title })), UPLINK_SCENARIO];
 
 const USAGE = `Usage: npm run faults -- [options]
-  --scenarios a,b     scenarios to run (default: all): ${SCENARIOS.map((x) => x.id).join(', ')}
+  --scenarios a,b     scenarios to run (default: all): ${ALL.map((x) => x.id).join(', ')}
   --rate 150          punches per second offered by the devices
   --duration 20       seconds of traffic per scenario: half before the fault, half after it
   --devices 60        simulated devices (mixed families)
   --mix ${DEFAULT_MIX}
   --quiescence-timeout 240   --recovery-timeout 240   (seconds)
   --out docs/reliability.md  --no-write   --keep-stack (leave the suite's stack running)
+  --uplink-down 600   --uplink-storm 40   (seconds: the uplink scenario's platform outage and rate-limit storm)
 
 Runs on its own stack in tmp/faults-stack (PostgreSQL ${P.REALNAME_PG_PORT}, ClickHouse ${P.REALNAME_CH_HTTP_PORT}, Kafka ${P.REALNAME_KAFKA_PORT} and
 Keycloak ${P.REALNAME_OIDC_PORT}: the services check OAuth 2.0 tokens of http://127.0.0.1:${P.REALNAME_OIDC_PORT}/realms/realname;
@@ -43,6 +49,8 @@ async function main(): Promise<number> {
       mix: { type: 'string', default: DEFAULT_MIX },
       'quiescence-timeout': { type: 'string', default: '240' },
       'recovery-timeout': { type: 'string', default: '240' },
+      'uplink-down': { type: 'string', default: '600' },
+      'uplink-storm': { type: 'string', default: '40' },
       out: { type: 'string', default: join(REPO_ROOT, 'docs', 'reliability.md') },
       'no-write': { type: 'boolean', default: false },
       'keep-stack': { type: 'boolean', default: false },
@@ -59,12 +67,10 @@ async function main(): Promise<number> {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
     return n;
   };
-  const wanted = values.scenarios
-    ? values.scenarios.split(',').map((x) => x.trim())
-    : SCENARIOS.map((x) => x.id);
-  const unknown = wanted.filter((w) => !SCENARIOS.some((x) => x.id === w));
+  const wanted = values.scenarios ? values.scenarios.split(',').map((x) => x.trim()) : ALL.map((x) => x.id);
+  const unknown = wanted.filter((w) => !ALL.some((x) => x.id === w));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}\n${USAGE}`);
-  const scenarios = SCENARIOS.filter((x) => wanted.includes(x.id));
+  const scenarios = ALL.filter((x) => wanted.includes(x.id));
   const o = {
     rate: num('rate', values.rate),
     durationS: num('duration', values.duration),
@@ -72,6 +78,11 @@ async function main(): Promise<number> {
     mix: parseMix(values.mix),
     quiescenceTimeoutS: num('quiescence-timeout', values['quiescence-timeout']),
     recoveryTimeoutS: num('recovery-timeout', values['recovery-timeout']),
+  };
+  const uplink = {
+    downS: num('uplink-down', values['uplink-down']),
+    stormS: num('uplink-storm', values['uplink-storm']),
+    recoveryTimeoutS: o.recoveryTimeoutS,
   };
 
   // startService adds an exit listener per started process (a few per scenario).
@@ -91,17 +102,24 @@ async function main(): Promise<number> {
   try {
     for (const [i, sc] of scenarios.entries()) {
       if (interrupted) break;
-      log(`=== ${sc.id}: ${sc.title} (${o.rate}/s, ${o.durationS} s of traffic) ===`);
+      const punches = SCENARIOS.find((x) => x.id === sc.id);
+      log(
+        punches
+          ? `=== ${sc.id}: ${sc.title} (${o.rate}/s, ${o.durationS} s of traffic) ===`
+          : `=== ${sc.id}: ${sc.title} (platform down ${uplink.downS} s, storm ${uplink.stormS} s) ===`,
+      );
       const plog = (m: string) => log(`[${sc.id}] ${m}`);
       try {
         // A scenario that stopped a server and failed midway must not leave it stopped for the next.
         await stack.up();
-        const r = await runScenario(sc, i, stack, o, plog);
+        const r = punches
+          ? await runScenario(punches, i, stack, o, plog)
+          : await runUplinkScenario(i, stack, uplink, plog);
         results.push(r);
         printResult(r, plog);
       } catch (err) {
         plog(`harness failure: ${err instanceof Error ? err.stack : String(err)}`);
-        results.push(harnessFailure(sc.id, sc.title, o.rate, err));
+        results.push(harnessFailure(sc.id, sc.title, punches ? o.rate : 0, err, !punches));
       }
     }
   } finally {
@@ -130,6 +148,7 @@ async function main(): Promise<number> {
 }
 
 function printResult(r: ScenarioResult, log: (m: string) => void) {
+  if (r.uplink) return printUplinkResult(r, log);
   log(
     `${r.pass ? 'PASS' : 'FAIL'}: acknowledged ${r.acknowledged} (${ackRate(r)}/s over ${s(r.trafficS * 1000)}), attendance ${r.attendance.found}, ClickHouse ${r.clickhouse.found}, lost ${r.lost}, doubled ${r.doubled}, DLQ ${r.dlq}, recovered ${r.recoverS === null ? 'no' : s(r.recoverS * 1000)}, took ${s(r.tookS * 1000)}`,
   );
@@ -142,11 +161,33 @@ function printResult(r: ScenarioResult, log: (m: string) => void) {
   if (r.firstError) log(`  devices: ${r.refused} refused, ${r.errors} errors (first: ${r.firstError})`);
 }
 
+function printUplinkResult(r: ScenarioResult, log: (m: string) => void) {
+  const u = r.uplink!;
+  const recovered = u.phases
+    .map((p) => `${p.id} ${p.recoverS === null ? 'no' : s(p.recoverS * 1000)}`)
+    .join(', ');
+  log(
+    `${r.pass ? 'PASS' : 'FAIL'}: expected ${u.expected} records upstream, accepted ${u.accepted}, doubled ${u.doubled}, missing ${u.missing}, ledger ${JSON.stringify(u.ledger)}, DLQ ${r.dlq}, recovered ${recovered}, took ${s(r.tookS * 1000)}`,
+  );
+  for (const c of u.byMethod)
+    log(
+      `  ${c.method}: expected ${c.expected}, accepted ${c.accepted}, doubled ${c.doubled.length}, missing ${c.missing.length}`,
+    );
+  for (const [reason, n] of r.dlqReasons) log(`  DLQ x${n}: ${reason}`);
+  for (const n of r.notes) log(`  note: ${n}`);
+}
+
 function ackRate(r: ScenarioResult): number {
   return r.trafficS > 0 ? Math.round(r.acknowledged / r.trafficS) : 0;
 }
 
-function harnessFailure(id: string, title: string, rate: number, err: unknown): ScenarioResult {
+function harnessFailure(
+  id: string,
+  title: string,
+  rate: number,
+  err: unknown,
+  uplink: boolean,
+): ScenarioResult {
   const empty = { acknowledged: 0, found: 0, lost: [], doubled: [], unacknowledged: 0 };
   return {
     id,
@@ -169,6 +210,20 @@ function harnessFailure(id: string, title: string, rate: number, err: unknown): 
     pass: false,
     tookS: 0,
     logs: [],
+    ...(uplink
+      ? {
+          uplink: {
+            expected: 0,
+            accepted: 0,
+            missing: 0,
+            doubled: 0,
+            byMethod: [],
+            ledger: {},
+            phases: [],
+            calls: { writes: 0, polls: 0, lookups: 0, refused: 0, failed: 0 },
+          },
+        }
+      : {}),
   };
 }
 

@@ -186,56 +186,7 @@ export class Observer {
 
   /** Every message on the run's dead-letter topics, with its reason. */
   dlq(): Promise<DlqEntry[]> {
-    return patient.execute(async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      let topics: string[];
-      const expected = new Map<string, number>();
-      try {
-        topics = (await admin.listTopics()).filter((t) => t.startsWith(`${this.site.topicPrefix}dlq.`));
-        for (const t of topics) {
-          const offs = await admin.fetchTopicOffsets(t);
-          expected.set(
-            t,
-            offs.reduce((a, p) => a + Number(p.high) - Number(p.low), 0),
-          );
-        }
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-      const total = [...expected.values()].reduce((a, b) => a + b, 0);
-      if (total === 0) return [];
-      const entries: DlqEntry[] = [];
-      const consumer = this.kafka.consumer({ groupId: `faults-dlq-reader-${this.site.run}-${Date.now()}` });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics, fromBeginning: true });
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 30_000);
-          void consumer.run({
-            eachMessage: async ({ topic, message }) => {
-              const h = (k: string) => message.headers?.[k]?.toString() ?? '';
-              entries.push({
-                topic,
-                reason: h('dlq-reason'),
-                originalTopic: h('dlq-original-topic'),
-                offset: h('dlq-original-offset'),
-              });
-              if (entries.length >= total) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          });
-        });
-      } finally {
-        await consumer.disconnect().catch(() => undefined);
-      }
-      // Fewer read than the offsets say (reader timed out): still count every entry.
-      for (let i = entries.length; i < total; i++)
-        entries.push({ topic: topics[0], reason: '(not read)', originalTopic: '', offset: '' });
-      return entries;
-    });
+    return readDeadLetters(this.kafka, this.site.topicPrefix, this.site.run);
   }
 
   /** Drops the run's schemas, ClickHouse database and topics (after a scenario that passed). */
@@ -267,4 +218,58 @@ export function metricSum(text: string, name: string): number | undefined {
     if (Number.isFinite(v)) sum = (sum ?? 0) + v;
   }
   return sum;
+}
+
+/** Every message on the dead-letter topics under `topicPrefix` (`<prefix>dlq.*`), with its reason. */
+export function readDeadLetters(kafka: Kafka, topicPrefix: string, run: string): Promise<DlqEntry[]> {
+  return patient.execute(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    let topics: string[];
+    const expected = new Map<string, number>();
+    try {
+      topics = (await admin.listTopics()).filter((t) => t.startsWith(`${topicPrefix}dlq.`));
+      for (const t of topics) {
+        const offs = await admin.fetchTopicOffsets(t);
+        expected.set(
+          t,
+          offs.reduce((a, p) => a + Number(p.high) - Number(p.low), 0),
+        );
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    if (total === 0) return [];
+    const entries: DlqEntry[] = [];
+    const consumer = kafka.consumer({ groupId: `faults-dlq-reader-${run}-${Date.now()}` });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 30_000);
+        void consumer.run({
+          eachMessage: async ({ topic, message }) => {
+            const h = (k: string) => message.headers?.[k]?.toString() ?? '';
+            entries.push({
+              topic,
+              reason: h('dlq-reason'),
+              originalTopic: h('dlq-original-topic'),
+              offset: h('dlq-original-offset'),
+            });
+            if (entries.length >= total) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    // Fewer read than the offsets say (reader timed out): still count every entry.
+    for (let i = entries.length; i < total; i++)
+      entries.push({ topic: topics[0], reason: '(not read)', originalTopic: '', offset: '' });
+    return entries;
+  });
 }

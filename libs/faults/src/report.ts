@@ -4,6 +4,8 @@ import { describeLost } from './run-scenario';
 
 export const RESULTS_START = '<!-- faults:results:start (written by npm run faults) -->';
 export const RESULTS_END = '<!-- faults:results:end -->';
+export const UPLINK_START = '<!-- faults:uplink:start (written by npm run faults) -->';
+export const UPLINK_END = '<!-- faults:uplink:end -->';
 
 export interface Report {
   results: ScenarioResult[];
@@ -15,14 +17,15 @@ export interface Report {
 }
 
 /** The results block of docs/reliability.md: the table and the evidence behind every failure. */
-export function renderResults(r: Report): string {
+export function renderResults(report: Report): string {
+  const r = { ...report, results: report.results.filter((x) => !x.uplink) };
   const f1 = (n: number) => n.toFixed(1);
   const lines = [
     RESULTS_START,
     '',
     `Run of ${r.date.toISOString()} (commit ${r.commit}) on ${r.machine}; whole stack on this machine. ` +
       `${r.options.rate} punches/s offered by ${r.options.devices} simulated devices, ${r.options.durationS} s of traffic per scenario ` +
-      `(half before the fault, half after it, plus the fault itself); ${r.results.length} scenarios in ${f1(r.totalS)} s.`,
+      `(half before the fault, half after it, plus the fault itself); ${r.results.length} scenarios in ${f1(r.totalS)} s${report.results.length > r.results.length ? ' (the whole run, the uplink scenario included)' : ''}.`,
     '',
     '| scenario | rate/s offered (acknowledged) | acknowledged | found in attendance | found in ClickHouse | lost | doubled | DLQ | time to recover | result |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -74,16 +77,80 @@ export function renderResults(r: Report): string {
   return lines.join('\n');
 }
 
+/**
+ * The uplink block of docs/reliability.md: per fault, the records going up when it struck and the time
+ * to recover; then what the platform holds against what it should, the ledger and the dead letters.
+ */
+export function renderUplinkResults(r: Report): string {
+  const f1 = (n: number) => n.toFixed(1);
+  const results = r.results.filter((x) => x.uplink);
+  const lines = [
+    UPLINK_START,
+    '',
+    `Run of ${r.date.toISOString()} (commit ${r.commit}) on ${r.machine}: the reporting service as a process on the suite's stack, ` +
+      `the national platform simulator in the suite's process; registry and attendance events published to Kafka, three days of attendance.`,
+    '',
+    '| scenario | fault | records going up | upstream when it struck | time to recover |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.flatMap((x) =>
+      x.uplink!.phases.map(
+        (p) =>
+          `| \`${x.id}\` | ${p.fault} | ${p.records} | ${p.id === 'storm' ? 'none (published into the storm)' : p.acceptedAtFault} | ${p.recoverS === null ? 'not recovered' : `${f1(p.recoverS)} s`} |`,
+      ),
+    ),
+    '',
+    '| scenario | expected upstream | accepted | missing | doubled | ledger rows | DLQ | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map((x) => {
+      const u = x.uplink!;
+      const ledger = Object.entries(u.ledger)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(', ');
+      return `| \`${x.id}\` | ${u.expected} | ${u.accepted} | ${u.missing} | ${u.doubled} | ${ledger || 'none'} | ${x.dlq} | ${x.pass ? 'pass' : '**FAIL**'} |`;
+    }),
+    '',
+    'Details:',
+    '',
+    ...results.map((x) => {
+      const items = [
+        ...x.uplink!.byMethod.map(
+          (c) =>
+            `${c.method}: ${c.accepted} of ${c.expected} upstream, ${c.doubled.length} doubled, ${c.missing.length} missing`,
+        ),
+        ...[...x.dlqReasons].map(
+          ([reason, n]) => `DLQ ×${n}: \`${reason.replace(/`/g, "'").replace(/\s+/g, ' ')}\``,
+        ),
+        ...x.notes.map((n) => n.replace(/\s+/g, ' ')),
+        `scenario took ${f1(x.tookS)} s`,
+      ];
+      return `- \`${x.id}\`: ${items.join('. ')}.`;
+    }),
+    '',
+    UPLINK_END,
+  ];
+  return lines.join('\n');
+}
+
+/** Replaces the block between `start` and `end` (or appends it). */
+function replaceBlock(text: string, start: string, end: string, block: string): string {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  return a >= 0 && b > a
+    ? text.slice(0, a) + block + text.slice(b + end.length)
+    : `${text.trimEnd()}\n\n${block}\n`;
+}
+
+/**
+ * Writes the blocks of the kinds of scenarios that ran: a run of the uplink scenario alone leaves the
+ * punch scenarios' results in place, and the other way round.
+ */
 export async function writeReport(path: string, r: Report): Promise<void> {
-  const block = renderResults(r);
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Reliability\n\n## Results\n\n';
-  const a = text.indexOf(RESULTS_START);
-  const b = text.indexOf(RESULTS_END);
-  const next =
-    a >= 0 && b > a
-      ? text.slice(0, a) + block + text.slice(b + RESULTS_END.length)
-      : `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, await formatted(path, next));
+  let text = existsSync(path) ? readFileSync(path, 'utf8') : '# Reliability\n\n## Results\n\n';
+  if (r.results.some((x) => !x.uplink))
+    text = replaceBlock(text, RESULTS_START, RESULTS_END, renderResults(r));
+  if (r.results.some((x) => x.uplink))
+    text = replaceBlock(text, UPLINK_START, UPLINK_END, renderUplinkResults(r));
+  writeFileSync(path, await formatted(path, text));
 }
 
 /** The project's formatting (the static checks run prettier --check on docs too). */

@@ -15,6 +15,7 @@ import { Observer } from './observe';
 import { s, Scenario } from './scenarios';
 import { FaultSite } from './site';
 import { FaultStack } from './stack';
+import type { UplinkOutcome } from './uplink';
 
 export interface RunOptions {
   rate: number;
@@ -51,6 +52,8 @@ export interface ScenarioResult {
   pass: boolean;
   tookS: number;
   logs: string[];
+  /** The uplink scenario's own measures (its punch fields stay empty). */
+  uplink?: UplinkOutcome;
 }
 
 export async function runScenario(

@@ -11,5 +11,9 @@
  */
 export * as attendanceV1 from './generated/realname/attendance/v1/attendance';
 export * as registryV1 from './generated/realname/registry/v1/registry';
+// A second file of package realname.reporting.v1 (the deadline board), under its own namespace.
+export * as reportingDeadlinesV1 from './generated/realname/reporting/v1/deadlines';
+// The upload API of package realname.reporting.v1 (status, rejections, resubmission).
+export * as reportingV1 from './generated/realname/reporting/v1/reporting';
 
 export * from './proto-files';

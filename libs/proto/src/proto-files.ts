@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { REALNAME_ATTENDANCE_V1_PACKAGE_NAME } from './generated/realname/attendance/v1/attendance';
 import { REALNAME_REGISTRY_V1_PACKAGE_NAME } from './generated/realname/registry/v1/registry';
+import { REALNAME_REPORTING_V1_PACKAGE_NAME } from './generated/realname/reporting/v1/deadlines';
 
 /**
  * Absolute path of the repository's `proto/` directory (the buf module root),
@@ -42,6 +43,15 @@ export const REGISTRY_V1_PACKAGE: 'realname.registry.v1' = REALNAME_REGISTRY_V1_
 
 /** `.proto` file of the worker registry API v1, relative to {@link PROTO_ROOT}. */
 export const REGISTRY_V1_PROTO = 'realname/registry/v1/registry.proto';
+
+/** Proto package of the reporting API v1 (reuses ts-proto's `..._PACKAGE_NAME`). */
+export const REPORTING_V1_PACKAGE: 'realname.reporting.v1' = REALNAME_REPORTING_V1_PACKAGE_NAME;
+
+/** `.proto` file of the reporting deadline board (package realname.reporting.v1), relative to {@link PROTO_ROOT}. */
+export const REPORTING_DEADLINES_V1_PROTO = 'realname/reporting/v1/deadlines.proto';
+
+/** `.proto` file of the reporting upload API (package realname.reporting.v1), relative to {@link PROTO_ROOT}. */
+export const REPORTING_V1_PROTO = 'realname/reporting/v1/reporting.proto';
 
 /**
  * `@grpc/proto-loader` options whose runtime shapes match the generated types

@@ -8,5 +8,6 @@
  * A tool: runtime code never imports it (the lint rules forbid it).
  */
 export * from './national';
+export * from './national-admin';
 export * from './zhejiang';
 export * from './province-b';

@@ -37,6 +37,9 @@ export interface NationalSimulatorOptions {
   readonly clockWindowSeconds?: number;
   /** The platform clock (timestamps, "date in the future" checks); rate limiting always uses real time. */
   readonly now?: () => Date;
+  /** Where to listen: 127.0.0.1 and any free port unless given (the CLI listens on a fixed one). */
+  readonly port?: number;
+  readonly host?: string;
 }
 
 export type RateLimitAnswer = 'http-429' | 'busy-code';
@@ -62,11 +65,52 @@ export interface NationalSimulator {
   failNext(calls: number, status?: number): void;
   /** Down: connections are accepted and dropped, so clients see a network error. */
   setDown(down: boolean): void;
+  /** A project's keys issued after start (the demo registers each project's appid as it goes); replaces a secret. */
+  addProject(project: SimulatedProject): void;
   /** More than `callsPerSecond` calls of one appid within a second are refused. */
   setRateLimit(limit: { callsPerSecond: number; answer: RateLimitAnswer } | undefined): void;
   /** Records accepted so far, in order, optionally of one method. */
   accepted(method?: string): AcceptedRecord[];
+  /** How many records are accepted, optionally of one method (no copies: for large runs). */
+  acceptedCount(method?: string): number;
   calls(): SimulatorCall[];
+  /**
+   * What earlier days put upstream, held at once without calls (benchmarks start from a platform that
+   * already knows a city's enterprises, projects, units, teams and workers). Returns each team's
+   * `teamSysNo`, in the order given.
+   */
+  seed(upstream: SeededUpstream): number[];
+  /** Everything the platform holds, keys and results of writes included, as JSON (the CLI keeps it across runs). */
+  snapshot(): NationalSnapshot;
+  /** Holds exactly what `snapshot` gave (results of writes ready at once); the call log starts empty. */
+  restore(snapshot: NationalSnapshot): void;
+}
+
+/** What a simulator holds, for `snapshot` and `restore`. */
+export interface NationalSnapshot {
+  readonly version: 1;
+  readonly secrets: [string, string][];
+  readonly corps: [string, JsonObject][];
+  readonly projects: [string, JsonObject][];
+  readonly units: string[];
+  readonly teams: [number, JsonObject][];
+  readonly teamNames: [string, number][];
+  readonly workers: string[];
+  readonly keys: string[];
+  readonly lastEntryExit: [string, string][];
+  readonly accepted: AcceptedRecord[];
+  readonly nextTeamSysNo: number;
+  readonly results: [string, { status: 10 | 20; result: JsonValue }][];
+  readonly serialSequence: number;
+}
+
+/** A platform's holdings from earlier days, for `seed`. */
+export interface SeededUpstream {
+  readonly corps?: readonly { corpCode: string; corpName: string }[];
+  readonly projects?: readonly { projectCode: string; name: string; contractorCorpCode: string }[];
+  readonly units?: readonly { projectCode: string; corpCode: string }[];
+  readonly teams?: readonly { projectCode: string; corpCode: string; teamName: string }[];
+  readonly workers?: readonly { projectCode: string; idCardNumber: string }[];
 }
 
 const WRITE_LIMITS: Readonly<Record<string, { listField?: string; limit?: number }>> = {
@@ -145,7 +189,13 @@ class PlatformState {
   readonly keys = new Set<string>();
   readonly lastEntryExit = new Map<string, string>();
   readonly accepted: AcceptedRecord[] = [];
+  readonly acceptedPerMethod = new Map<string, number>();
   nextTeamSysNo = 100001;
+
+  accept(entry: AcceptedRecord): void {
+    this.accepted.push(entry);
+    this.acceptedPerMethod.set(entry.method, (this.acceptedPerMethod.get(entry.method) ?? 0) + 1);
+  }
 
   project(projectCode: string): void {
     if (!this.projects.has(projectCode)) throw new Refusal(`项目${projectCode}不存在`);
@@ -233,7 +283,7 @@ export async function startNationalSimulator(options: NationalSimulatorOptions):
       commits.push(() => state.keys.add(key));
     };
     const accept = (record: JsonObject): void => {
-      commits.push(() => state.accepted.push({ method, record }));
+      commits.push(() => state.accept({ method, record }));
     };
     let result: JsonValue = null;
 
@@ -247,7 +297,10 @@ export async function startNationalSimulator(options: NationalSimulatorOptions):
           const previous = state.accepted.findIndex(
             (entry) => entry.method === method && text(entry.record, 'corpCode') === corpCode,
           );
-          if (previous >= 0) state.accepted.splice(previous, 1);
+          if (previous >= 0) {
+            state.accepted.splice(previous, 1);
+            state.acceptedPerMethod.set(method, (state.acceptedPerMethod.get(method) ?? 1) - 1);
+          }
         });
         accept(data);
         break;
@@ -603,7 +656,13 @@ export async function startNationalSimulator(options: NationalSimulatorOptions):
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -619,6 +678,9 @@ export async function startNationalSimulator(options: NationalSimulatorOptions):
     setDown: (value) => {
       down = value;
     },
+    addProject: (project) => {
+      secrets.set(project.appid, project.secret);
+    },
     setRateLimit: (limit) => {
       rateLimit = limit;
       callsInSecond.clear();
@@ -626,7 +688,71 @@ export async function startNationalSimulator(options: NationalSimulatorOptions):
     // Copies, so a test cannot change what the platform holds.
     accepted: (method) =>
       structuredClone(state.accepted.filter((entry) => method === undefined || entry.method === method)),
+    acceptedCount: (method) =>
+      method === undefined ? state.accepted.length : (state.acceptedPerMethod.get(method) ?? 0),
     calls: () => [...callLog],
+    seed: (upstream) => {
+      for (const corp of upstream.corps ?? []) state.corps.set(corp.corpCode, { ...corp });
+      for (const project of upstream.projects ?? []) state.projects.set(project.projectCode, { ...project });
+      for (const unit of upstream.units ?? []) state.units.add(`${unit.projectCode}|${unit.corpCode}`);
+      const teamSysNos = (upstream.teams ?? []).map((team) => {
+        const teamSysNo = state.nextTeamSysNo;
+        state.nextTeamSysNo += 1;
+        state.teams.set(teamSysNo, { ...team, teamSysNo });
+        state.teamNames.set(`${team.projectCode}|${team.teamName}`, teamSysNo);
+        return teamSysNo;
+      });
+      for (const worker of upstream.workers ?? [])
+        state.workers.add(`${worker.projectCode}|${worker.idCardNumber}`);
+      return teamSysNos;
+    },
+    snapshot: () =>
+      structuredClone({
+        version: 1 as const,
+        secrets: [...secrets],
+        corps: [...state.corps],
+        projects: [...state.projects],
+        units: [...state.units],
+        teams: [...state.teams],
+        teamNames: [...state.teamNames],
+        workers: [...state.workers],
+        keys: [...state.keys],
+        lastEntryExit: [...state.lastEntryExit],
+        accepted: state.accepted,
+        nextTeamSysNo: state.nextTeamSysNo,
+        results: [...results].map(([serial, r]) => [serial, { status: r.status, result: r.result }]),
+        serialSequence,
+      } satisfies NationalSnapshot),
+    restore: (snapshot) => {
+      if (snapshot.version !== 1) throw new Error(`unknown snapshot version ${String(snapshot.version)}`);
+      const fill = <K, V>(map: Map<K, V>, entries: [K, V][]) => {
+        map.clear();
+        for (const [k, v] of entries) map.set(k, v);
+      };
+      const refill = <V>(set: Set<V>, values: V[]) => {
+        set.clear();
+        for (const v of values) set.add(v);
+      };
+      fill(secrets, snapshot.secrets);
+      fill(state.corps, snapshot.corps);
+      fill(state.projects, snapshot.projects);
+      refill(state.units, snapshot.units);
+      fill(state.teams, snapshot.teams);
+      fill(state.teamNames, snapshot.teamNames);
+      refill(state.workers, snapshot.workers);
+      refill(state.keys, snapshot.keys);
+      fill(state.lastEntryExit, snapshot.lastEntryExit);
+      state.accepted.length = 0;
+      state.acceptedPerMethod.clear();
+      for (const entry of snapshot.accepted) state.accept(entry);
+      state.nextTeamSysNo = snapshot.nextTeamSysNo;
+      fill(
+        results,
+        snapshot.results.map(([serial, r]): [string, PendingResult] => [serial, { ...r, readyAt: 0 }]),
+      );
+      serialSequence = snapshot.serialSequence;
+      callLog.length = 0;
+    },
   };
 }
 

@@ -224,6 +224,18 @@ export async function startZhejiangSimulator(options: NationalSimulatorOptions):
     },
     setRateLimit: (limit) => national.setRateLimit(limit),
     accepted: (method) => national.accepted(method),
+    acceptedCount: (method) => national.acceptedCount(method),
+    seed: (upstream) => national.seed(upstream),
+    addProject: (project) => {
+      secrets.set(project.appid, project.secret);
+      national.addProject(project);
+    },
+    snapshot: () => national.snapshot(),
+    restore: (snapshot) => {
+      national.restore(snapshot);
+      secrets.clear();
+      for (const [appid, secret] of snapshot.secrets) secrets.set(appid, secret);
+    },
     calls: () => national.calls(),
     provincialRefusals: () => [...refusals],
     // Only punches the platform went on to accept count as delivered; refused ones never arrived.

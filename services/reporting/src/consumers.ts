@@ -43,9 +43,11 @@ export class ReportingConsumers {
       deadLetterTopic: topics.dlq.name,
       schema: opts.schema,
       handler: (tx, event) => handler.handle(tx, event),
-      batchHandler: async (tx, items) => {
-        for (const { event } of items) await handler.handle(tx, event);
-      },
+      batchHandler: (tx, items) =>
+        handler.handleBatch(
+          tx,
+          items.map((i) => i.event),
+        ),
       partitionsConsumedConcurrently: 3,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       registry: opts.registry,
@@ -61,13 +63,15 @@ export class ReportingConsumers {
       projects: withTopicPrefix(prefix, Topics.registryProjects),
       enrolments: withTopicPrefix(prefix, Topics.registryEnrolments),
       dlq: withTopicPrefix(prefix, deadLetterTopic(groupId)),
+      // Written, not read: the deadline tracker's events (through the outbox relay).
+      deadlines: withTopicPrefix(prefix, Topics.reportingDeadlines),
     };
   }
 
-  /** Creates the missing topics reporting reads (broker auto-creation is off). */
+  /** Creates the missing topics reporting reads and writes (broker auto-creation is off). */
   async ensureTopics(): Promise<void> {
     const t = ReportingConsumers.topics(this.opts.topicPrefix, this.opts.groupId);
-    const specs: TopicSpec[] = [t.records, t.days, t.projects, t.enrolments, t.dlq];
+    const specs: TopicSpec[] = [t.records, t.days, t.projects, t.enrolments, t.dlq, t.deadlines];
     await ensureTopics(this.opts.kafka, specs);
   }
 

@@ -114,4 +114,72 @@ export const reportingMigrations: Migration[] = [
         WHERE kind = 'attendance' AND accepted_at IS NOT NULL;
     `,
   },
+  {
+    id: '0110_deadline_states',
+    sql: `
+      -- The deadline tracker's memory: the last state it published per target and project-day, so a
+      -- transition is published once (a missed day once, not every tick) and a settled day stays settled.
+      CREATE TABLE {{schema}}.deadline_states (
+        target text NOT NULL,
+        project_id text NOT NULL,
+        day date NOT NULL,
+        region text NOT NULL,
+        state text NOT NULL CHECK (state IN ('on-track', 'at-risk', 'missed', 'met')),
+        reason text NOT NULL,
+        deadline timestamptz NOT NULL,
+        expected integer NOT NULL,
+        accepted integer NOT NULL,
+        pending integer NOT NULL,
+        rejected integer NOT NULL,
+        decided_at timestamptz NOT NULL,
+        PRIMARY KEY (target, project_id, day)
+      );
+      CREATE INDEX deadline_states_open ON {{schema}}.deadline_states (target, day)
+        WHERE state IN ('on-track', 'at-risk');
+      -- The tracker's look-up of a day's attendance records (record keys 'project/enrolment/yyyy-MM-dd').
+      CREATE INDEX upload_ledger_attendance_days ON {{schema}}.upload_ledger (target, created_at)
+        WHERE kind = 'attendance';
+    `,
+  },
+  {
+    id: '0120_uploads_audit',
+    sql: `
+      -- Who did what to uploads through the API: a record resubmitted after correction (with what it
+      -- was before), a project's credentials put or rotated (never the secrets).
+      CREATE TABLE {{schema}}.uploads_audit (
+        id bigserial PRIMARY KEY,
+        action text NOT NULL CHECK (action IN ('resubmit', 'credentials-put')),
+        target text NOT NULL,
+        project_id text NOT NULL,
+        ledger_id bigint,
+        revision integer,
+        actor_subject text NOT NULL,
+        actor_role text NOT NULL,
+        actor_scope text NOT NULL,
+        detail jsonb NOT NULL DEFAULT '{}',
+        at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX uploads_audit_ledger ON {{schema}}.uploads_audit (ledger_id) WHERE ledger_id IS NOT NULL;
+      -- The rejections of a project, newest first.
+      CREATE INDEX upload_ledger_rejections ON {{schema}}.upload_ledger (project_id, updated_at DESC, id DESC)
+        WHERE status IN ('rejected', 'rejected-locally');
+    `,
+  },
+  {
+    id: '0130_worker_identity_validity',
+    sql: `
+      -- The ID's validity (from, to) as Zhejiang V2.0 asks for it (cardDate), encrypted like the number.
+      ALTER TABLE {{schema}}.worker_identities ADD COLUMN validity_encrypted text;
+    `,
+  },
+  {
+    id: '0140_ledger_deadline_day',
+    sql: `
+      -- The calendar day whose daily deadline (Zhejiang: 24:00) a record counts toward: a live punch's
+      -- day. The deadline tracker counts these; finalised days come after the deadline by design.
+      ALTER TABLE {{schema}}.upload_ledger ADD COLUMN deadline_day date;
+      CREATE INDEX upload_ledger_deadline_days ON {{schema}}.upload_ledger (target, deadline_day, project_id)
+        WHERE deadline_day IS NOT NULL;
+    `,
+  },
 ];

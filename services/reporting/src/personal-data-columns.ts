@@ -37,4 +37,12 @@ export const personalDataColumns: EncryptedColumn[] = [
     key: ['worker_id'],
     context: (k) => `worker:${k.worker_id}:headImage`,
   },
+  {
+    service: 'reporting',
+    defaultSchema: 'reporting',
+    table: 'worker_identities',
+    column: 'validity_encrypted',
+    key: ['worker_id'],
+    context: (k) => `worker:${k.worker_id}:validity`,
+  },
 ];

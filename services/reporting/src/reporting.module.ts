@@ -4,6 +4,7 @@ import { prefixedTopicRouter, topicOf } from '@realname/contracts';
 import { connectMigrated, createKafka, Database, OutboxRelay } from '@realname/eventstore';
 import { PersonalDataVault } from '@realname/personal-data';
 import {
+  ClientCredentials,
   databaseTimeoutsOf,
   Dependency,
   JsonLogger,
@@ -21,15 +22,18 @@ import {
   ServiceComponent,
   ServiceDeclaration,
 } from '@realname/platform';
-import { NATIONAL_PROFILE, NationalPlatformUplink } from '@realname/uplinks';
 import type { ReportingConfig } from './config';
 import { ReportingConsumers } from './consumers';
+import { RegistryIdentities } from './identities/registry-identities';
 import { WorkerIdentitiesRepository } from './identities/worker-identities.repository';
 import { registerLedgerMetrics } from './ledger/ledger-metrics';
 import { LedgerRepository } from './ledger/ledger.repository';
+import { DEADLINE_CONTROLLERS, deadlineBoardProvider, deadlineTrackerJob } from './deadlines';
 import { reportingMigrations } from './migrations';
 import { UploadSender } from './sender/upload-sender';
 import { UplinkCredentialsRepository } from './uplinks/credentials.repository';
+import { UPLOAD_CONTROLLERS, uploadProviders } from './uploads/uploads.providers';
+import { UPLINK_TARGETS } from './uplinks/targets';
 
 /**
  * What reporting runs beside its APIs, given to the platform's runtime: the outbox relay, the consumers
@@ -77,39 +81,64 @@ class ReportingRuntime implements ServiceDeclaration {
     registerLedgerMetrics(registry, db, c.DATABASE_SCHEMA);
     const identities = new WorkerIdentitiesRepository(c.DATABASE_SCHEMA, vault);
     const credentials = new UplinkCredentialsRepository(c.DATABASE_SCHEMA, vault);
+    // checkReportingConfig has made sure REGISTRY_URL comes with the client's id and secret.
+    const identitySource =
+      c.REGISTRY_URL && c.OIDC_CLIENT_ID && c.OIDC_CLIENT_SECRET
+        ? new RegistryIdentities(
+            {
+              url: c.REGISTRY_URL,
+              credentials: new ClientCredentials({
+                issuer: c.OIDC_ISSUER_URL,
+                clientId: c.OIDC_CLIENT_ID,
+                clientSecret: c.OIDC_CLIENT_SECRET,
+                httpTimeoutMs: c.OIDC_HTTP_TIMEOUT_MS,
+              }),
+            },
+            logger,
+          )
+        : undefined;
+    if (!identitySource)
+      logger.event(
+        'warn',
+        "REGISTRY_URL is not set: workers' ID numbers and head images come only from what worker_identities holds; records of other workers wait for identity:<worker>",
+      );
     const senders = c.UPLINK_TARGETS.map(({ target, endpoint }) => {
+      const definition = UPLINK_TARGETS[target];
       const sender = new UploadSender(
         db,
         ledger,
         identities,
-        async (projectId) => {
-          const stored = await credentials.national(db, target, projectId);
-          return stored && new NationalPlatformUplink({ endpoint, credentials: stored.credentials });
-        },
+        (projectId) => definition.connect(db, credentials, projectId, endpoint),
         {
           target,
-          profile: NATIONAL_PROFILE,
+          profile: definition.profile,
+          mapping: definition.send,
           claimSize: c.UPLOAD_CLAIM_SIZE,
           leaseMs: c.UPLOAD_LEASE_MS,
           backoffMs: c.UPLOAD_BACKOFF_MS,
           backoffMaxMs: c.UPLOAD_BACKOFF_MAX_MS,
           pollMs: c.UPLOAD_POLL_MS,
           waitMs: c.UPLOAD_WAIT_MS,
+          callsPerSecond: c.UPLOAD_CALLS_PER_SECOND,
           registry,
+          identitySource,
         },
       );
-      return periodicJob({
-        name: `uplink sender ${target}`,
-        intervalMs: c.UPLOAD_INTERVAL_MS,
-        logger,
-        run: async () => {
-          // A full claim means more is due: keep going rather than wait for the next tick.
-          for (;;) {
-            const round = await sender.runOnce();
-            if (round.claimed < c.UPLOAD_CLAIM_SIZE) return;
-          }
-        },
-      });
+      return Array.from({ length: c.UPLOAD_CONCURRENCY }, (_, i) =>
+        periodicJob({
+          name: `uplink sender ${target}${c.UPLOAD_CONCURRENCY > 1 ? ` #${i + 1}` : ''}`,
+          intervalMs: c.UPLOAD_INTERVAL_MS,
+          logger,
+          run: async () => {
+            // A claim that found rows means more may be due (a claim takes whole projects, so it is
+            // rarely full): keep going until one finds nothing rather than wait for the next tick.
+            for (;;) {
+              const round = await sender.runOnce();
+              if (round.claimed === 0) return;
+            }
+          },
+        }),
+      );
     });
     const kafkaProbe = new KafkaProbe(kafka);
     this.dependencies = [postgresDependency(db), kafkaProbe.dependency(false)];
@@ -125,7 +154,14 @@ class ReportingRuntime implements ServiceDeclaration {
         },
         stop: () => relay.stop(),
       },
-      ...senders,
+      ...senders.flat(),
+      deadlineTrackerJob(
+        db,
+        c,
+        c.UPLINK_TARGETS.map((t) => t.target),
+        logger,
+        registry,
+      ),
       {
         name: 'kafka consumers',
         background: true,
@@ -151,7 +187,7 @@ export class ReportingModule {
         // Every API is an OAuth 2.0 resource server; health and metrics (PlatformModule) stay public.
         ResourceServerModule.forRoot(resourceServerOptions(config)),
       ],
-      controllers: [],
+      controllers: [...DEADLINE_CONTROLLERS, ...UPLOAD_CONTROLLERS],
       providers: [
         {
           provide: Database,
@@ -174,6 +210,8 @@ export class ReportingModule {
               hashKey: config.PII_HASH_KEY,
             }),
         },
+        deadlineBoardProvider(config),
+        ...uploadProviders(config.DATABASE_SCHEMA),
         { provide: SERVICE_DECLARATION, useClass: ReportingRuntime },
       ],
     };

@@ -55,6 +55,7 @@ const IDENTITIES = [
   'dev-hz',
   'hz-revealer',
   'svc-device-gateway',
+  'svc-reporting',
 ] as const;
 
 type RecordName = 'xihu' | 'ningbo' | 'wuhan';
@@ -325,7 +326,8 @@ const ENDPOINTS: Endpoint[] = [
   {
     name: 'POST /workers/{id}/identity-reveals',
     kind: 'read',
-    roles: [...SUPERVISORS, 'municipal-integrator'],
+    // internal-service: reporting (svc-reporting holds the permission; svc-device-gateway does not).
+    roles: [...SUPERVISORS, 'municipal-integrator', 'internal-service'],
     permission: 'reveal-identity',
     revealing: true,
     call: (as, s) =>
@@ -478,7 +480,8 @@ const ENDPOINTS: Endpoint[] = [
   {
     name: 'grpc RevealIdentity',
     kind: 'read',
-    roles: [...SUPERVISORS, 'municipal-integrator'],
+    // internal-service: reporting (svc-reporting holds the permission; svc-device-gateway does not).
+    roles: [...SUPERVISORS, 'municipal-integrator', 'internal-service'],
     permission: 'reveal-identity',
     revealing: true,
     call: (as, s) =>
@@ -737,6 +740,8 @@ describe('lists hold in-scope rows only', () => {
     expect(trail.reveals).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ callerRole: 'city-supervisor', callerScope: 'city:330100' }),
+        // Reporting's client revealing for an upload: the service itself is the actor.
+        expect.objectContaining({ callerRole: 'internal-service', callerScope: 'province:330000' }),
       ]),
     );
   });

@@ -3,3 +3,4 @@
 export * as AttendanceApi from './attendance-api';
 export * as RegistryApi from './registry';
 export * as GatewayApi from './gateway';
+export * as ReportingApi from './reporting';

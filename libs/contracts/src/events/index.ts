@@ -5,6 +5,12 @@ import {
   PayrollFindingCleared,
   PayrollFindingRaised,
 } from './timesheets';
+import {
+  UploadDeadlineAtRisk,
+  UploadDeadlineMet,
+  UploadDeadlineMissed,
+  UploadDeadlineRecovered,
+} from './reporting';
 import { DeviceCameOnline, DeviceClockSkewChanged, DeviceWentOffline, PunchRecorded } from './device';
 import {
   EnrolmentCredentialsChanged,
@@ -26,6 +32,7 @@ export * from './device';
 export * from './attendance';
 export * from './timesheets';
 export * from './registry';
+export * from './reporting';
 
 /** Every event of the platform by type: a name maps to exactly one definition. */
 export const EventCatalog = {
@@ -51,6 +58,10 @@ export const EventCatalog = {
   [EnrolmentCredentialsChanged.type]: EnrolmentCredentialsChanged,
   [WorkerBlacklisted.type]: WorkerBlacklisted,
   [WorkerBlacklistLifted.type]: WorkerBlacklistLifted,
+  [UploadDeadlineAtRisk.type]: UploadDeadlineAtRisk,
+  [UploadDeadlineRecovered.type]: UploadDeadlineRecovered,
+  [UploadDeadlineMissed.type]: UploadDeadlineMissed,
+  [UploadDeadlineMet.type]: UploadDeadlineMet,
 } as const;
 export type EventType = keyof typeof EventCatalog;
 

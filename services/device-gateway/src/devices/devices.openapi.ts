@@ -43,7 +43,9 @@ const common = z.object({
     'Where the device stands, e.g. "North gate, lane 1": 1-64 characters, no control characters',
   ),
   serial: shape.serial.describe('ZKTeco SN, Uface deviceKey, HTTPv2 SN, Hikvision serial (informational)'),
-  secret: shape.secret.describe('open-v1: the HMAC key shared with the device, 16-256 printable ASCII characters without spaces'),
+  secret: shape.secret.describe(
+    'open-v1: the HMAC key shared with the device, 16-256 printable ASCII characters without spaces',
+  ),
   token: shape.token.describe(
     'Path token of Hikvision, Uface, HTTPv2 (generated when absent); also the site agent key',
   ),
@@ -63,7 +65,9 @@ const serialFamilies = SERIAL_FAMILIES as [DeviceRegistration['family'], ...Devi
 const Registration = z.union([
   common.extend({
     family: z.literal('open-v1').default('open-v1'),
-    secret: shape.secret.unwrap().describe('The HMAC key shared with the device, 16-256 printable ASCII characters without spaces'),
+    secret: shape.secret
+      .unwrap()
+      .describe('The HMAC key shared with the device, 16-256 printable ASCII characters without spaces'),
   }),
   common.extend({
     family: z.enum(serialFamilies),

@@ -6,6 +6,11 @@ export interface WorkerIdentity {
   readonly idCardType: string;
   readonly idCardNumber: string;
   readonly headImage?: string;
+  /**
+   * The ID's validity, `yyyy-MM-dd` to `yyyy-MM-dd` (or `长期` for a card without end), when known:
+   * Zhejiang V2.0 requires it on the worker upload (`cardDate`).
+   */
+  readonly validity?: { readonly from: string; readonly to: string };
 }
 
 /**
@@ -25,11 +30,12 @@ export class WorkerIdentitiesRepository {
 
   async put(sql: Sql, workerId: string, identity: WorkerIdentity): Promise<void> {
     await sql.execute(
-      `INSERT INTO ${this.t} (worker_id, id_card_type, id_encrypted, head_image_encrypted)
-       VALUES ($1, $2, $3, $4)
+      `INSERT INTO ${this.t} (worker_id, id_card_type, id_encrypted, head_image_encrypted, validity_encrypted)
+       VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (worker_id) DO UPDATE
          SET id_card_type = EXCLUDED.id_card_type, id_encrypted = EXCLUDED.id_encrypted,
-             head_image_encrypted = EXCLUDED.head_image_encrypted, updated_at = now()`,
+             head_image_encrypted = EXCLUDED.head_image_encrypted,
+             validity_encrypted = EXCLUDED.validity_encrypted, updated_at = now()`,
       [
         workerId,
         identity.idCardType,
@@ -37,6 +43,9 @@ export class WorkerIdentitiesRepository {
         identity.headImage === undefined
           ? null
           : this.vault.encrypt(identity.headImage, `worker:${workerId}:headImage`),
+        identity.validity === undefined
+          ? null
+          : this.vault.encrypt(JSON.stringify(identity.validity), `worker:${workerId}:validity`),
       ],
     );
   }
@@ -49,8 +58,10 @@ export class WorkerIdentitiesRepository {
       id_card_type: string;
       id_encrypted: string;
       head_image_encrypted: string | null;
+      validity_encrypted: string | null;
     }>(
-      `SELECT worker_id, id_card_type, id_encrypted, head_image_encrypted FROM ${this.t} WHERE worker_id = ANY($1)`,
+      `SELECT worker_id, id_card_type, id_encrypted, head_image_encrypted, validity_encrypted
+         FROM ${this.t} WHERE worker_id = ANY($1)`,
       [[...new Set(workerIds)]],
     );
     return new Map(
@@ -62,6 +73,13 @@ export class WorkerIdentitiesRepository {
           ...(r.head_image_encrypted === null
             ? {}
             : { headImage: this.vault.decrypt(r.head_image_encrypted, `worker:${r.worker_id}:headImage`) }),
+          ...(r.validity_encrypted === null
+            ? {}
+            : {
+                validity: JSON.parse(
+                  this.vault.decrypt(r.validity_encrypted, `worker:${r.worker_id}:validity`),
+                ) as { from: string; to: string },
+              }),
         },
       ]),
     );

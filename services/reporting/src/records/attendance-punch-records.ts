@@ -35,6 +35,7 @@ export function attendancePunchRecord(
   const r = p.resolution;
   if (r.status !== 'resolved' || !r.enrolmentId || !r.teamId) return undefined;
   if (p.direction === 'unknown') return undefined;
+  const date = platformLocalTime(p.punchedAt, PUNCH_TIME_ZONE);
   return {
     kind: 'attendance',
     recordKey: punchKey(p.projectId, r.enrolmentId, p.punchEventId),
@@ -42,6 +43,8 @@ export function attendancePunchRecord(
     projectId: p.projectId,
     region,
     workerId: r.workerId,
+    // The day's deadline (24:00 Beijing time) is measured on the punch's calendar day.
+    deadlineDay: date.slice(0, 10),
     dependsOn: [
       dependencyKey('team', teamKey(p.projectId, r.teamId)),
       dependencyKey('project-worker', workerKey(p.projectId, r.enrolmentId)),
@@ -50,7 +53,7 @@ export function attendancePunchRecord(
       header: { projectCode: p.projectId },
       items: [
         {
-          date: platformLocalTime(p.punchedAt, PUNCH_TIME_ZONE),
+          date,
           direction: p.direction === 'in' ? '01' : '02',
         },
       ],

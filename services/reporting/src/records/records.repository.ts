@@ -79,4 +79,14 @@ export class RegistryCopiesRepository {
     );
     return rows[0]?.region ?? fallback;
   }
+
+  /** `regionOf` for many projects in one statement: the regions of those reporting has heard of. */
+  async regionsOf(sql: Sql, projectIds: readonly string[]): Promise<Map<string, string>> {
+    if (projectIds.length === 0) return new Map();
+    const rows = await sql.query<{ project_id: string; region: string }>(
+      `SELECT project_id, region FROM ${this.s}.projects WHERE project_id = ANY($1::text[])`,
+      [[...new Set(projectIds)]],
+    );
+    return new Map(rows.map((r) => [r.project_id, r.region]));
+  }
 }

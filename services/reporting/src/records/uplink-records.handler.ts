@@ -3,6 +3,7 @@ import {
   AttendanceDayFinalised,
   AttendanceDayRevised,
   AttendanceRecorded,
+  AttendanceRecordedData,
   EventEnvelope,
   parseEvent,
   ParticipantJoined,
@@ -22,6 +23,7 @@ import {
   teamRecord,
 } from './national-records';
 import { RegistryCopiesRepository } from './records.repository';
+import { UplinkTarget, uplinkTarget } from '../uplinks/targets';
 import { attendancePunchRecord, punchKeyPrefix } from './attendance-punch-records';
 
 /** A day sends only what its worker's live punches did not already put upstream. */
@@ -31,7 +33,8 @@ function dayRecord(day: AttendanceDay): NewLedgerRecord | undefined {
 }
 
 /**
- * Turns registry and attendance events into ledger rows, one per switched-on target. Mapped:
+ * Turns registry and attendance events into ledger rows, one per switched-on target, each in its
+ * target's shape (the national record through the target's mapping, uplinks/targets.ts). Mapped:
  * ParticipantJoined → participating unit, TeamFormed → team, WorkerEnrolled → project worker,
  * WorkerEntered / WorkerExited → entry / exit, AttendanceRecorded → attendance at once (a resolved
  * punch with a direction: attendance-punch-records.ts), AttendanceDayFinalised / Revised → attendance
@@ -41,15 +44,73 @@ function dayRecord(day: AttendanceDay): NewLedgerRecord | undefined {
  * so the consumer retries the message; events are applied in their partition's order.
  */
 export class UplinkRecordsHandler {
+  private readonly targets: readonly UplinkTarget[];
+
   constructor(
-    private readonly targets: readonly string[],
+    targets: readonly string[],
     private readonly ledger: LedgerRepository,
     private readonly copies: RegistryCopiesRepository,
-  ) {}
+  ) {
+    this.targets = targets.map(uplinkTarget);
+  }
 
   private async record(tx: Sql, record: NewLedgerRecord | undefined): Promise<void> {
     if (!record) return;
-    for (const target of this.targets) await this.ledger.record(tx, target, record);
+    for (const target of this.targets) {
+      const shaped = target.toLedger(record);
+      if (shaped) await this.ledger.record(tx, target.id, shaped);
+    }
+  }
+
+  /**
+   * A consumer's batch in its order: attendance days and live punches are written to the ledger together
+   * (one set of statements per run of distinct records), every other event as `handle` does; a record
+   * repeated in the batch (a revision right behind its first, a redelivered punch) starts a new run, so
+   * revisions still apply in order. A project's region is read once per batch.
+   */
+  async handleBatch(tx: Sql, events: readonly EventEnvelope[]): Promise<void> {
+    let run: NewLedgerRecord[] = [];
+    let keys = new Set<string>();
+    const flush = async () => {
+      for (const target of this.targets) {
+        const shaped = run.flatMap((record) => target.toLedger(record) ?? []);
+        await this.ledger.recordMany(tx, target.id, shaped);
+      }
+      run = [];
+      keys = new Set();
+    };
+    // Live punches' regions in one statement (their topic carries no project copies to change them).
+    const punches = new Map<EventEnvelope, AttendanceRecordedData>();
+    for (const raw of events)
+      if (raw.type === AttendanceRecorded.type) punches.set(raw, parseEvent(AttendanceRecorded, raw).data);
+    const regions = await this.copies.regionsOf(
+      tx,
+      [...punches.values()].filter((d) => d.resolution.status === 'resolved').map((d) => d.projectId),
+    );
+    for (const raw of events) {
+      const punch = punches.get(raw);
+      let record: NewLedgerRecord | undefined;
+      if (punch) {
+        if (punch.resolution.status !== 'resolved') continue;
+        record = attendancePunchRecord(punch, regions.get(punch.projectId) ?? raw.region);
+      } else if (raw.type === AttendanceDayFinalised.type || raw.type === AttendanceDayRevised.type) {
+        record = dayRecord(
+          raw.type === AttendanceDayFinalised.type
+            ? parseEvent(AttendanceDayFinalised, raw).data
+            : parseEvent(AttendanceDayRevised, raw).data,
+        );
+      } else {
+        await flush();
+        await this.handle(tx, raw);
+        continue;
+      }
+      if (!record) continue;
+      const key = `${record.kind}:${record.recordKey}`;
+      if (keys.has(key)) await flush();
+      run.push(record);
+      keys.add(key);
+    }
+    await flush();
   }
 
   async handle(tx: Sql, raw: EventEnvelope): Promise<void> {

@@ -12,9 +12,11 @@ import {
   UplinkProfile,
   UplinkRecord,
 } from '@realname/uplinks';
+import { handOverIdentities, IdentitySource } from '../identities/identity-source';
 import { WorkerIdentitiesRepository, WorkerIdentity } from '../identities/worker-identities.repository';
 import { LedgerProblem, LedgerRepository, LedgerRow } from '../ledger/ledger.repository';
 import { precheck, PrecheckContext, uploadData } from './prechecks';
+import { NATIONAL_SEND_MAPPING, TargetSendMapping } from './send-mapping';
 
 /** The adapter for one project of the target, or undefined when the project has no credentials. */
 export type AdapterFor = (projectId: string) => Promise<UplinkAdapter | undefined>;
@@ -31,6 +33,15 @@ export interface UploadSenderOptions {
   /** Today in the platform's zone (Asia/Shanghai), for the pre-checks' "not in the future". */
   readonly today?: () => string;
   readonly registry?: Registry;
+  /** Where identities not stored yet are fetched (the worker registry); absent: only what is stored. */
+  readonly identitySource?: IdentitySource;
+  /** The target's team key, send-time completion and pre-check view; absent: the national platform's. */
+  readonly mapping?: TargetSendMapping;
+  /**
+   * Calls per second to one project (the platform rate-limits each project's appid): calls are spaced
+   * so, rather than refused and backed off. Absent or 0: not spaced.
+   */
+  readonly callsPerSecond?: number;
 }
 
 /** What one round did, for logs and tests. */
@@ -56,7 +67,14 @@ interface PlannedBatch {
   readonly refs: readonly ItemRef[];
 }
 
-const TEAM_SYS_NO = 'teamSysNo';
+/** Workers asked about at once: the registry and its audit trail are not to be flooded. */
+const IDENTITY_FETCH_CONCURRENCY = 4;
+const IDENTITY_UNKNOWN: LedgerProblem = {
+  code: 'identity-unknown-to-registry',
+  path: 'idCardNumber',
+  zh: '实名制系统“工人信息”中找不到该工人（或不在上报服务的权限范围内），暂时取不到身份证号码；稍后自动重试。',
+  en: "The worker registry does not know this worker (or it is outside the reporting service's scope), so its ID number is not available; it is asked again later.",
+};
 
 export function shanghaiToday(at: Date = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(at);
@@ -64,6 +82,17 @@ export function shanghaiToday(at: Date = new Date()): string {
 
 function asProblem(p: UploadProblem): LedgerProblem {
   return { code: p.code, path: p.path, zh: p.zh, en: p.en };
+}
+
+/** A record the target's mapping cannot make from the worker's identity as held. */
+function targetMappingProblem(target: string, error: unknown): LedgerProblem {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code: 'target-mapping',
+    path: '',
+    zh: `按${target}的数据标准还缺少该工人的身份信息（${message}）；补全后自动重试。`,
+    en: `The ${target} standard needs more of this worker's identity than is held (${message}); it is tried again once completed.`,
+  };
 }
 
 /** A failed asynchronous result carries no reply code; the catalogue reads it as status 10. */
@@ -89,8 +118,11 @@ function blamedPosition(message: string): number | undefined {
  */
 export class UploadSender {
   private readonly today: () => string;
+  private readonly mapping: TargetSendMapping;
   private readonly outcomes?: Counter<'target' | 'outcome'>;
   private readonly rejections?: Counter<'target' | 'code'>;
+  /** When each project may be called next (spacing by `callsPerSecond`), shared by parallel rounds. */
+  private readonly nextCallAt = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -100,6 +132,7 @@ export class UploadSender {
     private readonly opts: UploadSenderOptions,
   ) {
     this.today = opts.today ?? (() => shanghaiToday());
+    this.mapping = opts.mapping ?? NATIONAL_SEND_MAPPING;
     if (opts.registry) {
       const name = 'uplink_records_total';
       this.outcomes =
@@ -153,9 +186,12 @@ export class UploadSender {
     summary.claimed = rows.length;
     const byProject = new Map<string, LedgerRow[]>();
     for (const row of rows) byProject.set(row.projectId, [...(byProject.get(row.projectId) ?? []), row]);
-    for (const [projectId, projectRows] of byProject) {
-      await this.runProject(projectId, projectRows, summary);
-    }
+    // Projects side by side: each has its own credentials and rate limit upstream, and a claim takes few.
+    const done = await Promise.allSettled(
+      [...byProject].map(([projectId, projectRows]) => this.runProject(projectId, projectRows, summary)),
+    );
+    const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
+    if (failed) throw failed.reason;
     return summary;
   }
 
@@ -181,6 +217,7 @@ export class UploadSender {
       this.db,
       rows.flatMap((r) => (r.workerId ? [r.workerId] : [])),
     );
+    const unknownToSource = await this.fetchMissingIdentities(rows, identities);
 
     // Polls first: an accepted team this round may free its workers in the same round.
     const bySerial = new Map<string, LedgerRow[]>();
@@ -189,6 +226,7 @@ export class UploadSender {
     }
     for (const [serial, sent] of bySerial) {
       const refs = await this.refsOf(sent, identities, (r) => r.itemsSent);
+      await this.pace(projectId);
       const outcome = await adapter.poll(serial);
       if (outcome.outcome === 'pending') {
         await this.ledger.markRetry(this.db, sent, this.opts.pollMs, 'waiting for the platform');
@@ -208,7 +246,15 @@ export class UploadSender {
       const waitingFor = row.dependsOn.filter((key) => !accepted.has(key));
       if (row.workerId && !identities.has(row.workerId)) waitingFor.push(`identity:${row.workerId}`);
       if (waitingFor.length > 0) {
-        await this.ledger.markWaiting(this.db, row, waitingFor, this.opts.waitMs);
+        // A worker the registry does not know is asked about again after the backoff, with why.
+        const unknown = !!row.workerId && unknownToSource.has(row.workerId);
+        await this.ledger.markWaiting(
+          this.db,
+          row,
+          waitingFor,
+          unknown ? this.backoff(row) : this.opts.waitMs,
+          unknown ? [IDENTITY_UNKNOWN] : [],
+        );
         this.count('waiting', summary);
       } else ready.push(row);
     }
@@ -218,19 +264,31 @@ export class UploadSender {
     const sendable: ItemRef[] = [];
     for (const row of ready) {
       const keys = this.keysOfDependencies(row, accepted);
-      const refs = this.itemsOf(row, identities, keys, (r) =>
-        r.payload.items.map((_, i) => i).filter((i) => !r.itemsPresent.includes(i)),
-      );
+      let refs: ItemRef[];
+      try {
+        refs = this.itemsOf(row, identities, keys, (r) =>
+          r.payload.items.map((_, i) => i).filter((i) => !r.itemsPresent.includes(i)),
+        );
+      } catch (error) {
+        // The target needs more of the worker's identity than is held (Zhejiang: the ID validity).
+        if (!row.workerId) throw error;
+        await this.ledger.markWaiting(this.db, row, [`identity:${row.workerId}`], this.backoff(row), [
+          targetMappingProblem(this.opts.target, error),
+        ]);
+        this.count('waiting', summary);
+        continue;
+      }
       if (refs.length === 0) {
         // Every item is already upstream (a revision that changed nothing the platform shows).
         await this.ledger.markPresent(this.db, row, [], {});
         this.count('accepted', summary);
         continue;
       }
+      const views = refs.map((r) => this.mapping.nationalView(r.record));
       const data = uploadData(
         row.kind,
-        refs[0].record.header,
-        refs.map((r) => r.record.item),
+        views[0].header,
+        views.map((v) => v.item),
       );
       const problems = precheck(row.kind, data, ctx);
       if (problems.length > 0) {
@@ -241,6 +299,7 @@ export class UploadSender {
     const batches = this.plan(sendable);
     for (let i = 0; i < batches.length; i++) {
       const { batch, refs } = batches[i];
+      await this.pace(projectId);
       const outcome = await adapter.send(batch);
       summary.sentBatches += 1;
       if (outcome.outcome === 'submitted') {
@@ -259,6 +318,37 @@ export class UploadSender {
     }
   }
 
+  /**
+   * Identities of pending rows' workers not stored yet, from the identity source when there is one:
+   * what it gives is stored and joins `identities`, so those rows go up in this round; the workers it
+   * does not know are returned. A source that is away leaves the rows waiting, to be asked again later.
+   */
+  private async fetchMissingIdentities(
+    rows: readonly LedgerRow[],
+    identities: Map<string, WorkerIdentity>,
+  ): Promise<Set<string>> {
+    const source = this.opts.identitySource;
+    const missing = [
+      ...new Set(
+        rows.flatMap((r) =>
+          r.status === 'pending' && r.workerId && !identities.has(r.workerId) ? [r.workerId] : [],
+        ),
+      ),
+    ];
+    if (!source || missing.length === 0) return new Set();
+    const handed = await handOverIdentities(
+      this.db,
+      this.identities,
+      source,
+      missing,
+      IDENTITY_FETCH_CONCURRENCY,
+      // The rows were claimed for leaseMs: the rest are asked next round rather than past the lease.
+      this.opts.leaseMs / 2,
+    );
+    for (const [workerId, identity] of handed.found) identities.set(workerId, identity);
+    return handed.unknown;
+  }
+
   /** Records what the platform answered for the items of one call. */
   private async settle(
     adapter: UplinkAdapter,
@@ -272,9 +362,7 @@ export class UploadSender {
       case 'pending':
         return;
       case 'accepted': {
-        for (const [row, indexes] of this.itemsPerRow(refs)) {
-          await this.ledger.markPresent(this.db, row, indexes, outcome.keys);
-        }
+        await this.ledger.markPresentMany(this.db, this.itemsByRow(refs), outcome.keys);
         this.count('accepted', summary, rows.length);
         return;
       }
@@ -333,6 +421,7 @@ export class UploadSender {
       let failure: UplinkFailure | undefined;
       for (const index of indexes) {
         const ref = refs.find((r) => r.row === row && r.index === index)!;
+        await this.pace(row.projectId);
         const result = await adapter.reconcile(ref.record);
         if (result.outcome === 'found') {
           found.push(index);
@@ -344,6 +433,17 @@ export class UploadSender {
       }
       if (failure?.outcome === 'retriable') {
         await this.retry([row], failure.detail, summary);
+      } else if (failure?.outcome === 'rejected' && failure.scope === 'credentials') {
+        // The look-up was refused for the project's keys (a secret changed meanwhile): the row waits for
+        // credentials like a refused send, it is not the record's fault.
+        await this.ledger.markWaiting(
+          this.db,
+          row,
+          [`credentials:${this.opts.target}/${row.projectId}`],
+          this.backoff(row),
+          [explainFailure(failure)],
+        );
+        this.count('waiting', summary);
       } else if (failure) {
         await this.reject(row, 'rejected', [explainFailure(failure)], summary);
       } else {
@@ -360,10 +460,27 @@ export class UploadSender {
     summary: RoundSummary,
     delayMs?: number,
   ): Promise<void> {
+    // One statement per distinct delay (rows of a call mostly share their attempts).
+    const byDelay = new Map<number, LedgerRow[]>();
     for (const row of rows) {
-      await this.ledger.markRetry(this.db, [row], delayMs ?? this.backoff(row), detail);
+      const delay = delayMs ?? this.backoff(row);
+      byDelay.set(delay, [...(byDelay.get(delay) ?? []), row]);
     }
+    for (const [delay, same] of byDelay) await this.ledger.markRetry(this.db, same, delay, detail);
     this.count('retried', summary, rows.length);
+  }
+
+  /** Waits until the project may be called again, so its calls keep within `callsPerSecond`. */
+  private async pace(projectId: string): Promise<void> {
+    const perSecond = this.opts.callsPerSecond;
+    if (!perSecond) return;
+    const now = Date.now();
+    const at = Math.max(now, this.nextCallAt.get(projectId) ?? 0);
+    this.nextCallAt.set(projectId, at + 1000 / perSecond);
+    if (this.nextCallAt.size > 10_000) {
+      for (const [id, next] of this.nextCallAt) if (next < now) this.nextCallAt.delete(id);
+    }
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
   }
 
   /** Keys the platform gave the row's dependencies (a team's `teamSysNo`). */
@@ -381,9 +498,10 @@ export class UploadSender {
     which: (row: LedgerRow) => number[],
   ): ItemRef[] {
     const header: JsonObject = { ...row.payload.header };
-    if (TEAM_SYS_NO in keys && row.kind !== 'team') header[TEAM_SYS_NO] = String(keys[TEAM_SYS_NO]);
-    if (row.kind === 'team' && row.platformKeys[TEAM_SYS_NO] !== undefined)
-      header[TEAM_SYS_NO] = String(row.platformKeys[TEAM_SYS_NO]);
+    const teamKey = this.mapping.teamKey;
+    if (teamKey in keys && row.kind !== 'team') header[teamKey] = String(keys[teamKey]);
+    if (row.kind === 'team' && row.platformKeys[teamKey] !== undefined)
+      header[teamKey] = String(row.platformKeys[teamKey]);
     const identity = row.workerId ? identities.get(row.workerId) : undefined;
     return which(row).map((index) => {
       const item: JsonObject = { ...row.payload.items[index] };
@@ -396,7 +514,10 @@ export class UploadSender {
       return {
         row,
         index,
-        record: { kind: row.kind, key: `${row.id}#${index}`, dependsOn: [], header, item },
+        record: this.mapping.complete(
+          { kind: row.kind, key: `${row.id}#${index}`, dependsOn: [], header, item },
+          identity,
+        ),
       };
     });
   }
@@ -478,7 +599,7 @@ export class UploadSender {
     ready: readonly LedgerRow[],
     identities: Map<string, WorkerIdentity>,
   ): Promise<PrecheckContext> {
-    const teams = await this.ledger.acceptedTeams(this.db, this.opts.target, projectId);
+    const teams = await this.ledger.acceptedTeams(this.db, this.opts.target, projectId, this.mapping.teamKey);
     const unitKeys = [
       ...new Set(ready.flatMap((r) => r.dependsOn.filter((d) => d.startsWith('participating-unit:')))),
     ];

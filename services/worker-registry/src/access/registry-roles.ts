@@ -17,8 +17,11 @@ export const SITE_WRITERS: Role[] = ['project-manager', 'municipal-integrator'];
 /** Resolving a credential (PIN, card, ID number) to an enrolment: not for enterprises (an ID-number lookup). */
 export const CREDENTIAL_RESOLVERS: Role[] = [...SUPERVISORS, 'project-manager', 'municipal-integrator'];
 
-/** Revealing an identity needs the `reveal-identity` permission on top of one of these. */
-export const REVEALERS: Role[] = [...SUPERVISORS, 'municipal-integrator'];
+/**
+ * Revealing an identity needs the `reveal-identity` permission on top of one of these; internal-service
+ * is reporting (its client holds the permission; the gateway's does not), which uploads the numbers.
+ */
+export const REVEALERS: Role[] = [...SUPERVISORS, 'municipal-integrator', 'internal-service'];
 
 /** Head photos (biometric): the device gateway (client credentials) and supervisors. */
 export const HEAD_PHOTO_READERS: Role[] = ['internal-service', ...SUPERVISORS];
