@@ -36,7 +36,14 @@ describe('bench:upload command line', () => {
     );
     expect(r).toMatchObject({
       kind: 'run',
-      options: { source: 'days', workers: 20_000, publishSeconds: 0, rateLimit: 5, asyncDelayMs: 0, write: false },
+      options: {
+        source: 'days',
+        workers: 20_000,
+        publishSeconds: 0,
+        rateLimit: 5,
+        asyncDelayMs: 0,
+        write: false,
+      },
     });
   });
 

@@ -135,7 +135,12 @@ beforeAll(async () => {
     })
   ).teamId as string;
   for (const [i, person] of people.entries()) {
-    const worker = await ok('POST', '/api/v1/workers', workerRegistration(person));
+    // The card's validity too: the reveal hands it over (Zhejiang's uplink asks for it).
+    const worker = await ok('POST', '/api/v1/workers', {
+      ...workerRegistration(person),
+      idValidFrom: person.idValidFrom,
+      idValidTo: person.idValidTo,
+    });
     workerIds.push(worker.workerId as string);
     const e = await ok('POST', `/api/v1/projects/${projectId}/enrolments`, {
       workerId: worker.workerId,
@@ -487,6 +492,8 @@ describe('worker registry over gRPC', () => {
       birthDate: people[0].birthDate,
       address: people[0].address,
       issuingAuthority: people[0].issuingAuthority,
+      idValidFrom: people[0].idValidFrom,
+      idValidTo: people[0].idValidTo,
     });
 
     const trail = await api('GET', `/api/v1/workers/${workerIds[0]}/identity-reveals`);
@@ -537,6 +544,8 @@ describe('worker registry over gRPC', () => {
       birthDate: people[1].birthDate,
       address: people[1].address,
       issuingAuthority: people[1].issuingAuthority,
+      idValidFrom: people[1].idValidFrom,
+      idValidTo: people[1].idValidTo,
     });
 
     const trail = (await ok('GET', path)).reveals as { caller: string; purpose: string }[];

@@ -193,6 +193,9 @@ export const RevealedIdentity = z.object({
   birthDate: z.string().nullable(),
   address: z.string().nullable(),
   issuingAuthority: z.string().nullable(),
+  /** The card's validity as registered (YYYY-MM-DD; the end may be 长期 for a card without end), null when not registered. */
+  idValidFrom: z.string().nullable().optional(),
+  idValidTo: z.string().nullable().optional(),
 });
 
 export const RevealTrail = z.object({

@@ -165,6 +165,30 @@ describe('identities from the worker registry', () => {
     });
   });
 
+  it('hands over the card’s validity when the registry holds it (Zhejiang V2.0 asks for it)', async () => {
+    photoAnswer = status(404);
+    revealAnswer = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          idCardNumber: ID_NUMBER,
+          phone: null,
+          birthDate: '1990-01-01',
+          address: '杭州市西湖区',
+          issuingAuthority: '杭州市公安局西湖分局',
+          idValidFrom: '2016-05-01',
+          idValidTo: '2036-05-01',
+        }),
+      );
+    expect(await client().identityOf(WORKER)).toEqual({
+      outcome: 'found',
+      identity: {
+        idCardType: '01',
+        idCardNumber: ID_NUMBER,
+        validity: { from: '2016-05-01', to: '2036-05-01' },
+      },
+    });
+  });
+
   it('a registry answering 503 leaves the worker to be asked again; the warning comes once, then the recovery', async () => {
     revealAnswer = status(503);
     const registry = client();

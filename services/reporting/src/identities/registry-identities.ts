@@ -62,6 +62,10 @@ export class RegistryIdentities implements IdentitySource {
           idCardType: RESIDENT_ID_CARD,
           idCardNumber: parsed.data.idCardNumber,
           ...(headImage === undefined ? {} : { headImage }),
+          // Zhejiang V2.0 asks for the card's validity (cardDate): handed over when the registry holds it.
+          ...(parsed.data.idValidFrom && parsed.data.idValidTo
+            ? { validity: { from: parsed.data.idValidFrom, to: parsed.data.idValidTo } }
+            : {}),
         },
       };
     } catch (err) {

@@ -455,11 +455,15 @@ describe('uploads to the national platform through the ledger', () => {
         { ...opts, source: '/realname/attendance' },
       );
     const [inId, outId, blindId, strangerId] = [1, 2, 3, 4].map(() => randomUUID());
-    await apply(
-      punch(inId, '08:00:00', 'in'),
-      punch(outId, '12:00:00', 'out'),
-      punch(blindId, '13:00:00', 'unknown'), // no direction: it waits for its day's pairing
-      punch(strangerId, '13:05:00', 'in', false), // nobody enrolled: nothing to send
+    // As the consumer hands them over: one batch (a repeat within it is one record too).
+    await db.transaction((tx) =>
+      handler.handleBatch(tx, [
+        punch(inId, '08:00:00', 'in'),
+        punch(outId, '12:00:00', 'out'),
+        punch(inId, '08:00:00', 'in'),
+        punch(blindId, '13:00:00', 'unknown'), // no direction: it waits for its day's pairing
+        punch(strangerId, '13:05:00', 'in', false), // nobody enrolled: nothing to send
+      ]),
     );
     await apply(punch(inId, '08:00:00', 'in')); // a redelivery makes no second record
     expect(await rows('attendance', punchKey(projectId, 'en-1', inId))).toHaveLength(1);

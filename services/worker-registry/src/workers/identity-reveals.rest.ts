@@ -72,6 +72,8 @@ export class IdentityRevealsRest {
       birthDate: r.birthDate,
       address: r.address,
       issuingAuthority: r.issuingAuthority,
+      idValidFrom: r.idValidFrom,
+      idValidTo: r.idValidTo,
     };
   }
 

@@ -21,6 +21,9 @@ export interface RevealedIdentity {
   address: string;
   /** Issuing authority as on the ID card (it names the county). */
   issuingAuthority: string;
+  /** The card's validity as registered (YYYY-MM-DD; the end may be 长期), null when not registered. */
+  idValidFrom: string | null;
+  idValidTo: string | null;
 }
 
 export interface RevealRecord {
@@ -92,8 +95,11 @@ export class IdentityReveals {
         birth_date: string;
         address: string;
         issuing_authority: string;
+        id_valid_from: string | null;
+        id_valid_to: string | null;
       }>(
-        `SELECT id_encrypted, phone_encrypted, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, address, issuing_authority
+        `SELECT id_encrypted, phone_encrypted, to_char(birth_date, 'YYYY-MM-DD') AS birth_date, address, issuing_authority,
+                to_char(id_valid_from, 'YYYY-MM-DD') AS id_valid_from, id_valid_to
          FROM ${s}.workers w WHERE w.worker_id = $1 AND ${this.scoped.worker(request.caller.scope, 'w', params)}`,
         params.values,
       );
@@ -115,6 +121,8 @@ export class IdentityReveals {
         birthDate: w.birth_date,
         address: w.address,
         issuingAuthority: w.issuing_authority,
+        idValidFrom: w.id_valid_from,
+        idValidTo: w.id_valid_to,
       };
     });
     if (!revealed) return refuse({ refused: 'not-found', message: `no worker "${workerId}" is registered` });

@@ -94,6 +94,8 @@ export class WorkersGrpc {
         birthDate: r.birthDate,
         address: r.address,
         issuingAuthority: r.issuingAuthority,
+        idValidFrom: r.idValidFrom ?? '',
+        idValidTo: r.idValidTo ?? '',
       };
     });
   }

@@ -368,6 +368,10 @@ export interface RevealIdentityResponse {
   address: string;
   /** Authority that issued the ID card. */
   issuingAuthority: string;
+  /** The card's validity as registered, YYYY-MM-DD; empty when not registered. */
+  idValidFrom: string;
+  /** End of the card's validity, YYYY-MM-DD or 长期 (no end); empty when not registered. */
+  idValidTo: string;
 }
 
 /** Request of RegistryService.UpdateProject. */
@@ -1903,7 +1907,15 @@ export const RevealIdentityRequest: MessageFns<RevealIdentityRequest> = {
 };
 
 function createBaseRevealIdentityResponse(): RevealIdentityResponse {
-  return { idCardNumber: "", phone: "", birthDate: "", address: "", issuingAuthority: "" };
+  return {
+    idCardNumber: "",
+    phone: "",
+    birthDate: "",
+    address: "",
+    issuingAuthority: "",
+    idValidFrom: "",
+    idValidTo: "",
+  };
 }
 
 export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
@@ -1922,6 +1934,12 @@ export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
     }
     if (message.issuingAuthority !== "") {
       writer.uint32(42).string(message.issuingAuthority);
+    }
+    if (message.idValidFrom !== "") {
+      writer.uint32(50).string(message.idValidFrom);
+    }
+    if (message.idValidTo !== "") {
+      writer.uint32(58).string(message.idValidTo);
     }
     return writer;
   },
@@ -1977,6 +1995,22 @@ export const RevealIdentityResponse: MessageFns<RevealIdentityResponse> = {
             }
 
             message.issuingAuthority = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.idValidFrom = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.idValidTo = reader.string();
             continue;
           }
         }
