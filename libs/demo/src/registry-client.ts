@@ -106,11 +106,17 @@ export class RegistryClient {
   /**
    * Registers fake workers (generated identities with valid check digits; `seed` makes them, so use a
    * new seed for each call), enrols them in the team (a new one when none is given), contracts, trains
-   * and enters them today.
+   * and enters them on `enteredOn` (YYYY-MM-DD, Beijing time; default today).
    */
-  async enterWorkers(projectId: string, count: number, seed: string, teamId?: string): Promise<DemoWorker[]> {
+  async enterWorkers(
+    projectId: string,
+    count: number,
+    seed: string,
+    teamId?: string,
+    enteredOn: string = shanghaiToday(),
+  ): Promise<DemoWorker[]> {
     const team = teamId ?? (await this.formTeam(projectId, `Demo team ${seed.slice(-4)}`));
-    const today = shanghaiToday();
+    const today = enteredOn;
     const workers: DemoWorker[] = [];
     for (let i = 0; i < count; i++) {
       const person = fakePerson(createRng(`${seed}-${projectId}-${i}`), { ageRange: [22, 50] });

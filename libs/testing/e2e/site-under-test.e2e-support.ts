@@ -1,7 +1,7 @@
 // Shared by the device families' end-to-end tests (jest only; not part of any build).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { randomBytes } from 'node:crypto';
-import { DemoWorker, RegistryClient } from '@realname/demo';
+import { DemoWorker, RegistryClient, shanghaiToday } from '@realname/demo';
 import { IntegritySimulator, startIntegritySimulator } from '@realname/integrity-simulator';
 import {
   authorizationFor,
@@ -244,7 +244,10 @@ export async function startSite(
     },
     async enterWorkers(n) {
       teamId ??= await registry.formTeam(project.projectCode, 'Formwork team 1');
-      return registry.enterWorkers(project.projectCode, n, `${run}-${batches++}`, teamId);
+      // Entered yesterday: the tests' gates replay passes of the last hours, which just after midnight
+      // (Beijing time) fall on the day before; a worker entered today would not be on site for them.
+      const yesterday = shanghaiToday(Date.now() - 86_400_000);
+      return registry.enterWorkers(project.projectCode, n, `${run}-${batches++}`, teamId, yesterday);
     },
     async exitWorker(w) {
       await registry.exitWorker(w.enrolmentId);
