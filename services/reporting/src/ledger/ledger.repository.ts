@@ -231,7 +231,14 @@ export class LedgerRepository {
     const revisions = records.map((r) => r.revision);
     // Only records with an accepted earlier revision or a newer one come back (none for a fresh day).
     // A revision 1 has no earlier one, and a record without `upstreamUnder` (a live punch) nothing
-    // under it: those look-ups are gated off, so a batch of live punches costs one probe per row.
+    // under it: those look-ups are gated off, and a batch with no `upstreamUnder` at all (live punches)
+    // leaves the live look-up out of the statement. Even gated off, its estimate (hundreds of index rows
+    // per record) priced the statement above jit_above_cost: a second of JIT compilation per batch.
+    const under = records.some((r) => r.upstreamUnder)
+      ? `(SELECT jsonb_agg(payload->'items') AS live FROM ${this.t}
+            WHERE d.under IS NOT NULL AND d.kind = 'attendance' AND target = $1 AND kind = 'attendance'
+              AND record_key ~>=~ d.under AND record_key ~<~ d.beyond AND accepted_at IS NOT NULL)`
+      : `(SELECT NULL::jsonb AS live)`;
     const known = await sql.query<{
       i: string;
       revision: number | null;
@@ -251,10 +258,7 @@ export class LedgerRepository {
            SELECT true AS newer FROM ${this.t}
             WHERE target = $1 AND kind = d.kind AND record_key = d.record_key AND revision > d.revision
             LIMIT 1) n ON true
-         LEFT JOIN LATERAL (
-           SELECT jsonb_agg(payload->'items') AS live FROM ${this.t}
-            WHERE d.under IS NOT NULL AND d.kind = 'attendance' AND target = $1 AND kind = 'attendance'
-              AND record_key ~>=~ d.under AND record_key ~<~ d.beyond AND accepted_at IS NOT NULL) u ON true
+         LEFT JOIN LATERAL ${under} u ON true
         WHERE p.revision IS NOT NULL OR n.newer OR u.live IS NOT NULL`,
       [
         target,
