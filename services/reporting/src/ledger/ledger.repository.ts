@@ -158,64 +158,7 @@ export class LedgerRepository {
    * Idempotent: the same revision twice is one row.
    */
   async record(sql: Sql, target: string, r: NewLedgerRecord): Promise<boolean> {
-    const previous = await sql.query<{ revision: number; payload: LedgerPayload; items_present: number[] }>(
-      `SELECT revision, payload, items_present FROM ${this.t}
-        WHERE target = $1 AND kind = $2 AND record_key = $3 AND accepted_at IS NOT NULL
-        ORDER BY revision DESC LIMIT 1`,
-      [target, r.kind, r.recordKey],
-    );
-    const upstream = new Set<string>();
-    if (previous[0] && previous[0].revision < r.revision) {
-      for (const item of previous[0].payload.items) upstream.add(canonicalJson(item));
-    }
-    if (r.upstreamUnder) {
-      const live = await sql.query<{ payload: LedgerPayload }>(
-        `SELECT payload FROM ${this.t}
-          WHERE target = $1 AND kind = $2 AND record_key LIKE $3 AND accepted_at IS NOT NULL`,
-        [target, r.kind, `${r.upstreamUnder.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
-      );
-      for (const row of live) for (const item of row.payload.items) upstream.add(canonicalJson(item));
-    }
-    const present = r.payload.items.flatMap((item, index) =>
-      upstream.has(canonicalJson(item)) ? [index] : [],
-    );
-    const newer = await sql.query<{ revision: number }>(
-      `SELECT revision FROM ${this.t} WHERE target = $1 AND kind = $2 AND record_key = $3 AND revision > $4 LIMIT 1`,
-      [target, r.kind, r.recordKey, r.revision],
-    );
-    const inserted = await sql.query<{ id: string }>(
-      `INSERT INTO ${this.t}
-         (target, kind, record_key, revision, project_id, region, kind_rank, worker_id, depends_on,
-          payload, payload_hash, status, items_present, deadline_day)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::date)
-       ON CONFLICT (target, kind, record_key, revision) DO NOTHING
-       RETURNING id`,
-      [
-        target,
-        r.kind,
-        r.recordKey,
-        r.revision,
-        r.projectId,
-        r.region,
-        dependencyRank(r.kind, UPLINK_DEPENDENCY_ORDER),
-        r.workerId ?? null,
-        r.dependsOn,
-        JSON.stringify(r.payload),
-        payloadHash(r.payload),
-        newer.length > 0 ? 'superseded' : 'pending',
-        present,
-        r.deadlineDay ?? null,
-      ],
-    );
-    if (inserted.length === 0) return false;
-    if (newer.length === 0) {
-      await sql.execute(
-        `UPDATE ${this.t} SET status = 'superseded', updated_at = now()
-          WHERE target = $1 AND kind = $2 AND record_key = $3 AND revision < $4 AND status <> 'superseded'`,
-        [target, r.kind, r.recordKey, r.revision],
-      );
-    }
-    return true;
+    return (await this.recordMany(sql, target, [r])) > 0;
   }
 
   /**

@@ -38,8 +38,8 @@ function dayRecord(day: AttendanceDay): NewLedgerRecord | undefined {
  * ParticipantJoined → participating unit, TeamFormed → team, WorkerEnrolled → project worker,
  * WorkerEntered / WorkerExited → entry / exit, AttendanceRecorded → attendance at once (a resolved
  * punch with a direction: attendance-punch-records.ts), AttendanceDayFinalised / Revised → attendance
- * of the day, less what its live punches already sent (a revision supersedes the earlier row of the day). Not mapped yet: enterprises and projects (the
- * integrity platform registers them upstream), contracts, training and payroll (no events carry them
+ * of the day, less what its live punches already sent (a revision supersedes the earlier row of the
+ * day). Not mapped yet: enterprises and projects (the integrity platform registers them upstream), contracts, training and payroll (no events carry them
  * yet), and changes to units, teams and enrolments (Update methods). A database failure propagates,
  * so the consumer retries the message; events are applied in their partition's order.
  */
@@ -101,7 +101,7 @@ export class UplinkRecordsHandler {
         );
       } else {
         await flush();
-        await this.handle(tx, raw);
+        await this.handleRegistry(tx, raw);
         continue;
       }
       if (!record) continue;
@@ -113,19 +113,13 @@ export class UplinkRecordsHandler {
     await flush();
   }
 
+  /** One event: attendance through the batch path (one way to write them), the registry's here. */
   async handle(tx: Sql, raw: EventEnvelope): Promise<void> {
+    return this.handleBatch(tx, [raw]);
+  }
+
+  private async handleRegistry(tx: Sql, raw: EventEnvelope): Promise<void> {
     switch (raw.type) {
-      case AttendanceRecorded.type: {
-        // Live: a resolved punch with a direction goes up now, not when its day is finalised.
-        const d = parseEvent(AttendanceRecorded, raw).data;
-        const region =
-          d.resolution.status === 'resolved' ? await this.copies.regionOf(tx, d.projectId, raw.region) : '';
-        return this.record(tx, attendancePunchRecord(d, region));
-      }
-      case AttendanceDayFinalised.type:
-        return this.record(tx, dayRecord(parseEvent(AttendanceDayFinalised, raw).data));
-      case AttendanceDayRevised.type:
-        return this.record(tx, dayRecord(parseEvent(AttendanceDayRevised, raw).data));
       case ProjectSynced.type: {
         const d = parseEvent(ProjectSynced, raw).data;
         return this.copies.project(tx, { projectId: d.projectId, region: d.region, name: d.name });
